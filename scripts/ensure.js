@@ -1,0 +1,58 @@
+// Makes a fresh clone ready to run: npm packages, then the Debian packages a task needs. Plain
+// JavaScript with no dependencies, because it runs before `npm install` has.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Debian packages by what they give us: a file that exists once the package is installed. */
+export const PEERS = {
+  diod: '/usr/sbin/diod',
+  chromium: '/usr/bin/chromium',
+  'qemu-system-x86': '/usr/bin/qemu-system-x86_64',
+  'busybox-static': '/bin/busybox',
+  cpio: '/usr/bin/cpio',
+};
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });
+  if (r.status !== 0) {
+    console.error(`styxlab: '${cmd} ${args.join(' ')}' failed (exit ${r.status ?? r.signal})`);
+    process.exit(1);
+  }
+}
+
+/** Installs npm packages when node_modules is missing or older than package.json. */
+export function ensureNpm() {
+  const stamp = join(root, 'node_modules', '.package-lock.json');
+  const manifest = join(root, 'package.json');
+  if (existsSync(stamp) && statSync(stamp).mtimeMs >= statSync(manifest).mtimeMs) return;
+  console.error('styxlab: installing npm packages');
+  run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error']);
+}
+
+/** Installs the named Debian packages when missing (as root), or stops naming them. */
+export function ensureDebian(names) {
+  const missing = names.filter((n) => !existsSync(PEERS[n]));
+  if (missing.length === 0) return;
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!isRoot || !existsSync('/usr/bin/apt-get')) {
+    console.error(`styxlab: missing Debian packages; install them with: sudo apt-get install -y ${missing.join(' ')}`);
+    process.exit(1);
+  }
+  console.error(`styxlab: installing Debian packages: ${missing.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update', '-q'], { env });
+  run('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { env });
+  const still = missing.filter((n) => !existsSync(PEERS[n]));
+  if (still.length) {
+    console.error(`styxlab: apt-get ran but these are still missing: ${still.join(' ')}`);
+    process.exit(1);
+  }
+}
+
+export function packageVersion() {
+  return JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+}

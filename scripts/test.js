@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// `npm test`: installs what the tests need, type-checks, then runs every test against real peers.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { ensureDebian, ensureNpm, root } from './ensure.js';
+
+ensureNpm();
+ensureDebian(['diod', 'qemu-system-x86', 'busybox-static', 'cpio']);
+
+function step(label, cmd, args) {
+  console.error(`\n== ${label}`);
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
+function testFiles(dir) {
+  const out = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...testFiles(p));
+    else if (name.endsWith('.test.ts')) out.push(relative(root, p));
+  }
+  return out.sort();
+}
+
+step('type-check (tsc -b)', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b']);
+step('unit and integration tests', process.execPath, [
+  '--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...testFiles(join(root, 'test')),
+]);

@@ -1,0 +1,10 @@
+// The isomorphic 9P codec: 9P2000, 9P2000.u and 9P2000.L.
+export * from './constants.ts';
+export * from './messages.ts';
+export * from './errors.ts';
+export { encode, decode, encodedSize, frameSize } from './codec.ts';
+export { FrameReader } from './framing.ts';
+export { messageText, qidText, statText } from './trace.ts';
+export {
+  DirReadBuilder, nullStat, packStats, unpackStats, packDirents, unpackDirents, statSize, direntSize,
+} from './structs.ts';

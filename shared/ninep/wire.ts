@@ -1,0 +1,153 @@
+// Little-endian primitives over Uint8Array with bounds checks that raise ProtocolError.
+import { ProtocolError } from './errors.ts';
+import type { Qid } from './messages.ts';
+
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+const utf8Encoder = new TextEncoder();
+
+/** Bytes needed to encode s as UTF-8 (lone surrogates count as U+FFFD, as TextEncoder writes them). */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) { n += 4; i++; } else n += 3;
+    } else n += 3;
+  }
+  return n;
+}
+
+export class Reader {
+  pos: number;
+  constructor(readonly buf: Uint8Array, start: number, readonly end: number) {
+    this.pos = start;
+  }
+
+  need(n: number, what: string): void {
+    if (this.end - this.pos < n) {
+      throw new ProtocolError('truncated', `${what}: needs ${n} bytes, ${this.end - this.pos} left`);
+    }
+  }
+
+  remaining(): number { return this.end - this.pos; }
+
+  u8(what = 'u8'): number {
+    this.need(1, what);
+    return this.buf[this.pos++];
+  }
+
+  u16(what = 'u16'): number {
+    this.need(2, what);
+    const b = this.buf, p = this.pos;
+    this.pos = p + 2;
+    return b[p] | (b[p + 1] << 8);
+  }
+
+  u32(what = 'u32'): number {
+    this.need(4, what);
+    const b = this.buf, p = this.pos;
+    this.pos = p + 4;
+    return (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16)) + b[p + 3] * 0x1000000;
+  }
+
+  u64(what = 'u64'): bigint {
+    this.need(8, what);
+    const b = this.buf, p = this.pos;
+    this.pos = p + 8;
+    const lo = (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16)) + b[p + 3] * 0x1000000;
+    const hi = (b[p + 4] | (b[p + 5] << 8) | (b[p + 6] << 16)) + b[p + 7] * 0x1000000;
+    if (hi === 0) return BigInt(lo);
+    return (BigInt(hi) << 32n) | BigInt(lo);
+  }
+
+  str(what = 'string'): string {
+    const n = this.u16(what);
+    this.need(n, what);
+    const b = this.buf, p = this.pos;
+    this.pos = p + n;
+    // Short ASCII strings (names, most of 9P) skip the decoder.
+    if (n <= 64) {
+      let ascii = true;
+      for (let i = p; i < p + n; i++) if (b[i] >= 0x80) { ascii = false; break; }
+      if (ascii) return String.fromCharCode.apply(null, b.subarray(p, p + n) as unknown as number[]);
+    }
+    try {
+      return utf8Decoder.decode(b.subarray(p, p + n));
+    } catch {
+      throw new ProtocolError('bad-string', `${what}: invalid UTF-8`);
+    }
+  }
+
+  /** count[4] followed by count bytes, returned as a view of the frame (no copy). */
+  data(what = 'data'): Uint8Array {
+    const n = this.u32(what);
+    this.need(n, what);
+    const p = this.pos;
+    this.pos = p + n;
+    return this.buf.subarray(p, p + n);
+  }
+
+  qid(): Qid {
+    this.need(13, 'qid');
+    const type = this.buf[this.pos++];
+    const vers = this.u32();
+    const path = this.u64();
+    return { type, vers, path };
+  }
+}
+
+export class Writer {
+  pos = 0;
+  constructor(readonly buf: Uint8Array) {}
+
+  u8(v: number): void {
+    this.buf[this.pos++] = v;
+  }
+
+  u16(v: number): void {
+    const b = this.buf, p = this.pos;
+    b[p] = v; b[p + 1] = v >>> 8;
+    this.pos = p + 2;
+  }
+
+  u32(v: number): void {
+    const b = this.buf, p = this.pos;
+    b[p] = v; b[p + 1] = v >>> 8; b[p + 2] = v >>> 16; b[p + 3] = v >>> 24;
+    this.pos = p + 4;
+  }
+
+  u64(v: bigint): void {
+    const lo = Number(v & 0xffffffffn);
+    const hi = Number((v >> 32n) & 0xffffffffn);
+    this.u32(lo);
+    this.u32(hi);
+  }
+
+  /** Writes len[2] and the UTF-8 bytes; byteLength must be utf8Length(s). */
+  str(s: string, byteLength: number): void {
+    this.u16(byteLength);
+    const b = this.buf;
+    let p = this.pos;
+    if (byteLength === s.length) {
+      for (let i = 0; i < s.length; i++) b[p++] = s.charCodeAt(i);
+    } else {
+      utf8Encoder.encodeInto(s, b.subarray(p, p + byteLength));
+      p += byteLength;
+    }
+    this.pos = p;
+  }
+
+  bytes(data: Uint8Array): void {
+    this.buf.set(data, this.pos);
+    this.pos += data.length;
+  }
+
+  qid(q: Qid): void {
+    this.u8(q.type);
+    this.u32(q.vers);
+    this.u64(q.path);
+  }
+}
