@@ -1,0 +1,33 @@
+// styxlab's command line: one verb per part (serve, 9p), flags parsed with node:util parseArgs.
+import { parseArgs } from 'node:util';
+
+const USAGE = `usage: styxlab <command> [flags]
+
+commands:
+  serve     run the local 9P server (and the playground)
+  9p        a 9P client in the style of plan9port's 9p: ls, read, write, stat, ...
+
+  styxlab <command> --help   shows the flags of one command`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      console.log(USAGE);
+      return cmd === undefined ? 2 : 0;
+    case '--version': {
+      const { values } = parseArgs({ args: argv, options: { version: { type: 'boolean' } } });
+      if (values.version) console.log('styxlab 0.1.0');
+      return 0;
+    }
+    default:
+      console.error(`styxlab: unknown command '${cmd}'\n${USAGE}`);
+      void rest;
+      return 2;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
