@@ -1,0 +1,6 @@
+// ramfs: a writable in-memory tree (create, write, truncate, mkdir, remove, rename, chmod).
+import { Tree, type TreeOptions } from '../styx/index.ts';
+
+export function ramfs(opts: TreeOptions = {}): Tree {
+  return new Tree({ ...opts, writable: true });
+}

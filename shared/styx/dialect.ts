@@ -1,0 +1,205 @@
+// 9P2000.L on top of the canonical vocabulary. A .L request becomes one or a few canonical requests
+// (Tlopen -> Topen, Tgetattr -> Tstat, Tmkdir -> clone + Tcreate(DMDIR) + clunk, ...) so a file
+// system written once against the Navigator and the 9P2000 messages serves Linux v9fs too.
+import {
+  AT_REMOVEDIR, DMDIR, DMSYMLINK, Errno, L_O_ACCMODE, L_O_TRUNC, OTRUNC, QTDIR, type Rmsg,
+  SETATTR_ATIME, SETATTR_ATIME_SET, SETATTR_GID, SETATTR_MODE, SETATTR_MTIME, SETATTR_MTIME_SET,
+  SETATTR_SIZE, SETATTR_UID, type Stat, type Tmsg, nullStat, stringToErrno,
+} from '../ninep/index.ts';
+import { statToAttr } from './dir.ts';
+import type { Service } from './service.ts';
+
+/** Fids the adapter uses for its own steps; clients allocate from the bottom of the range. */
+const INTERNAL_FID_BASE = 0xfff00000;
+const INTERNAL_FID_COUNT = 0xffff0;
+/** Tags of internal steps lie above the 16-bit range so they never meet a client's. */
+const INTERNAL_TAG_BASE = 0x10000;
+
+const V9FS_MAGIC = 0x01021997;
+
+class LError extends Error {
+  constructor(readonly errno: number) { super(`errno ${errno}`); }
+}
+
+export class LinuxAdapter {
+  private nextFid = 0;
+  private nextTag = 0;
+
+  constructor(private readonly service: Service) {}
+
+  async request(t: Tmsg, signal: AbortSignal): Promise<Rmsg> {
+    const tag = t.tag;
+    try {
+      return await this.translate(t, signal);
+    } catch (e) {
+      const ecode = e instanceof LError ? e.errno : Errno.EIO;
+      return { type: 'Rlerror', tag, ecode };
+    }
+  }
+
+  private internalFid(): number {
+    this.nextFid = (this.nextFid + 1) % INTERNAL_FID_COUNT;
+    return INTERNAL_FID_BASE + this.nextFid;
+  }
+
+  /** One canonical step; an Rerror becomes LError. */
+  private async step(t: Tmsg, signal: AbortSignal): Promise<Rmsg> {
+    const r = await this.service.request(t, signal);
+    if (r.type === 'Rerror') throw new LError(r.errno || stringToErrno(r.ename));
+    return r;
+  }
+
+  private async internal(t: Tmsg, signal: AbortSignal): Promise<Rmsg> {
+    this.nextTag = (this.nextTag + 1) % 0x10000;
+    return this.step({ ...t, tag: INTERNAL_TAG_BASE + this.nextTag } as Tmsg, signal);
+  }
+
+  /** Walks a new internal fid from `fid` along `names`; the whole walk must succeed. */
+  private async clone(fid: number, names: string[], signal: AbortSignal): Promise<{ fid: number; qtype: number }> {
+    const newfid = this.internalFid();
+    const r = await this.internal({ type: 'Twalk', tag: 0, fid, newfid, wnames: names }, signal);
+    if (r.type !== 'Rwalk' || r.qids.length !== names.length) throw new LError(Errno.ENOENT);
+    const last = r.qids[r.qids.length - 1];
+    return { fid: newfid, qtype: last ? last.type : QTDIR };
+  }
+
+  private clunk(fid: number): void {
+    void this.internal({ type: 'Tclunk', tag: 0, fid }, AbortSignal.abort()).catch(() => {});
+  }
+
+  private async stat(fid: number, signal: AbortSignal): Promise<Stat> {
+    const r = await this.internal({ type: 'Tstat', tag: 0, fid }, signal);
+    if (r.type !== 'Rstat') throw new LError(Errno.EIO);
+    return r.stat;
+  }
+
+  private async withClone<T>(fid: number, names: string[], signal: AbortSignal, f: (c: { fid: number; qtype: number }) => Promise<T>): Promise<T> {
+    const c = await this.clone(fid, names, signal);
+    try {
+      return await f(c);
+    } finally {
+      this.clunk(c.fid);
+    }
+  }
+
+  private async translate(t: Tmsg, signal: AbortSignal): Promise<Rmsg> {
+    const tag = t.tag;
+    switch (t.type) {
+      case 'Tlopen': {
+        const mode = (t.flags & L_O_ACCMODE) | (t.flags & L_O_TRUNC ? OTRUNC : 0);
+        const r = await this.step({ type: 'Topen', tag, fid: t.fid, mode }, signal);
+        if (r.type !== 'Ropen') throw new LError(Errno.EIO);
+        return { type: 'Rlopen', tag, qid: r.qid, iounit: r.iounit };
+      }
+      case 'Tlcreate': {
+        const mode = (t.flags & L_O_ACCMODE) | (t.flags & L_O_TRUNC ? OTRUNC : 0);
+        const r = await this.step({ type: 'Tcreate', tag, fid: t.fid, name: t.name, perm: t.mode & 0o777, mode, extension: '' }, signal);
+        if (r.type !== 'Rcreate') throw new LError(Errno.EIO);
+        return { type: 'Rlcreate', tag, qid: r.qid, iounit: r.iounit };
+      }
+      case 'Tmkdir':
+      case 'Tsymlink': {
+        const dfid = t.type === 'Tmkdir' ? t.dfid : t.fid;
+        const perm = t.type === 'Tmkdir' ? DMDIR | (t.mode & 0o777) : DMSYMLINK | 0o777;
+        const extension = t.type === 'Tsymlink' ? t.symtgt : '';
+        const qid = await this.withClone(dfid, [], signal, async (c) => {
+          const r = await this.internal({ type: 'Tcreate', tag: 0, fid: c.fid, name: t.name, perm, mode: 0, extension }, signal);
+          if (r.type !== 'Rcreate') throw new LError(Errno.EIO);
+          return r.qid;
+        });
+        return t.type === 'Tmkdir' ? { type: 'Rmkdir', tag, qid } : { type: 'Rsymlink', tag, qid };
+      }
+      case 'Treadlink': {
+        const st = await this.stat(t.fid, signal);
+        if (!(st.mode & DMSYMLINK)) throw new LError(Errno.EINVAL);
+        return { type: 'Rreadlink', tag, target: st.extension };
+      }
+      case 'Tgetattr':
+        return { type: 'Rgetattr', tag, attr: statToAttr(await this.stat(t.fid, signal)) };
+      case 'Tsetattr': {
+        const a = t.attr;
+        if (a.valid & (SETATTR_UID | SETATTR_GID)) throw new LError(Errno.EPERM);
+        const st = nullStat();
+        if (a.valid & SETATTR_MODE) {
+          const cur = await this.stat(t.fid, signal);
+          st.mode = ((cur.mode & ~0o777) | (a.mode & 0o777)) >>> 0;
+        }
+        if (a.valid & SETATTR_SIZE) st.length = a.size;
+        const now = Math.floor(Date.now() / 1000);
+        if (a.valid & SETATTR_MTIME) st.mtime = a.valid & SETATTR_MTIME_SET ? Number(a.mtimeSec) : now;
+        if (a.valid & SETATTR_ATIME) st.atime = a.valid & SETATTR_ATIME_SET ? Number(a.atimeSec) : now;
+        await this.step({ type: 'Twstat', tag, fid: t.fid, stat: st }, signal);
+        return { type: 'Rsetattr', tag };
+      }
+      case 'Trenameat': {
+        await this.rename(t.olddirfid, t.oldname, t.newdirfid, t.newname, signal);
+        return { type: 'Rrenameat', tag };
+      }
+      case 'Trename': {
+        // The parent of fid is found by walking "..", then it is a renameat like any other.
+        const parent = await this.clone(t.fid, ['..'], signal);
+        try {
+          const st = await this.stat(t.fid, signal);
+          await this.rename(parent.fid, st.name, t.dfid, t.name, signal);
+        } finally {
+          this.clunk(parent.fid);
+        }
+        return { type: 'Rrename', tag };
+      }
+      case 'Tunlinkat': {
+        const c = await this.clone(t.dirfid, [t.name], signal);
+        const isDir = (c.qtype & QTDIR) !== 0;
+        if (t.flags & AT_REMOVEDIR ? !isDir : isDir) {
+          this.clunk(c.fid);
+          throw new LError(isDir ? Errno.EISDIR : Errno.ENOTDIR);
+        }
+        await this.internal({ type: 'Tremove', tag: 0, fid: c.fid }, signal); // remove clunks the fid
+        return { type: 'Runlinkat', tag };
+      }
+      case 'Tstatfs':
+        return {
+          type: 'Rstatfs', tag,
+          statfs: { fsType: V9FS_MAGIC, bsize: 4096, blocks: 0n, bfree: 0n, bavail: 0n, files: 0n, ffree: 0n, fsid: 0n, namelen: 255 },
+        };
+      case 'Tfsync':
+        return { type: 'Rfsync', tag };
+      case 'Tlock':
+        return { type: 'Rlock', tag, status: 0 };
+      case 'Tgetlock':
+        return { type: 'Rgetlock', tag, lock: { ...t.lock, lockType: 2 } };
+      case 'Txattrwalk':
+      case 'Txattrcreate':
+      case 'Tlink':
+      case 'Tmknod':
+        throw new LError(Errno.EOPNOTSUPP);
+      case 'Tattach':
+      case 'Tauth':
+      case 'Twalk':
+      case 'Tread':
+      case 'Twrite':
+      case 'Tclunk':
+      case 'Tremove':
+      case 'Treaddir':
+        return this.step(t, signal);
+      default:
+        throw new LError(Errno.EOPNOTSUPP);
+    }
+  }
+
+  /** POSIX rename in one directory: an existing target is replaced, as Linux expects. */
+  private async rename(olddir: number, oldname: string, newdir: number, newname: string, signal: AbortSignal): Promise<void> {
+    const [a, b] = await Promise.all([this.stat(olddir, signal), this.stat(newdir, signal)]);
+    if (a.qid.path !== b.qid.path) throw new LError(Errno.EXDEV);
+    if (oldname === newname) return;
+    await this.withClone(olddir, [oldname], signal, async (src) => {
+      const target = await this.clone(newdir, [newname], signal).catch(() => null);
+      if (target) {
+        if (target.qtype & QTDIR && !(src.qtype & QTDIR)) { this.clunk(target.fid); throw new LError(Errno.EISDIR); }
+        await this.internal({ type: 'Tremove', tag: 0, fid: target.fid }, signal);
+      }
+      const st = nullStat();
+      st.name = newname;
+      await this.internal({ type: 'Twstat', tag: 0, fid: src.fid, stat: st }, signal);
+    });
+  }
+}

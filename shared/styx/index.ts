@@ -1,0 +1,14 @@
+// The server framework in the style of Inferno's styxservers.
+export * from './errors.ts';
+export * from './dir.ts';
+export type { Navigator } from './navigator.ts';
+export { Fid } from './fid.ts';
+export { readStr, readBytes } from './read.ts';
+export type { Service, FileServer } from './service.ts';
+export {
+  Styxserver, styxFileServer, checkOpen, permits, DEFAULT_MAX_FIDS,
+  type Request, type RequestOf, type StyxOptions, type ServeLoop,
+} from './styxserver.ts';
+export { Session, type SessionOptions, type TraceEvent } from './session.ts';
+export { LinuxAdapter } from './dialect.ts';
+export { Tree, Node, type TreeOptions, type Content, type Device } from './tree.ts';

@@ -1,0 +1,12 @@
+// The Navigator: how the server finds its way around a file system (Inferno's styxservers Navigator,
+// made async). Paths are qid paths. Failures are thrown as StyxError with the Plan 9 error string.
+import type { Dir } from './dir.ts';
+
+export interface Navigator {
+  /** The entry whose qid path is `path`. */
+  stat(path: bigint): Promise<Dir>;
+  /** The entry called `name` in directory `parent` ("..": the parent; at the root, the root). */
+  walk(parent: bigint, name: string): Promise<Dir>;
+  /** Up to `count` entries of directory `path`, starting at entry index `offset`; [] at the end. */
+  readdir(path: bigint, offset: number, count: number): Promise<Dir[]>;
+}

@@ -1,0 +1,203 @@
+// One client connection on the wire: version negotiation and the dialect, message validation,
+// tags in flight and Tflush, the in-flight limit, .L translation and the trace. What the requests
+// mean is the Service's business.
+import {
+  type Dialect, HEADER_SIZE, MAX_MSIZE, type Message, type Rmsg, type Tmsg, ProtocolError, decode,
+  encode, messageText, stringToErrno, Errno,
+} from '../ninep/index.ts';
+import type { MessageTransport } from '../transport.ts';
+import { LinuxAdapter } from './dialect.ts';
+import { Edupetag, Eunsupported } from './errors.ts';
+import type { Service } from './service.ts';
+
+export interface TraceEvent {
+  conn: string;
+  dir: '<-' | '->';
+  text: string;
+}
+
+export interface SessionOptions {
+  /** Largest msize offered (default 4 MiB). */
+  maxMsize?: number;
+  /** Requests in flight before the session stops reading (default 256). */
+  maxInFlight?: number;
+  /** Connection id used in trace events and log lines. */
+  id?: string;
+  trace?: (e: TraceEvent) => void;
+  /** One line per notable event (a bad message, a closed connection). */
+  log?: (line: string) => void;
+}
+
+interface InFlight {
+  ctrl: AbortController;
+  /** Tags of Tflush messages waiting for this request to finish. */
+  flushes: number[];
+  dropped: boolean;
+}
+
+const MIN_MSIZE = 256;
+
+export class Session {
+  dialect: Dialect | null = null;
+  msize: number;
+  readonly id: string;
+  readonly done: Promise<void>;
+  private readonly maxMsize: number;
+  private readonly maxInFlight: number;
+  private readonly inflight = new Map<number, InFlight>();
+  private readonly adapter: LinuxAdapter;
+  private paused = false;
+  private closed = false;
+  private resolveDone!: () => void;
+
+  constructor(private readonly transport: MessageTransport, private readonly service: Service, private readonly opts: SessionOptions = {}) {
+    this.maxMsize = Math.min(opts.maxMsize ?? MAX_MSIZE, MAX_MSIZE);
+    this.msize = this.maxMsize;
+    this.maxInFlight = opts.maxInFlight ?? 256;
+    this.id = opts.id ?? '0';
+    this.adapter = new LinuxAdapter(service);
+    this.done = new Promise((resolve) => { this.resolveDone = resolve; });
+    transport.onMessage((frame) => this.receive(frame));
+    transport.onClose((err) => this.shutdown(err ? `connection lost: ${err.message}` : undefined));
+  }
+
+  get inFlight(): number { return this.inflight.size; }
+
+  /** Ends the session: pending requests are dropped, the service releases its fids. */
+  close(reason?: string): void {
+    if (this.closed) return;
+    this.transport.close(reason);
+    this.shutdown(reason);
+  }
+
+  private shutdown(reason?: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (reason) this.opts.log?.(`9p[${this.id}]: ${reason}`);
+    for (const f of this.inflight.values()) { f.dropped = true; f.ctrl.abort(); }
+    this.inflight.clear();
+    this.service.close();
+    this.resolveDone();
+  }
+
+  private receive(frame: Uint8Array): void {
+    if (this.closed) return;
+    let m: Message;
+    try {
+      if (frame.length < HEADER_SIZE || frame.length > this.msize) {
+        throw new ProtocolError('too-large', `message of ${frame.length} bytes exceeds msize ${this.msize}`);
+      }
+      m = decode(frame, this.dialect ?? '9P2000');
+    } catch (e) {
+      if (e instanceof ProtocolError && e.code === 'unknown-type' && e.tag !== undefined && this.dialect && (e.msgType ?? 1) % 2 === 0) {
+        this.send(this.error(e.tag, Eunsupported, Errno.EOPNOTSUPP));
+        return;
+      }
+      this.close(`bad message: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
+    if (this.opts.trace) this.opts.trace({ conn: this.id, dir: '<-', text: messageText(m) });
+    if (m.type[0] !== 'T') {
+      this.close(`bad message: ${m.type} sent by a client`);
+      return;
+    }
+    const t = m as Tmsg;
+    if (t.type === 'Tversion') return this.version(t);
+    if (!this.dialect) {
+      this.send({ type: 'Rerror', tag: t.tag, ename: 'version not negotiated', errno: Errno.EPROTO });
+      return;
+    }
+    if (t.type === 'Tflush') return this.flush(t.tag, t.oldtag);
+    if (this.inflight.has(t.tag)) {
+      this.send(this.error(t.tag, Edupetag, Errno.EBUSY));
+      return;
+    }
+    this.dispatch(t);
+  }
+
+  private version(t: Extract<Tmsg, { type: 'Tversion' }>): void {
+    // A Tversion aborts everything outstanding and starts a new session (version(5)).
+    for (const f of this.inflight.values()) { f.dropped = true; f.ctrl.abort(); }
+    this.inflight.clear();
+    const v = t.version;
+    const dialect: Dialect | null = v.startsWith('9P2000.L') ? '9P2000.L' : v.startsWith('9P2000.u') ? '9P2000.u' : v.startsWith('9P2000') ? '9P2000' : null;
+    const msize = Math.min(t.msize, this.maxMsize);
+    if (!dialect || msize < MIN_MSIZE) {
+      this.dialect = null;
+      this.send({ type: 'Rversion', tag: t.tag, msize, version: 'unknown' });
+      return;
+    }
+    this.dialect = dialect;
+    this.msize = msize;
+    this.service.version(dialect, msize);
+    this.send({ type: 'Rversion', tag: t.tag, msize, version: dialect });
+  }
+
+  private dispatch(t: Tmsg): void {
+    const entry: InFlight = { ctrl: new AbortController(), flushes: [], dropped: false };
+    this.inflight.set(t.tag, entry);
+    if (this.inflight.size >= this.maxInFlight && this.transport.pause) {
+      this.paused = true;
+      this.transport.pause();
+    }
+    const tag = t.tag;
+    const p = this.dialect === '9P2000.L' ? this.adapter.request(t, entry.ctrl.signal) : this.service.request(t, entry.ctrl.signal);
+    p.then(
+      (r) => this.finish(tag, entry, r),
+      (e: unknown) => this.finish(tag, entry, this.error(tag, e instanceof Error ? e.message : String(e), Errno.EIO)),
+    );
+  }
+
+  private finish(tag: number, entry: InFlight, r: Rmsg): void {
+    if (entry.dropped || this.closed) return;
+    this.inflight.delete(tag);
+    if (r.tag !== tag) r = { ...r, tag };
+    this.send(this.dialect === '9P2000.u' && r.type === 'Rerror' && !r.errno ? { ...r, errno: stringToErrno(r.ename) } : r);
+    for (const ft of entry.flushes) this.send({ type: 'Rflush', tag: ft });
+    if (this.paused && this.inflight.size < this.maxInFlight / 2) {
+      this.paused = false;
+      this.transport.resume?.();
+    }
+  }
+
+  private flush(tag: number, oldtag: number): void {
+    const old = this.inflight.get(oldtag);
+    if (!old || oldtag === tag) {
+      this.send({ type: 'Rflush', tag });
+      return;
+    }
+    old.flushes.push(tag);
+    if (old.ctrl.signal.aborted) return;
+    old.ctrl.abort();
+    // A handler that answers as soon as it sees the abort is answered; otherwise the request is
+    // dropped. Either way its reply (if any) goes out before the Rflush.
+    setTimeout(() => {
+      if (this.inflight.get(oldtag) !== old) return;
+      old.dropped = true;
+      this.inflight.delete(oldtag);
+      for (const ft of old.flushes) this.send({ type: 'Rflush', tag: ft });
+    }, 0);
+  }
+
+  private error(tag: number, ename: string, errno: number): Rmsg {
+    return this.dialect === '9P2000.L' ? { type: 'Rlerror', tag, ecode: errno } : { type: 'Rerror', tag, ename, errno };
+  }
+
+  private send(r: Rmsg): void {
+    if (this.closed) return;
+    if (this.opts.trace) this.opts.trace({ conn: this.id, dir: '->', text: messageText(r) });
+    let frame: Uint8Array;
+    try {
+      frame = encode(r, this.dialect ?? '9P2000');
+    } catch (e) {
+      // A reply that cannot be encoded (a program's bad stat, an overlong string) is an error reply.
+      const msg = e instanceof Error ? e.message : String(e);
+      this.opts.log?.(`9p[${this.id}]: cannot encode ${r.type}: ${msg}`);
+      frame = encode(this.error(r.tag, `server error: ${msg}`, Errno.EIO), this.dialect ?? '9P2000');
+    }
+    if (frame.length > this.msize) {
+      frame = encode(this.error(r.tag, 'reply larger than msize', Errno.EMSGSIZE), this.dialect ?? '9P2000');
+    }
+    this.transport.send(frame);
+  }
+}
