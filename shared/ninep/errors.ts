@@ -41,6 +41,8 @@ const TABLE: ReadonlyArray<readonly [number, string]> = [
   [Errno.ENOENT, 'file does not exist'],
   [Errno.ENOENT, 'file not found'],
   [Errno.ENOENT, 'no such file or directory'],
+  // diod's clients go on without authentication only when Tauth fails with ENOENT.
+  [Errno.ENOENT, 'authentication not required'],
   [Errno.EPERM, 'operation not permitted'],
   [Errno.EACCES, 'permission denied'],
   [Errno.EEXIST, 'file already exists'],
