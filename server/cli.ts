@@ -23,6 +23,12 @@ export async function main(argv: string[]): Promise<number> {
       if (values.version) console.log('styxlab 0.1.0');
       return 0;
     }
+    case '9p': {
+      const { main: ninep } = await import('./cli/ninep.ts');
+      return ninep(rest);
+    }
+    case 'serve':
+      return (await import('./cli/serve.ts')).serve(rest);
     default:
       console.error(`styxlab: unknown command '${cmd}'\n${USAGE}`);
       void rest;

@@ -54,4 +54,5 @@ export async function servloop(tmsgs: AsyncIterable<Request>, srv: Styxserver): 
   }
 }
 
-export const hellofs = styxFileServer(navigator, Qroot, servloop);
+// iounit as styxservers gives it (msize - 24), so traces read like the article's.
+export const hellofs = styxFileServer(navigator, Qroot, servloop, { iounit: 'msize' });

@@ -89,4 +89,5 @@ export async function servloop(tmsgs: AsyncIterable<Request>, srv: Styxserver): 
   }
 }
 
-export const slightlyfs = styxFileServer(navigator, Qroot, servloop);
+// iounit as styxservers gives it (msize - 24), so traces read like the article's.
+export const slightlyfs = styxFileServer(navigator, Qroot, servloop, { iounit: 'msize' });

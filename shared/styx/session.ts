@@ -198,6 +198,10 @@ export class Session {
     if (frame.length > this.msize) {
       frame = encode(this.error(r.tag, 'reply larger than msize', Errno.EMSGSIZE), this.dialect ?? '9P2000');
     }
-    this.transport.send(frame);
+    try {
+      this.transport.send(frame);
+    } catch (e) {
+      this.shutdown(`send failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 }

@@ -22,8 +22,9 @@ export type RequestOf<K extends Tmsg['type']> = MessageOf<K> & { readonly signal
 export interface StyxOptions {
   /** Owner reported for entries that name none. */
   user?: string;
-  /** iounit in Ropen/Rcreate; 0 lets the client use msize - 24. */
-  iounit?: number;
+  /** iounit in Ropen/Rcreate: 0 (the default) lets the client use msize - 24; 'msize' states
+   * msize - 24 outright, as Inferno's styxservers does. */
+  iounit?: number | 'msize';
   maxFids?: number;
   /** Where a program's errors go (a thrown handler, a bad reply). */
   log?: (line: string) => void;
@@ -37,7 +38,7 @@ export const DEFAULT_MAX_FIDS = 4096;
 export class Styxserver implements Service {
   readonly fids = new Map<number, Fid>();
   readonly user: string;
-  readonly iounit: number;
+  private readonly iounitOpt: number | 'msize';
   readonly maxFids: number;
   dialect: Dialect = '9P2000';
   msize = MAX_MSIZE;
@@ -52,9 +53,13 @@ export class Styxserver implements Service {
 
   constructor(readonly nav: Navigator, readonly rootPath: bigint, opts: StyxOptions = {}) {
     this.user = opts.user ?? 'styx';
-    this.iounit = opts.iounit ?? 0;
+    this.iounitOpt = opts.iounit ?? 0;
     this.maxFids = opts.maxFids ?? DEFAULT_MAX_FIDS;
     this.log = opts.log ?? ((line) => console.error(line));
+  }
+
+  get iounit(): number {
+    return this.iounitOpt === 'msize' ? this.msize - 24 : this.iounitOpt;
   }
 
   // ---- Service ----

@@ -1,0 +1,73 @@
+// `styxlab serve`: the local 9P server with the built-in file systems mounted.
+import { parseArgs } from 'node:util';
+import { devfs, hellofs, ramfs, slightlyfs } from '../../shared/fs/index.ts';
+import { MAX_MSIZE } from '../../shared/ninep/index.ts';
+import { DEFAULT_MAX_FIDS } from '../../shared/styx/index.ts';
+import { Namespace } from '../namespace/namespace.ts';
+import { DEFAULT_MAX_CONNECTIONS, NinepListener } from '../ninep/listener.ts';
+
+const USAGE = `usage: styxlab serve [flags]
+
+  --listen ADDR        9P listen address, repeatable (default tcp!127.0.0.1!5640);
+                       dial strings tcp!host!port and unix!/path
+  -d, --debug          print every 9P message (Inferno's trace text) to stderr
+  --msize N            largest msize offered (default ${MAX_MSIZE})
+  --max-connections N  9P connections at once (default ${DEFAULT_MAX_CONNECTIONS})
+  --max-inflight N     requests in flight per connection (default 256)
+  --max-fids N         fids per connection and file system (default ${DEFAULT_MAX_FIDS})
+
+The namespace holds hellofs, slightlyfs, ram (writable, in memory) and dev (zero, null, random,
+time; also reachable as aname "ctl").`;
+
+function positiveInt(v: string | undefined, name: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} wants a positive whole number, not '${v}'`);
+  return n;
+}
+
+export async function serve(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      listen: { type: 'string', multiple: true },
+      debug: { type: 'boolean', short: 'd' },
+      msize: { type: 'string' },
+      'max-connections': { type: 'string' },
+      'max-inflight': { type: 'string' },
+      'max-fids': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const msize = positiveInt(values.msize, 'msize', MAX_MSIZE);
+  const maxFids = positiveInt(values['max-fids'], 'max-fids', DEFAULT_MAX_FIDS);
+  const log = (line: string) => console.error(line);
+  const ns = new Namespace();
+  ns.mount('hellofs', 'builtin', 'builtin', hellofs);
+  ns.mount('slightlyfs', 'builtin', 'builtin', slightlyfs);
+  ns.mount('ram', 'builtin', 'builtin', ramfs({ maxFids, log }));
+  ns.mount('dev', 'builtin', 'builtin', devfs({ maxFids, log }));
+  const listener = new NinepListener(ns, {
+    msize,
+    maxConnections: positiveInt(values['max-connections'], 'max-connections', DEFAULT_MAX_CONNECTIONS),
+    maxInFlight: positiveInt(values['max-inflight'], 'max-inflight', 256),
+    trace: values.debug ? (e) => process.stderr.write(`[${e.conn}] ${e.dir} ${e.text}\n`) : undefined,
+    log,
+  });
+  const bound = await listener.listen(values.listen ?? ['tcp!127.0.0.1!5640']);
+  for (const a of bound) console.log(`styxlab: 9P on ${a}`);
+  console.log(`styxlab: mounted ${ns.list().map((m) => m.name).join(', ')}`);
+  await new Promise<void>((resolve) => {
+    const stop = (sig: string) => {
+      console.error(`styxlab: ${sig}, shutting down`);
+      void listener.close().then(resolve);
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  return 0;
+}

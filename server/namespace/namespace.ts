@@ -1,0 +1,389 @@
+// The local namespace: a root directory whose entries are mounts, each a name plus a FileServer
+// (a built-in file system in this process, or a 9P connection to a remote or page-hosted server).
+// Every client connection gets a Router, which keeps its fids and forwards the ones inside a mount
+// to that mount's per-connection Service.
+import {
+  type Dialect, DirReadBuilder, DMDIR, DT_DIR, type Qid, QTDIR, type Rmsg, type Stat, type Tmsg,
+  NOFID, NONUNAME,
+} from '../../shared/ninep/index.ts';
+import {
+  Ebadfid, Einuse, Eisdir, Enoauth, Enotfound, Enotopen, Eoffset, Eopen, Eperm, type FileServer,
+  type Service,
+} from '../../shared/styx/index.ts';
+
+export interface MountInfo {
+  name: string;
+  /** What kind of thing serves it: a built-in file system, a remote 9P server, a page's worker. */
+  kind: string;
+  /** Where it comes from, for people (an address, "builtin"). */
+  source: string;
+}
+
+export class Mount implements MountInfo {
+  constructor(
+    readonly name: string,
+    readonly kind: string,
+    readonly source: string,
+    readonly fs: FileServer,
+    /** Distinguishes this mount's qid paths from every other mount's (top byte of the path). */
+    readonly id: number,
+  ) {}
+}
+
+export const Edown = 'mount is not connected';
+const ROOT_QID: Qid = { type: QTDIR, vers: 0, path: 0n };
+const ID_SHIFT = 56n;
+
+export class Namespace {
+  private readonly mounts = new Map<string, Mount>();
+  private readonly listeners = new Set<() => void>();
+  private nextId = 1;
+  readonly mtime = Math.floor(Date.now() / 1000);
+
+  constructor(readonly user = 'styx') {}
+
+  mount(name: string, kind: string, source: string, fs: FileServer): Mount {
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(name) || name === '.' || name === '..') {
+      throw new Error(`bad mount name '${name}': use letters, digits, '.', '_' and '-'`);
+    }
+    if (this.mounts.has(name)) throw new Error(`'${name}' is already mounted`);
+    const used = new Set([...this.mounts.values()].map((m) => m.id));
+    let id = this.nextId;
+    for (let i = 0; used.has(id) && i < 255; i++) id = (id % 255) + 1;
+    if (used.has(id)) throw new Error('too many mounts (255)');
+    this.nextId = (id % 255) + 1;
+    const m = new Mount(name, kind, source, fs, id);
+    this.mounts.set(name, m);
+    this.changed();
+    return m;
+  }
+
+  unmount(name: string): boolean {
+    const ok = this.mounts.delete(name);
+    if (ok) this.changed();
+    return ok;
+  }
+
+  get(name: string): Mount | undefined { return this.mounts.get(name); }
+
+  list(): Mount[] { return [...this.mounts.values()]; }
+
+  /** Called whenever a mount comes or goes. Returns a function that stops the calls. */
+  onChange(f: () => void): () => void {
+    this.listeners.add(f);
+    return () => this.listeners.delete(f);
+  }
+
+  private changed(): void {
+    for (const f of this.listeners) f();
+  }
+
+  /** A FileServer view: each connection gets a Router. */
+  connect(): Service {
+    return new Router(this);
+  }
+}
+
+type RootFid = { at: 'root'; isOpen: boolean; dirIndex: number; dirOffset: bigint; uname: string };
+type MountFid = {
+      at: 'mount';
+      mount: Mount;
+      /** Attached by aname straight to the mount: its qids pass unchanged. */
+      direct: boolean;
+      /** Names below the mount's root; ".." at depth 0 leads back to the namespace root. */
+      depth: number;
+      qtype: number;
+      uname: string;
+    };
+type FidState = RootFid | MountFid;
+
+/** Walks in place that cross the root use this mount-side fid for a moment. */
+const SCRATCH_FID = 0xfffffffe;
+
+function leavesMount(f: MountFid, names: readonly string[]): boolean {
+  if (f.direct) return false;
+  let depth = f.depth;
+  for (const n of names) {
+    if (n === '..') { if (depth === 0) return true; depth--; } else depth++;
+  }
+  return false;
+}
+
+/** One connection's view of the namespace. */
+export class Router implements Service {
+  private readonly fids = new Map<number, FidState>();
+  private readonly services = new Map<Mount, Service>();
+  private dialect: Dialect = '9P2000';
+  private msize = 8192;
+
+  constructor(private readonly ns: Namespace) {}
+
+  version(dialect: Dialect, msize: number): void {
+    this.dialect = dialect;
+    this.msize = msize;
+    this.fids.clear();
+    for (const s of this.services.values()) s.close();
+    this.services.clear();
+  }
+
+  close(): void {
+    this.fids.clear();
+    for (const s of this.services.values()) s.close();
+    this.services.clear();
+  }
+
+  async request(t: Tmsg, signal: AbortSignal): Promise<Rmsg> {
+    try {
+      return await this.route(t, signal);
+    } catch (e) {
+      return { type: 'Rerror', tag: t.tag, ename: e instanceof Error ? e.message : String(e), errno: 0 };
+    }
+  }
+
+  private service(m: Mount): Service {
+    if (this.ns.get(m.name) !== m) throw new Error(Edown);
+    let s = this.services.get(m);
+    if (!s) {
+      s = m.fs.connect();
+      s.version(this.dialect, this.msize);
+      this.services.set(m, s);
+    }
+    return s;
+  }
+
+  private rootStat(): Stat {
+    return {
+      type: 0, dev: 0, qid: ROOT_QID, mode: (DMDIR | 0o555) >>> 0, atime: this.ns.mtime, mtime: this.ns.mtime,
+      length: 0n, name: '/', uid: this.ns.user, gid: this.ns.user, muid: this.ns.user, extension: '',
+      nUid: NONUNAME, nGid: NONUNAME, nMuid: NONUNAME,
+    };
+  }
+
+  private mountStat(m: Mount): Stat {
+    return { ...this.rootStat(), qid: mountRootQid(m), name: m.name };
+  }
+
+  private fid(fid: number): FidState {
+    const f = this.fids.get(fid);
+    if (!f) throw new Error(Ebadfid);
+    return f;
+  }
+
+  private async route(t: Tmsg, signal: AbortSignal): Promise<Rmsg> {
+    const tag = t.tag;
+    switch (t.type) {
+      case 'Tauth':
+        throw new Error(Enoauth);
+      case 'Tattach': {
+        if (this.fids.has(t.fid)) throw new Error(Einuse);
+        const aname = t.aname.replace(/^\/+/, '');
+        if (aname === '') {
+          this.fids.set(t.fid, { at: 'root', isOpen: false, dirIndex: 0, dirOffset: 0n, uname: t.uname });
+          return { type: 'Rattach', tag, qid: ROOT_QID };
+        }
+        // diod's load generator attaches "ctl"; so does anything that names a mount.
+        const m = this.ns.get(aname) ?? (aname === 'ctl' ? this.ns.get('dev') : undefined);
+        if (!m) throw new Error(`no mount called '${aname}'`);
+        const r = await this.service(m).request({ ...t, aname: '' }, signal);
+        if (r.type === 'Rattach') this.fids.set(t.fid, { at: 'mount', mount: m, direct: true, depth: 0, qtype: r.qid.type, uname: t.uname });
+        return r;
+      }
+      case 'Twalk': return this.walk(t, signal);
+    }
+    if (!('fid' in t)) throw new Error(Eperm);
+    const f = this.fid(t.fid);
+    if (f.at === 'root') return this.rootRequest(t, f);
+    const svc = this.service(f.mount);
+    if (t.type === 'Tclunk' || t.type === 'Tremove') this.fids.delete(t.fid);
+    const r = await svc.request(t, signal);
+    if (t.type === 'Tcreate' && r.type === 'Rcreate') { f.depth++; f.qtype = r.qid.type; }
+    if (f.direct) return r;
+    return this.rewrite(r, f, t);
+  }
+
+  /** Makes a mount's qids unique in the namespace, and names a mount's root after its mount point. */
+  private rewrite(r: Rmsg, f: MountFid, t: Tmsg): Rmsg {
+    const id = f.mount.id;
+    switch (r.type) {
+      case 'Ropen': case 'Rcreate': return { ...r, qid: tagQid(r.qid, id) };
+      case 'Rstat': {
+        const stat = { ...r.stat, qid: tagQid(r.stat.qid, id) };
+        if (f.depth === 0) stat.name = f.mount.name;
+        return { ...r, stat };
+      }
+      case 'Rread':
+        if (t.type === 'Tread' && f.qtype & QTDIR) return { ...r, data: retagDir(r.data, id, this.dialect === '9P2000.u') };
+        return r;
+      case 'Rreaddir': return { ...r, data: retagDirents(r.data, id) };
+      default: return r;
+    }
+  }
+
+  private async walk(t: Extract<Tmsg, { type: 'Twalk' }>, signal: AbortSignal): Promise<Rmsg> {
+    const tag = t.tag;
+    const f = this.fid(t.fid);
+    if (f.at === 'root' && f.isOpen) throw new Error(Eopen);
+    if (t.newfid !== t.fid && this.fids.has(t.newfid)) throw new Error(Einuse);
+    const names = t.wnames;
+    if (f.at === 'mount' && !leavesMount(f, names)) return this.walkInMount(t, f, signal);
+    if (names.length === 0) {
+      this.fids.set(t.newfid, { ...f });
+      return { type: 'Rwalk', tag, qids: [] };
+    }
+    // The walk crosses the namespace root. It works on a mount-side fid `target` (newfid, or a
+    // scratch fid when walking in place, because a failed walk must leave fid where it was).
+    const target = t.newfid === t.fid ? SCRATCH_FID : t.newfid;
+    const qids: Qid[] = [];
+    let pos: FidState = f;
+    let from = t.fid; // the mount-side fid holding pos; ours to clunk once it is `target`
+    let err: unknown = new Error(Enotfound);
+    const drop = () => {
+      if (pos.at === 'mount' && from === target) this.clunkIn(pos.mount, target);
+    };
+    for (let i = 0; i < names.length;) {
+      if (pos.at === 'root') {
+        const name = names[i];
+        if (name === '..' || name === '.') { qids.push(ROOT_QID); i++; continue; }
+        const m = this.ns.get(name);
+        if (!m) { err = new Error(Enotfound); break; }
+        const r = await this.service(m).request({ type: 'Tattach', tag, fid: target, afid: NOFID, uname: pos.uname, aname: '', nUname: NONUNAME }, signal);
+        if (r.type !== 'Rattach') { err = new Error(r.type === 'Rerror' ? r.ename : Enotfound); break; }
+        pos = { at: 'mount', mount: m, direct: false, depth: 0, qtype: r.qid.type, uname: pos.uname };
+        from = target;
+        qids.push(mountRootQid(m));
+        i++;
+        continue;
+      }
+      let j = i;
+      let depth = pos.depth;
+      while (j < names.length && !(names[j] === '..' && depth === 0)) { depth += names[j] === '..' ? -1 : 1; j++; }
+      if (j === i) {
+        // ".." at the mount's root leads back to the namespace root.
+        drop();
+        pos = { at: 'root', isOpen: false, dirIndex: 0, dirOffset: 0n, uname: pos.uname };
+        qids.push(ROOT_QID);
+        i++;
+        continue;
+      }
+      const r = await this.service(pos.mount).request({ type: 'Twalk', tag, fid: from, newfid: target, wnames: names.slice(i, j) }, signal);
+      if (r.type !== 'Rwalk') { err = new Error(r.type === 'Rerror' ? r.ename : Enotfound); break; }
+      for (const q of r.qids) qids.push(tagQid(q, pos.mount.id));
+      if (r.qids.length < j - i) break;
+      const last = r.qids[r.qids.length - 1];
+      pos = { ...pos, depth, qtype: last.type };
+      from = target;
+      i = j;
+    }
+    if (qids.length < names.length) {
+      drop();
+      if (qids.length === 0) throw err;
+      return { type: 'Rwalk', tag, qids };
+    }
+    if (t.newfid === t.fid && f.at === 'mount') this.clunkIn(f.mount, t.fid);
+    if (pos.at === 'mount' && target !== t.newfid) {
+      // Walked in place: move the scratch fid's position to fid.
+      await this.service(pos.mount).request({ type: 'Twalk', tag, fid: target, newfid: t.newfid, wnames: [] }, signal);
+      this.clunkIn(pos.mount, target);
+    }
+    this.fids.set(t.newfid, pos);
+    return { type: 'Rwalk', tag, qids };
+  }
+
+  /** A walk that stays inside one mount: forwarded as it is. */
+  private async walkInMount(t: Extract<Tmsg, { type: 'Twalk' }>, f: MountFid, signal: AbortSignal): Promise<Rmsg> {
+    const r = await this.service(f.mount).request(t, signal);
+    if (r.type !== 'Rwalk') return r;
+    if (r.qids.length === t.wnames.length) {
+      let depth = f.depth;
+      for (const n of t.wnames) depth = n === '..' ? Math.max(0, depth - 1) : depth + 1;
+      const last = r.qids[r.qids.length - 1];
+      this.fids.set(t.newfid, { ...f, depth, qtype: last ? last.type : f.qtype });
+    }
+    return f.direct ? r : { ...r, qids: r.qids.map((q) => tagQid(q, f.mount.id)) };
+  }
+
+  private clunkIn(m: Mount, fid: number): void {
+    if (this.ns.get(m.name) !== m) return;
+    void this.service(m).request({ type: 'Tclunk', tag: 0, fid }, AbortSignal.abort()).catch(() => {});
+  }
+
+  private rootRequest(t: Tmsg, f: RootFid): Rmsg {
+    const tag = t.tag;
+    switch (t.type) {
+      case 'Topen':
+        if (f.isOpen) throw new Error(Eopen);
+        if ((t.mode & 3) !== 0 || t.mode & 0x10) throw new Error(Eisdir);
+        f.isOpen = true;
+        return { type: 'Ropen', tag, qid: ROOT_QID, iounit: 0 };
+      case 'Tstat':
+        return { type: 'Rstat', tag, stat: this.rootStat() };
+      case 'Tclunk':
+        this.fids.delete(t.fid);
+        return { type: 'Rclunk', tag };
+      case 'Tremove':
+        this.fids.delete(t.fid);
+        throw new Error(Eperm);
+      case 'Tread': {
+        if (!f.isOpen) throw new Error(Enotopen);
+        if (t.offset === 0n) { f.dirIndex = 0; f.dirOffset = 0n; }
+        else if (t.offset !== f.dirOffset) throw new Error(Eoffset);
+        const b = new DirReadBuilder(Math.min(t.count, this.msize - 24), this.dialect);
+        const mounts = this.ns.list();
+        for (let i = f.dirIndex; i < mounts.length && b.addStat(this.mountStat(mounts[i])); i++);
+        f.dirIndex += b.count;
+        f.dirOffset += BigInt(b.length);
+        return { type: 'Rread', tag, data: b.bytes() };
+      }
+      case 'Treaddir': {
+        if (!f.isOpen) throw new Error(Enotopen);
+        const b = new DirReadBuilder(Math.min(t.count, this.msize - 24), '9P2000.L');
+        const mounts = this.ns.list();
+        for (let i = Number(t.offset); i < mounts.length; i++) {
+          if (!b.addDirent({ qid: mountRootQid(mounts[i]), offset: BigInt(i + 1), type: DT_DIR, name: mounts[i].name })) break;
+        }
+        return { type: 'Rreaddir', tag, data: b.bytes() };
+      }
+      case 'Twrite':
+        throw new Error(f.isOpen ? Eisdir : Enotopen);
+      default:
+        throw new Error(Eperm);
+    }
+  }
+}
+
+function tagQid(q: Qid, id: number): Qid {
+  return { ...q, path: q.path ^ (BigInt(id) << ID_SHIFT) };
+}
+
+function mountRootQid(m: Mount): Qid {
+  return { type: QTDIR, vers: 0, path: BigInt(m.id) << ID_SHIFT };
+}
+
+function xorPathByte(buf: Uint8Array, at: number, id: number): void {
+  // The qid path's top byte is the last of its 8 little-endian bytes.
+  buf[at + 7] ^= id;
+}
+
+/** Directory-read payload (stats back to back) with every qid path tagged. */
+function retagDir(data: Uint8Array, id: number, _dotu: boolean): Uint8Array {
+  const out = data.slice();
+  // size[2] type[2] dev[4] qid.type[1] qid.vers[4] qid.path[8]
+  for (let p = 0; p + 2 <= out.length;) {
+    const size = out[p] | (out[p + 1] << 8);
+    if (p + 2 + size > out.length || size < 2 + 4 + 13) break;
+    xorPathByte(out, p + 2 + 2 + 4 + 1 + 4, id);
+    p += 2 + size;
+  }
+  return out;
+}
+
+/** .L readdir payload with every qid path tagged: qid[13] offset[8] type[1] name[s]. */
+function retagDirents(data: Uint8Array, id: number): Uint8Array {
+  const out = data.slice();
+  for (let p = 0; p + 24 <= out.length;) {
+    xorPathByte(out, p + 1 + 4, id);
+    const n = out[p + 22] | (out[p + 23] << 8);
+    p += 24 + n;
+  }
+  return out;
+}

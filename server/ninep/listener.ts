@@ -1,0 +1,102 @@
+// The local 9P server: listens on TCP and unix sockets and gives every connection a Session over
+// its own view of the file server (the namespace).
+import { existsSync, unlinkSync } from 'node:fs';
+import { type Server, type Socket, createServer, connect } from 'node:net';
+import { MAX_MSIZE } from '../../shared/ninep/index.ts';
+import { type FileServer, Session, type TraceEvent } from '../../shared/styx/index.ts';
+import { type DialTarget, dialString, parseDialString } from '../net/dial.ts';
+import { socketTransport } from '../net/transport.ts';
+
+export interface ListenerOptions {
+  /** Largest msize offered (default 4 MiB). */
+  msize?: number;
+  maxInFlight?: number;
+  maxConnections?: number;
+  trace?: (e: TraceEvent) => void;
+  log?: (line: string) => void;
+}
+
+export const DEFAULT_MAX_CONNECTIONS = 256;
+
+export class NinepListener {
+  private readonly servers: Server[] = [];
+  private readonly sessions = new Set<Session>();
+  private readonly sockets = new Set<Socket>();
+  private nextId = 1;
+  /** Counters for the status page. */
+  readonly stats = { accepted: 0, refused: 0, badInput: 0 };
+
+  constructor(private readonly fs: FileServer, private readonly opts: ListenerOptions = {}) {}
+
+  get connections(): number { return this.sessions.size; }
+
+  /** Starts listening on each dial string; resolves with the addresses actually bound. */
+  async listen(addresses: string[]): Promise<string[]> {
+    const bound: string[] = [];
+    for (const a of addresses) bound.push(await this.listenOne(parseDialString(a, 5640)));
+    return bound;
+  }
+
+  private async listenOne(target: DialTarget): Promise<string> {
+    const srv = createServer((sock) => this.accept(sock));
+    if (target.kind === 'unix') await removeStaleSocket(target.path);
+    await new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      if (target.kind === 'unix') srv.listen(target.path, resolve);
+      else srv.listen(target.port, target.host, resolve);
+    });
+    srv.on('error', (e) => this.opts.log?.(`9p: listener error: ${e.message}`));
+    this.servers.push(srv);
+    const addr = srv.address();
+    if (addr && typeof addr === 'object') return dialString({ kind: 'tcp', host: addr.address, port: addr.port });
+    return dialString(target);
+  }
+
+  private accept(sock: Socket): void {
+    const max = this.opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    if (this.sessions.size >= max) {
+      this.stats.refused++;
+      this.opts.log?.(`9p: refused a connection from ${sock.remoteAddress ?? 'unix'}: ${max} connections already`);
+      sock.destroy();
+      return;
+    }
+    this.stats.accepted++;
+    const id = String(this.nextId++);
+    const msize = Math.min(this.opts.msize ?? MAX_MSIZE, MAX_MSIZE);
+    // Frames up to msize; until Tversion the client could claim any size, so the cap is ours.
+    const transport = socketTransport(sock, { maxMessageSize: msize });
+    const log = this.opts.log;
+    const session = new Session(transport, this.fs.connect(), {
+      id, maxMsize: msize, maxInFlight: this.opts.maxInFlight, trace: this.opts.trace,
+      log: (line) => {
+        if (line.includes('bad message')) this.stats.badInput++;
+        log?.(line);
+      },
+    });
+    this.sessions.add(session);
+    this.sockets.add(sock);
+    void session.done.then(() => {
+      this.sessions.delete(session);
+      this.sockets.delete(sock);
+    });
+  }
+
+  /** Stops listening and closes every connection. */
+  async close(): Promise<void> {
+    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    for (const s of this.sessions) s.close('server shutting down');
+    for (const s of this.sockets) s.destroy();
+  }
+}
+
+/** A unix socket path left by a previous run is removed; one with a live server is an error. */
+async function removeStaleSocket(path: string): Promise<void> {
+  if (!existsSync(path)) return;
+  const live = await new Promise<boolean>((resolve) => {
+    const c = connect({ path });
+    c.once('connect', () => { c.destroy(); resolve(true); });
+    c.once('error', () => resolve(false));
+  });
+  if (live) throw new Error(`${path}: another server is listening there`);
+  unlinkSync(path);
+}
