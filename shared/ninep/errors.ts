@@ -32,7 +32,7 @@ export const Errno = {
   EINVAL: 22, ENFILE: 23, EMFILE: 24, EFBIG: 27, ENOSPC: 28, ESPIPE: 29, EROFS: 30, EMLINK: 31,
   ERANGE: 34, ENAMETOOLONG: 36, ENOSYS: 38, ENOTEMPTY: 39, ELOOP: 40, ENODATA: 61, EPROTO: 71,
   EOVERFLOW: 75, EBADMSG: 74, EMSGSIZE: 90, EOPNOTSUPP: 95, ECONNRESET: 104, ENOBUFS: 105,
-  ESHUTDOWN: 108, ETIMEDOUT: 110, ECONNREFUSED: 111, EHOSTDOWN: 112, ECANCELED: 125,
+  ESHUTDOWN: 108, ETIMEDOUT: 110, ESTALE: 116, ECONNREFUSED: 111, EHOSTDOWN: 112, ECANCELED: 125,
 } as const;
 
 // errno -> the string Plan 9 / Inferno servers use for it (first entry wins for errno -> string;
@@ -76,6 +76,7 @@ const TABLE: ReadonlyArray<readonly [number, string]> = [
   [Errno.ETIMEDOUT, 'timed out'],
   [Errno.ECONNRESET, 'connection reset'],
   [Errno.EHOSTDOWN, 'mount is not connected'],
+  [Errno.ESTALE, 'the mount was reconnected: walk again'],
   [Errno.ECANCELED, 'cancelled'],
   [Errno.ENODATA, 'no data available'],
   [Errno.ELOOP, 'too many levels of symbolic links'],

@@ -1,0 +1,411 @@
+// A mount served by another 9P server over a Client connection: a remote server such as diod, or
+// a page's worker over WebSocket. Each local connection gets a RemoteView that maps its fids onto
+// fids of the shared connection and translates the canonical requests (9P2000 with the .u fields,
+// plus Treaddir) into the remote's dialect, so a 9P2000 client can read a .L-only server.
+import {
+  type Dialect, DirReadBuilder, DMDIR, DMSYMLINK, DT_DIR, DT_LNK, DT_REG, Errno, GETATTR_BASIC,
+  NONUNAME, type Qid, QTDIR, QTSYMLINK, type Rmsg, SETATTR_ATIME, SETATTR_ATIME_SET, SETATTR_MODE,
+  SETATTR_MTIME, SETATTR_MTIME_SET, SETATTR_SIZE, type Stat, type Tmsg, errnoToString,
+  unpackDirents, unpackStats,
+} from '../../shared/ninep/index.ts';
+import { type Client, NinepError, dmToLinuxMode, linuxFlags, linuxModeToDM } from '../../shared/client/index.ts';
+import { Ebadfid, Einuse, Enoauth, Eoffset, type FileServer, type Service } from '../../shared/styx/index.ts';
+import { Edown } from './namespace.ts';
+
+export interface RemoteOptions {
+  /** A request not answered within this many ms fails; onDeadline is told (0: no deadline). */
+  deadlineMs?: number;
+  onDeadline?: (what: string) => void;
+}
+
+/** A FileServer over one Client connection; replace the connection with `attach` (reconnects). */
+export class RemoteFileServer implements FileServer {
+  private client: Client | null;
+  /** Bumped on every new connection: fids of an older one are stale. */
+  generation = 0;
+  readonly views = new Set<RemoteView>();
+
+  constructor(client: Client, readonly opts: RemoteOptions = {}) {
+    this.client = client;
+    client.onClose(() => { if (this.client === client) this.client = null; });
+  }
+
+  get connected(): boolean { return this.client !== null; }
+
+  current(): Client {
+    if (!this.client) throw new NinepError(Edown, Errno.EHOSTDOWN, 'closed');
+    return this.client;
+  }
+
+  /** Uses a new connection from now on (after a reconnect). */
+  attach(client: Client): void {
+    this.client = client;
+    this.generation++;
+    client.onClose(() => { if (this.client === client) this.client = null; });
+  }
+
+  connect(): Service {
+    const v = new RemoteView(this);
+    this.views.add(v);
+    return v;
+  }
+
+  /** Live remote fids across all views. */
+  get fidCount(): number {
+    let n = 0;
+    for (const v of this.views) n += v.fidCount;
+    return n;
+  }
+}
+
+interface RFid {
+  rfid: number;
+  generation: number;
+  qtype: number;
+  /** The name of the file, for stats built from .L getattr. */
+  name: string;
+  isOpen: boolean;
+  /** Directory read emulation state. */
+  dir?: DirState;
+}
+
+interface DirState {
+  /** Entries read so far (canonical stats), and whether the remote has no more. */
+  entries: Stat[];
+  eof: boolean;
+  /** Remote position: byte offset (9P2000/.u) or cookie (.L). */
+  remoteOffset: bigint;
+  /** Local 9P2000/.u reads: next entry index and the byte offset the client must ask next. */
+  index: number;
+  localOffset: bigint;
+}
+
+const NAME_UNKNOWN = '?';
+
+export class RemoteView implements Service {
+  private readonly fids = new Map<number, RFid>();
+  private dialect: Dialect = '9P2000';
+  private msize = 8192;
+
+  constructor(private readonly fs: RemoteFileServer) {}
+
+  get fidCount(): number { return this.fids.size; }
+
+  version(dialect: Dialect, msize: number): void {
+    this.releaseAll();
+    this.dialect = dialect;
+    this.msize = msize;
+  }
+
+  close(): void {
+    this.releaseAll();
+    this.fs.views.delete(this);
+  }
+
+  private releaseAll(): void {
+    const c = this.fs.connected ? this.fs.current() : null;
+    for (const f of this.fids.values()) if (c && f.generation === this.fs.generation) c.clunkQuietly(f.rfid);
+    this.fids.clear();
+  }
+
+  async request(t: Tmsg, signal: AbortSignal): Promise<Rmsg> {
+    try {
+      return await this.withDeadline(t, signal);
+    } catch (e) {
+      const ename = e instanceof Error ? e.message : String(e);
+      const errno = e instanceof NinepError ? e.errno : 0;
+      return { type: 'Rerror', tag: t.tag, ename, errno };
+    }
+  }
+
+  private async withDeadline(t: Tmsg, signal: AbortSignal): Promise<Rmsg> {
+    const ms = this.fs.opts.deadlineMs ?? 0;
+    if (ms <= 0) return this.handle(t, signal);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const what = `${t.type} not answered within ${ms} ms`;
+        this.fs.opts.onDeadline?.(what);
+        reject(new NinepError(what, Errno.ETIMEDOUT, 'closed'));
+      }, ms);
+    });
+    try {
+      return await Promise.race([this.handle(t, signal), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private fid(fid: number): RFid {
+    const f = this.fids.get(fid);
+    if (!f) throw new Error(Ebadfid);
+    if (f.generation !== this.fs.generation) throw new NinepError('the mount was reconnected: walk again', Errno.ESTALE, 'closed');
+    return f;
+  }
+
+  private remoteDialect(c: Client): Dialect { return c.dialect; }
+
+  private async handle(t: Tmsg, signal: AbortSignal): Promise<Rmsg> {
+    const c = this.fs.current();
+    const o = { signal };
+    const tag = t.tag;
+    const rd = this.remoteDialect(c);
+    switch (t.type) {
+      case 'Tauth':
+        throw new Error(Enoauth);
+      case 'Tattach': {
+        // Every local user works as the mount's user: the attach is a clone of its root fid.
+        if (this.fids.has(t.fid)) throw new Error(Einuse);
+        const rfid = c.allocFid();
+        try {
+          await c.rpc({ type: 'Twalk', fid: c.rootFid, newfid: rfid, wnames: [] }, o);
+        } catch (e) {
+          c.releaseFid(rfid);
+          throw e;
+        }
+        this.fids.set(t.fid, { rfid, generation: this.fs.generation, qtype: c.rootQid.type, name: '/', isOpen: false });
+        return { type: 'Rattach', tag, qid: c.rootQid };
+      }
+      case 'Twalk': {
+        const f = this.fid(t.fid);
+        if (t.newfid !== t.fid && this.fids.has(t.newfid)) throw new Error(Einuse);
+        const rnew = t.newfid === t.fid ? f.rfid : c.allocFid();
+        let qids: Qid[];
+        try {
+          qids = (await c.rpc({ type: 'Twalk', fid: f.rfid, newfid: rnew, wnames: t.wnames }, o)).qids;
+        } catch (e) {
+          if (rnew !== f.rfid) c.releaseFid(rnew);
+          throw e;
+        }
+        if (qids.length === t.wnames.length) {
+          const last = qids[qids.length - 1];
+          const name = t.wnames.length ? t.wnames[t.wnames.length - 1] : f.name;
+          const nf: RFid = { rfid: rnew, generation: f.generation, qtype: last ? last.type : f.qtype, name: name === '..' ? NAME_UNKNOWN : name, isOpen: false };
+          this.fids.set(t.newfid, nf);
+        } else if (rnew !== f.rfid) {
+          c.releaseFid(rnew); // a partial walk makes no newfid (walk(5))
+        }
+        return { type: 'Rwalk', tag, qids };
+      }
+      case 'Topen': {
+        const f = this.fid(t.fid);
+        const r = rd === '9P2000.L'
+          ? await c.rpc({ type: 'Tlopen', fid: f.rfid, flags: linuxFlags(t.mode) }, o)
+          : await c.rpc({ type: 'Topen', fid: f.rfid, mode: t.mode }, o);
+        f.isOpen = true;
+        f.qtype = r.qid.type;
+        return { type: 'Ropen', tag, qid: r.qid, iounit: this.iounit(r.iounit) };
+      }
+      case 'Tcreate': {
+        const f = this.fid(t.fid);
+        let qid: Qid;
+        let iounit = 0;
+        if (rd !== '9P2000.L') {
+          const r = await c.rpc({ type: 'Tcreate', fid: f.rfid, name: t.name, perm: t.perm, mode: t.mode, extension: t.extension }, o);
+          qid = r.qid;
+          iounit = r.iounit;
+        } else if (t.perm & (DMDIR | DMSYMLINK)) {
+          // .L makes directories and symlinks without opening them: make, walk, then open.
+          if (t.perm & DMDIR) await c.rpc({ type: 'Tmkdir', dfid: f.rfid, name: t.name, mode: t.perm & 0o777, gid: NONUNAME }, o);
+          else await c.rpc({ type: 'Tsymlink', fid: f.rfid, name: t.name, symtgt: t.extension, gid: NONUNAME }, o);
+          await c.rpc({ type: 'Twalk', fid: f.rfid, newfid: f.rfid, wnames: [t.name] }, o);
+          const r = t.perm & DMDIR ? await c.rpc({ type: 'Tlopen', fid: f.rfid, flags: linuxFlags(t.mode & 3) }, o) : null;
+          qid = r ? r.qid : { type: QTSYMLINK, vers: 0, path: 0n };
+          if (r) iounit = r.iounit;
+        } else {
+          const r = await c.rpc({ type: 'Tlcreate', fid: f.rfid, name: t.name, flags: linuxFlags(t.mode) | 0o100, mode: t.perm & 0o777, gid: NONUNAME }, o);
+          qid = r.qid;
+          iounit = r.iounit;
+        }
+        f.name = t.name;
+        f.qtype = qid.type;
+        f.isOpen = true;
+        return { type: 'Rcreate', tag, qid, iounit: this.iounit(iounit) };
+      }
+      case 'Tread': {
+        const f = this.fid(t.fid);
+        if (f.qtype & QTDIR) return this.readDir(c, f, t.offset, t.count, tag, o);
+        const r = await c.rpc({ type: 'Tread', fid: f.rfid, offset: t.offset, count: Math.min(t.count, c.msize - 24) }, o);
+        return { type: 'Rread', tag, data: r.data };
+      }
+      case 'Treaddir': {
+        const f = this.fid(t.fid);
+        return this.readDirents(c, f, t.offset, t.count, tag, o);
+      }
+      case 'Twrite': {
+        const f = this.fid(t.fid);
+        const data = t.data.length > c.msize - 24 ? t.data.subarray(0, c.msize - 24) : t.data;
+        const r = await c.rpc({ type: 'Twrite', fid: f.rfid, offset: t.offset, data }, o);
+        return { type: 'Rwrite', tag, count: r.count };
+      }
+      case 'Tclunk': {
+        const f = this.fid(t.fid);
+        this.fids.delete(t.fid);
+        await c.clunk(f.rfid);
+        return { type: 'Rclunk', tag };
+      }
+      case 'Tremove': {
+        const f = this.fid(t.fid);
+        this.fids.delete(t.fid);
+        try {
+          await c.rpc({ type: 'Tremove', fid: f.rfid }, o);
+        } finally {
+          c.releaseFid(f.rfid); // remove clunks, whatever it answers
+        }
+        return { type: 'Rremove', tag };
+      }
+      case 'Tstat': {
+        const f = this.fid(t.fid);
+        return { type: 'Rstat', tag, stat: await this.stat(c, f, o) };
+      }
+      case 'Twstat': {
+        const f = this.fid(t.fid);
+        await this.wstat(c, f, t.stat, o);
+        return { type: 'Rwstat', tag };
+      }
+      default:
+        throw new NinepError(errnoToString(Errno.EOPNOTSUPP), Errno.EOPNOTSUPP);
+    }
+  }
+
+  private iounit(remote: number): number {
+    const max = this.msize - 24;
+    return remote > 0 && remote < max ? remote : 0;
+  }
+
+  private async stat(c: Client, f: RFid, o: { signal: AbortSignal }): Promise<Stat> {
+    if (c.dialect !== '9P2000.L') {
+      const r = await c.rpc({ type: 'Tstat', fid: f.rfid }, o);
+      return r.stat;
+    }
+    const r = await c.rpc({ type: 'Tgetattr', fid: f.rfid, requestMask: GETATTR_BASIC }, o);
+    return attrStat(f.name, r.attr);
+  }
+
+  private async wstat(c: Client, f: RFid, st: Stat, o: { signal: AbortSignal }): Promise<void> {
+    if (c.dialect !== '9P2000.L') {
+      await c.rpc({ type: 'Twstat', fid: f.rfid, stat: st }, o);
+      return;
+    }
+    let valid = 0;
+    const a = { valid: 0, mode: 0, uid: 0, gid: 0, size: 0n, atimeSec: 0n, atimeNsec: 0n, mtimeSec: 0n, mtimeNsec: 0n };
+    if (st.mode !== 0xffffffff) { valid |= SETATTR_MODE; a.mode = dmToLinuxMode(st.mode); }
+    if (st.length !== 0xffffffffffffffffn) { valid |= SETATTR_SIZE; a.size = st.length; }
+    if (st.mtime !== 0xffffffff) { valid |= SETATTR_MTIME | SETATTR_MTIME_SET; a.mtimeSec = BigInt(st.mtime); }
+    if (st.atime !== 0xffffffff) { valid |= SETATTR_ATIME | SETATTR_ATIME_SET; a.atimeSec = BigInt(st.atime); }
+    if (valid) await c.rpc({ type: 'Tsetattr', fid: f.rfid, attr: { ...a, valid } }, o);
+    if (st.name !== '' && st.name !== f.name) {
+      // Rename within the same directory: find the directory by walking "..".
+      const dfid = c.allocFid();
+      try {
+        await c.rpc({ type: 'Twalk', fid: f.rfid, newfid: dfid, wnames: ['..'] }, o);
+      } catch (e) {
+        c.releaseFid(dfid);
+        throw e;
+      }
+      try {
+        await c.rpc({ type: 'Trenameat', olddirfid: dfid, oldname: f.name, newdirfid: dfid, newname: st.name }, o);
+        f.name = st.name;
+      } finally {
+        c.clunkQuietly(dfid);
+      }
+    }
+  }
+
+  /** Fills f.dir.entries up to `want` entries (or to the end) from the remote directory. */
+  private async fetchEntries(c: Client, f: RFid, want: number, o: { signal: AbortSignal }): Promise<DirState> {
+    const d = f.dir ??= { entries: [], eof: false, remoteOffset: 0n, index: 0, localOffset: 0n };
+    while (!d.eof && d.entries.length < want) {
+      const count = c.msize - 24;
+      if (c.dialect === '9P2000.L') {
+        const r = await c.rpc({ type: 'Treaddir', fid: f.rfid, offset: d.remoteOffset, count }, o);
+        const ents = unpackDirents(r.data).filter((e) => e.name !== '.' && e.name !== '..');
+        const raw = unpackDirents(r.data);
+        if (raw.length === 0) { d.eof = true; break; }
+        d.remoteOffset = raw[raw.length - 1].offset;
+        // A 9P2000 directory read wants whole stats: fetch each entry's attributes.
+        const stats = await Promise.all(ents.map((e) => this.entryStat(c, f, e.name, e.qid, o)));
+        d.entries.push(...stats);
+      } else {
+        const r = await c.rpc({ type: 'Tread', fid: f.rfid, offset: d.remoteOffset, count }, o);
+        if (r.data.length === 0) { d.eof = true; break; }
+        d.remoteOffset += BigInt(r.data.length);
+        d.entries.push(...unpackStats(r.data, c.dialect));
+      }
+    }
+    return d;
+  }
+
+  private async entryStat(c: Client, f: RFid, name: string, qid: Qid, o: { signal: AbortSignal }): Promise<Stat> {
+    const tmp = c.allocFid();
+    try {
+      await c.rpc({ type: 'Twalk', fid: f.rfid, newfid: tmp, wnames: [name] }, o);
+    } catch {
+      c.releaseFid(tmp);
+      return minimalStat(name, qid);
+    }
+    try {
+      const r = await c.rpc({ type: 'Tgetattr', fid: tmp, requestMask: GETATTR_BASIC }, o);
+      return attrStat(name, r.attr);
+    } catch {
+      return minimalStat(name, qid);
+    } finally {
+      c.clunkQuietly(tmp);
+    }
+  }
+
+  /** A 9P2000/.u directory read for the local client, in its dialect. */
+  private async readDir(c: Client, f: RFid, offset: bigint, count: number, tag: number, o: { signal: AbortSignal }): Promise<Rmsg> {
+    if (c.dialect === this.dialect && c.dialect !== '9P2000.L') {
+      // Same stat format: pass through.
+      const r = await c.rpc({ type: 'Tread', fid: f.rfid, offset, count: Math.min(count, c.msize - 24) }, o);
+      return { type: 'Rread', tag, data: r.data };
+    }
+    let d = f.dir ??= { entries: [], eof: false, remoteOffset: 0n, index: 0, localOffset: 0n };
+    if (offset === 0n) { d.index = 0; d.localOffset = 0n; }
+    else if (offset !== d.localOffset) throw new Error(Eoffset);
+    const b = new DirReadBuilder(Math.min(count, this.msize - 24), this.dialect);
+    for (;;) {
+      d = await this.fetchEntries(c, f, d.index + 1, o);
+      const st = d.entries[d.index];
+      if (!st || !b.addStat(st)) break;
+      d.index++;
+    }
+    d.localOffset += BigInt(b.length);
+    return { type: 'Rread', tag, data: b.bytes() };
+  }
+
+  /** A .L readdir for the local client; cookies are entry indexes. */
+  private async readDirents(c: Client, f: RFid, offset: bigint, count: number, tag: number, o: { signal: AbortSignal }): Promise<Rmsg> {
+    if (c.dialect === '9P2000.L') {
+      const r = await c.rpc({ type: 'Treaddir', fid: f.rfid, offset, count: Math.min(count, c.msize - 24) }, o);
+      return { type: 'Rreaddir', tag, data: r.data };
+    }
+    const b = new DirReadBuilder(Math.min(count, this.msize - 24), '9P2000.L');
+    for (let i = Number(offset); ; i++) {
+      const d = await this.fetchEntries(c, f, i + 1, o);
+      const st = d.entries[i];
+      if (!st) break;
+      const type = st.mode & DMDIR ? DT_DIR : st.mode & DMSYMLINK ? DT_LNK : DT_REG;
+      if (!b.addDirent({ qid: st.qid, offset: BigInt(i + 1), type, name: st.name })) break;
+    }
+    return { type: 'Rreaddir', tag, data: b.bytes() };
+  }
+}
+
+function attrStat(name: string, a: { qid: Qid; mode: number; uid: number; gid: number; size: bigint; atimeSec: bigint; mtimeSec: bigint }): Stat {
+  const mode = linuxModeToDM(a.mode);
+  return {
+    type: 0, dev: 0, qid: a.qid, mode, atime: Number(a.atimeSec), mtime: Number(a.mtimeSec),
+    length: mode & DMDIR ? 0n : a.size, name, uid: String(a.uid), gid: String(a.gid), muid: '',
+    extension: '', nUid: a.uid, nGid: a.gid, nMuid: NONUNAME,
+  };
+}
+
+function minimalStat(name: string, qid: Qid): Stat {
+  const mode = qid.type & QTDIR ? (DMDIR | 0o555) >>> 0 : 0o444;
+  return {
+    type: 0, dev: 0, qid, mode, atime: 0, mtime: 0, length: 0n, name, uid: '', gid: '', muid: '',
+    extension: '', nUid: NONUNAME, nGid: NONUNAME, nMuid: NONUNAME,
+  };
+}
