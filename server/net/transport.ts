@@ -1,0 +1,90 @@
+// MessageTransport over a Node stream socket (TCP or unix): bytes are framed into whole 9P
+// messages with the codec's FrameReader.
+import { type Socket, connect } from 'node:net';
+import { FrameReader, MAX_MSIZE } from '../../shared/ninep/index.ts';
+import type { MessageTransport } from '../../shared/transport.ts';
+import { type DialTarget, dialString, parseDialString } from './dial.ts';
+
+export interface SocketTransportOptions {
+  /** Largest frame accepted; the peer's msize must not exceed it. Default MAX_MSIZE. */
+  maxMessageSize?: number;
+}
+
+/** Wraps a connected socket. Reading starts when onMessage is registered. */
+export function socketTransport(sock: Socket, opts: SocketTransportOptions = {}): MessageTransport {
+  const reader = new FrameReader(opts.maxMessageSize ?? MAX_MSIZE);
+  let closeCb: ((err?: Error) => void) | undefined;
+  let closed = false;
+  let closeErr: Error | undefined;
+  sock.setNoDelay(true);
+  sock.on('error', (e) => { closeErr ??= e; });
+  sock.on('close', () => {
+    closed = true;
+    closeCb?.(closeErr);
+    closeCb = undefined;
+  });
+  return {
+    send(frame) {
+      if (closed || sock.destroyed) throw new Error('connection closed');
+      sock.write(frame);
+    },
+    onMessage(cb) {
+      sock.on('data', (chunk: Buffer) => {
+        try {
+          reader.push(chunk, cb);
+        } catch (e) {
+          // A bad size field: the stream cannot be re-synchronised.
+          closeErr ??= e as Error;
+          sock.destroy();
+        }
+      });
+    },
+    onClose(cb) {
+      if (closed) cb(closeErr);
+      else closeCb = cb;
+    },
+    close(reason) {
+      if (closed) return;
+      if (reason !== undefined) {
+        sock.destroy();
+        return;
+      }
+      // Let queued messages (a last Tclunk) go out, but do not wait on the peer forever.
+      sock.end();
+      setTimeout(() => sock.destroy(), 2000).unref();
+    },
+    pause() { sock.pause(); },
+    resume() { sock.resume(); },
+  };
+}
+
+export interface DialOptions extends SocketTransportOptions {
+  signal?: AbortSignal;
+}
+
+/** Connects to a dial string (`tcp!host!port`, `unix!/path`, `host:port`, ...). */
+export function dial(address: string | DialTarget, opts: DialOptions = {}): Promise<MessageTransport> {
+  let target: DialTarget;
+  try {
+    target = typeof address === 'string' ? parseDialString(address) : address;
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  const name = dialString(target);
+  return new Promise((resolve, reject) => {
+    const sock = target.kind === 'unix' ? connect({ path: target.path }) : connect({ host: target.host, port: target.port });
+    const onAbort = () => {
+      sock.destroy();
+      reject(new Error(`dial ${name}: cancelled`));
+    };
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    sock.once('error', (e) => {
+      opts.signal?.removeEventListener('abort', onAbort);
+      reject(new Error(`dial ${name}: ${e.message}`, { cause: e }));
+    });
+    sock.once('connect', () => {
+      opts.signal?.removeEventListener('abort', onAbort);
+      resolve(socketTransport(sock, opts));
+    });
+  });
+}
