@@ -4,6 +4,7 @@ import { devfs, hellofs, ramfs, slightlyfs } from '../../shared/fs/index.ts';
 import { MAX_MSIZE } from '../../shared/ninep/index.ts';
 import { DEFAULT_MAX_FIDS } from '../../shared/styx/index.ts';
 import { Namespace } from '../namespace/namespace.ts';
+import { RemoteMount, parseMountSpec } from '../namespace/remote-mount.ts';
 import { DEFAULT_MAX_CONNECTIONS, NinepListener } from '../ninep/listener.ts';
 
 const USAGE = `usage: styxlab serve [flags]
@@ -15,6 +16,9 @@ const USAGE = `usage: styxlab serve [flags]
   --max-connections N  9P connections at once (default ${DEFAULT_MAX_CONNECTIONS})
   --max-inflight N     requests in flight per connection (default 256)
   --max-fids N         fids per connection and file system (default ${DEFAULT_MAX_FIDS})
+  --mount NAME=ADDR[,aname=A,version=V,uname=U]
+                       mount a remote 9P server at /NAME (repeatable; V: 9P2000, 9P2000.u,
+                       9P2000.L, default 9P2000.L); reconnects while the remote is away
 
 The namespace holds hellofs, slightlyfs, ram (writable, in memory) and dev (zero, null, random,
 time; also reachable as aname "ctl").`;
@@ -36,6 +40,7 @@ export async function serve(argv: string[]): Promise<number> {
       'max-connections': { type: 'string' },
       'max-inflight': { type: 'string' },
       'max-fids': { type: 'string' },
+      mount: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -51,6 +56,12 @@ export async function serve(argv: string[]): Promise<number> {
   ns.mount('slightlyfs', 'builtin', 'builtin', slightlyfs);
   ns.mount('ram', 'builtin', 'builtin', ramfs({ maxFids, log }));
   ns.mount('dev', 'builtin', 'builtin', devfs({ maxFids, log }));
+  const remotes: RemoteMount[] = [];
+  for (const m of values.mount ?? []) {
+    const rm = new RemoteMount(ns, parseMountSpec(m), log);
+    await rm.start();
+    remotes.push(rm);
+  }
   const listener = new NinepListener(ns, {
     msize,
     maxConnections: positiveInt(values['max-connections'], 'max-connections', DEFAULT_MAX_CONNECTIONS),
@@ -64,6 +75,7 @@ export async function serve(argv: string[]): Promise<number> {
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {
       console.error(`styxlab: ${sig}, shutting down`);
+      for (const r of remotes) r.stop();
       void listener.close().then(resolve);
     };
     process.once('SIGINT', () => stop('SIGINT'));
