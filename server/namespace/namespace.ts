@@ -222,12 +222,13 @@ export class Router implements Service {
   private async walk(t: Extract<Tmsg, { type: 'Twalk' }>, signal: AbortSignal): Promise<Rmsg> {
     const tag = t.tag;
     const f = this.fid(t.fid);
-    if (f.at === 'root' && f.isOpen) throw new Error(Eopen);
+    // As in Styxserver.walk: .L may clone an open fid (the clone is not open), nothing else walks one.
+    if (f.at === 'root' && f.isOpen && (this.dialect !== '9P2000.L' || t.newfid === t.fid)) throw new Error(Eopen);
     if (t.newfid !== t.fid && this.fids.has(t.newfid)) throw new Error(Einuse);
     const names = t.wnames;
     if (f.at === 'mount' && !leavesMount(f, names)) return this.walkInMount(t, f, signal);
     if (names.length === 0) {
-      this.fids.set(t.newfid, { ...f });
+      this.fids.set(t.newfid, f.at === 'root' ? { ...f, isOpen: false, dirIndex: 0, dirOffset: 0n } : { ...f });
       return { type: 'Rwalk', tag, qids: [] };
     }
     // The walk crosses the namespace root. It works on a mount-side fid `target` (newfid, or a

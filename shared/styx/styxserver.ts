@@ -296,7 +296,9 @@ export class Styxserver implements Service {
 
   private async walk(m: MessageOf<'Twalk'>): Promise<Rmsg> {
     const f = this.fid(m.fid);
-    if (f.isOpen) throw new StyxError(Eopen);
+    // walk(5) forbids walking an open fid. Linux clients clone open directory fids (diodls -l walks
+    // from the fid it is reading), and diod allows that, so .L may clone one; the clone is not open.
+    if (f.isOpen && (this.dialect !== '9P2000.L' || m.newfid === m.fid)) throw new StyxError(Eopen);
     if (m.newfid !== m.fid && this.fids.has(m.newfid)) throw new StyxError(Einuse);
     const qids: Qid[] = [];
     let path = f.path;
