@@ -1,10 +1,15 @@
 // `styxlab serve`: the local 9P server with the built-in file systems mounted.
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { devfs, hellofs, ramfs, slightlyfs } from '../../shared/fs/index.ts';
 import { MAX_MSIZE } from '../../shared/ninep/index.ts';
 import { DEFAULT_MAX_FIDS } from '../../shared/styx/index.ts';
 import { Namespace } from '../namespace/namespace.ts';
 import { RemoteMount, parseMountSpec } from '../namespace/remote-mount.ts';
+import { parseBackend, readBackendConfig } from '../http/backends.ts';
+import { HttpServer } from '../http/server.ts';
+import { isLoopback, newToken } from '../http/security.ts';
 import { DEFAULT_MAX_CONNECTIONS, NinepListener } from '../ninep/listener.ts';
 
 const USAGE = `usage: styxlab serve [flags]
@@ -19,6 +24,19 @@ const USAGE = `usage: styxlab serve [flags]
   --mount NAME=ADDR[,aname=A,version=V,uname=U]
                        mount a remote 9P server at /NAME (repeatable; V: 9P2000, 9P2000.u,
                        9P2000.L, default 9P2000.L); reconnects while the remote is away
+
+HTTP (the playground, /api/status, the gateway and the mount endpoint):
+  --http HOST:PORT     where to serve HTTP (default 127.0.0.1:5680; 'off' for none). Any host
+                       other than loopback requires a token, printed at start
+  --token T            the token to require (default: random when off loopback)
+  --allow-origin URL   another origin allowed to open WebSockets (repeatable)
+  --backend NAME=KIND:ADDRESS
+                       a gateway backend (repeatable): KIND is 9p, nbd or iouring; ADDRESS a
+                       dial string tcp!host!port or unix!/path. 'local' is always the namespace
+  --config FILE        JSON {"backends": {"NAME": "KIND:ADDRESS"}}
+  --deadline MS        how long a page-hosted server has to answer a request (default 5000)
+  --max-websockets N   WebSocket connections at once (default 64)
+  --max-mounts N       page-hosted mounts at once (default 32)
 
 The namespace holds hellofs, slightlyfs, ram (writable, in memory) and dev (zero, null, random,
 time; also reachable as aname "ctl").`;
@@ -41,6 +59,14 @@ export async function serve(argv: string[]): Promise<number> {
       'max-inflight': { type: 'string' },
       'max-fids': { type: 'string' },
       mount: { type: 'string', multiple: true },
+      http: { type: 'string' },
+      token: { type: 'string' },
+      'allow-origin': { type: 'string', multiple: true },
+      backend: { type: 'string', multiple: true },
+      config: { type: 'string' },
+      deadline: { type: 'string' },
+      'max-websockets': { type: 'string' },
+      'max-mounts': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -72,11 +98,34 @@ export async function serve(argv: string[]): Promise<number> {
   const bound = await listener.listen(values.listen ?? ['tcp!127.0.0.1!5640']);
   for (const a of bound) console.log(`styxlab: 9P on ${a}`);
   console.log(`styxlab: mounted ${ns.list().map((m) => m.name).join(', ')}`);
+  let http: HttpServer | null = null;
+  const httpAddr = values.http ?? '127.0.0.1:5680';
+  if (httpAddr !== 'off') {
+    const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(httpAddr);
+    if (!m) throw new Error(`--http '${httpAddr}': want HOST:PORT`);
+    const host = m[1] ?? (m[2] || '127.0.0.1');
+    const token = values.token ?? (isLoopback(host) ? null : newToken());
+    const backends = [...(values.config ? readBackendConfig(values.config) : []), ...(values.backend ?? []).map(parseBackend)];
+    http = new HttpServer(ns, {
+      host, port: Number(m[3]), backends, token, allowOrigins: values['allow-origin'] ?? [],
+      webRoot: join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dist'),
+      maxSockets: positiveInt(values['max-websockets'], 'max-websockets', 64),
+      maxMounts: positiveInt(values['max-mounts'], 'max-mounts', 32),
+      deadlineMs: positiveInt(values.deadline, 'deadline', 5000),
+      maxMessage: msize,
+      log,
+      extraStatus: () => ({ ninep: { connections: listener.connections, ...listener.stats } }),
+    });
+    const port = await http.listen();
+    const shown = host.includes(':') ? `[${host}]` : host;
+    console.log(`styxlab: playground on http://${shown}:${port}/${token ? `?token=${token}` : ''}`);
+    for (const b of backends) console.log(`styxlab: gateway backend ${b.name} (${b.kind}) -> ${b.address}`);
+  }
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {
       console.error(`styxlab: ${sig}, shutting down`);
       for (const r of remotes) r.stop();
-      void listener.close().then(resolve);
+      void Promise.all([listener.close(), http?.close()]).then(() => resolve());
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));

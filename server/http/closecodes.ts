@@ -1,0 +1,18 @@
+// WebSocket close codes of the gateway and the mount endpoint (4000-4999 is for applications).
+// The page shows the reason text; the code says which case it is.
+export const Close = {
+  normal: 1000,
+  /** A text frame, or a binary message that is not exactly one 9P message. */
+  badData: 4400,
+  unknownBackend: 4404,
+  /** The watchdog: a page-hosted server left a request unanswered past the deadline. */
+  deadline: 4408,
+  nameTaken: 4409,
+  tooLarge: 4413,
+  limit: 4429,
+  backendRefused: 4502,
+  backendClosed: 4503,
+  /** A newer page took over the mount name (live reload). */
+  replaced: 4001,
+  shutdown: 1001,
+} as const;

@@ -1,0 +1,187 @@
+// The HTTP side of `styxlab serve`: the web app, a JSON status endpoint, the gateway
+// (/gateway/NAME) and the mount endpoint (/mount?name=NAME), on one port, secure by default.
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { MAX_MSIZE } from '../../shared/ninep/index.ts';
+import { Session } from '../../shared/styx/index.ts';
+import { type WebSocketLike, webSocketTransport } from '../../shared/net/websocket.ts';
+import type { Namespace } from '../namespace/namespace.ts';
+import { type Backend, LOCAL_BACKEND } from './backends.ts';
+import { Close } from './closecodes.ts';
+import { type RelayStats, relay } from './gateway.ts';
+import { PageMounts } from './mount-endpoint.ts';
+import { Security } from './security.ts';
+import { serveStatic } from './static.ts';
+
+export interface HttpOptions {
+  host: string;
+  port: number;
+  backends: Backend[];
+  /** Required off loopback. */
+  token: string | null;
+  allowOrigins: string[];
+  /** The built web app; a plain status page is served when it is missing. */
+  webRoot: string;
+  /** WebSocket connections at once (gateway and mounts together). */
+  maxSockets: number;
+  maxMounts: number;
+  /** Milliseconds a page-hosted server has to answer a request. */
+  deadlineMs: number;
+  /** Largest WebSocket message (one 9P message). */
+  maxMessage: number;
+  log: (line: string) => void;
+  /** Extra status from the rest of the server (9P connections). */
+  extraStatus?: () => Record<string, unknown>;
+}
+
+export class HttpServer {
+  private server: Server | null = null;
+  private readonly wss: WebSocketServer;
+  private security: Security;
+  private readonly backends = new Map<string, Backend>();
+  readonly pages: PageMounts;
+  private readonly sockets = new Set<WebSocket>();
+  readonly counters = { httpRequests: 0, refused: 0, gatewayConnections: 0, mountConnections: 0, bytesToBackend: 0, bytesFromBackend: 0 };
+  port = 0;
+
+  constructor(private readonly ns: Namespace, private readonly opts: HttpOptions) {
+    this.security = new Security({ host: opts.host, port: opts.port, allowOrigins: opts.allowOrigins, token: opts.token });
+    this.backends.set('local', LOCAL_BACKEND);
+    for (const b of opts.backends) {
+      if (this.backends.has(b.name)) throw new Error(`backend '${b.name}' is defined twice`);
+      this.backends.set(b.name, b);
+    }
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessage, perMessageDeflate: false });
+    this.pages = new PageMounts(ns, { deadlineMs: opts.deadlineMs, maxMounts: opts.maxMounts, msize: Math.min(opts.maxMessage, MAX_MSIZE), log: opts.log });
+  }
+
+  async listen(): Promise<number> {
+    const server = createServer((req, res) => this.http(req, res));
+    server.on('upgrade', (req, sock, head) => this.upgrade(req, sock, head));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.opts.port, this.opts.host, resolve);
+    });
+    this.server = server;
+    const a = server.address();
+    this.port = a && typeof a === 'object' ? a.port : this.opts.port;
+    // The Host and Origin checks need the real port when 0 was asked for.
+    if (this.opts.port === 0) this.security = new Security({ host: this.opts.host, port: this.port, allowOrigins: this.opts.allowOrigins, token: this.opts.token });
+    return this.port;
+  }
+
+  status(): Record<string, unknown> {
+    return {
+      mounts: this.ns.list().map((m) => ({
+        name: m.name, kind: m.kind, source: m.source,
+        status: m.kind === 'page' || m.kind === 'builtin' ? 'running' : (m.fs as { connected?: boolean }).connected === false ? 'down' : 'running',
+      })),
+      ended: Object.fromEntries(this.pages.ended),
+      backends: [...this.backends.values()].map((b) => ({ name: b.name, kind: b.kind })),
+      websockets: this.sockets.size,
+      counters: this.counters,
+      ...this.opts.extraStatus?.(),
+    };
+  }
+
+  private http(req: IncomingMessage, res: ServerResponse): void {
+    this.counters.httpRequests++;
+    const why = this.security.check(req, false);
+    if (why) {
+      this.counters.refused++;
+      res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' }).end(`forbidden: ${why}\n`);
+      return;
+    }
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (this.opts.token && url.searchParams.get('token') === this.opts.token) {
+      // A browser that opened the printed link keeps the token for its assets and WebSockets.
+      res.setHeader('set-cookie', `styxlab_token=${this.opts.token}; Path=/; HttpOnly; SameSite=Strict`);
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    if (url.pathname === '/api/status') return json(res, this.status());
+    if (url.pathname === '/api/backends') return json(res, [...this.backends.values()].map((b) => ({ name: b.name, kind: b.kind })));
+    if (serveStatic(this.opts.webRoot, url.pathname, res)) return;
+    if (url.pathname === '/' || url.pathname === '/index.html') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(placeholderPage(this.status()));
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
+  }
+
+  private upgrade(req: IncomingMessage, sock: Duplex, head: Buffer): void {
+    const refuse = (status: number, why: string) => {
+      this.counters.refused++;
+      this.opts.log(`http: refused WebSocket ${req.url}: ${why}`);
+      sock.end(`HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : 'Not Found'}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${why}\n`);
+    };
+    const why = this.security.check(req, true);
+    if (why) return refuse(403, why);
+    const url = new URL(req.url ?? '/', 'http://x');
+    const isGateway = url.pathname.startsWith('/gateway/');
+    if (!isGateway && url.pathname !== '/mount') return refuse(404, 'no such endpoint');
+    this.wss.handleUpgrade(req, sock, head, (ws) => {
+      if (this.sockets.size >= this.opts.maxSockets) {
+        ws.close(Close.limit, `too many WebSocket connections (${this.opts.maxSockets})`);
+        return;
+      }
+      this.sockets.add(ws);
+      ws.once('close', () => this.sockets.delete(ws));
+      ws.on('error', (e) => this.opts.log(`http: WebSocket error: ${e.message}`));
+      if (isGateway) this.gateway(ws, decodeURIComponent(url.pathname.slice('/gateway/'.length)));
+      else {
+        this.counters.mountConnections++;
+        void this.pages.accept(ws, url.searchParams.get('name') ?? '', url.searchParams.get('replace') === '1', req.headers.origin ?? '');
+      }
+    });
+  }
+
+  private gateway(ws: WebSocket, name: string): void {
+    const b = this.backends.get(name);
+    if (!b) {
+      ws.close(Close.unknownBackend, `unknown backend '${name}'`.slice(0, 120));
+      return;
+    }
+    this.counters.gatewayConnections++;
+    if (b.target === null) {
+      // The local namespace is served in-process: no TCP hop.
+      const session = new Session(webSocketTransport(ws as unknown as WebSocketLike), this.ns.connect(), {
+        id: `ws${this.counters.gatewayConnections}`, maxMsize: Math.min(this.opts.maxMessage, MAX_MSIZE), log: this.opts.log,
+      });
+      void session.done;
+      return;
+    }
+    const stats: RelayStats = { bytesToBackend: 0, bytesFromBackend: 0 };
+    void relay(ws, b, stats, this.opts.log).then(() => {
+      this.counters.bytesToBackend += stats.bytesToBackend;
+      this.counters.bytesFromBackend += stats.bytesFromBackend;
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const ws of this.sockets) ws.close(Close.shutdown, 'server shutting down');
+    this.wss.close();
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server?.closeAllConnections();
+  }
+}
+
+function json(res: ServerResponse, v: unknown): void {
+  res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x), 2));
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function placeholderPage(status: Record<string, unknown>): string {
+  const mounts = (status.mounts as Array<{ name: string; kind: string; status: string }>)
+    .map((m) => `<li><code>/${escapeHtml(m.name)}</code> ${escapeHtml(m.kind)}, ${escapeHtml(m.status)}</li>`).join('');
+  return `<!doctype html><meta charset="utf-8"><title>styxlab</title>
+<h1>styxlab</h1><p>The web app is not built yet: run <code>npm run build:web</code> (or <code>npm start</code>, which builds it).</p>
+<h2>Mounts</h2><ul>${mounts}</ul><p><a href="/api/status">/api/status</a></p>`;
+}
