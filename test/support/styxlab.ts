@@ -62,7 +62,9 @@ export async function startServe(args: string[] = [], nodeArgs: string[] = []): 
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
     const address = `tcp!127.0.0.1!${port}`;
-    const proc = spawn(process.execPath, [...nodeArgs, STYXLAB, 'serve', '--listen', address, ...args], {
+    // No HTTP unless the test asks: the default port 5680 would collide between tests.
+    const http = args.includes('--http') ? [] : ['--http', 'off'];
+    const proc = spawn(process.execPath, [...nodeArgs, STYXLAB, 'serve', '--listen', address, ...http, ...args], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
