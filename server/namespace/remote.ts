@@ -62,8 +62,9 @@ interface RFid {
   rfid: number;
   generation: number;
   qtype: number;
-  /** The name of the file, for stats built from .L getattr. */
-  name: string;
+  /** Names from the remote attach point to the file: its name for stats built from .L getattr,
+   * and its directory for renames (a file cannot walk ".."). */
+  path: string[];
   isOpen: boolean;
   /** Directory read emulation state. */
   dir?: DirState;
@@ -80,7 +81,9 @@ interface DirState {
   localOffset: bigint;
 }
 
-const NAME_UNKNOWN = '?';
+function nameOf(f: RFid): string {
+  return f.path.length ? f.path[f.path.length - 1] : '/';
+}
 
 export class RemoteView implements Service {
   private readonly fids = new Map<number, RFid>();
@@ -163,7 +166,7 @@ export class RemoteView implements Service {
           c.releaseFid(rfid);
           throw e;
         }
-        this.fids.set(t.fid, { rfid, generation: this.fs.generation, qtype: c.rootQid.type, name: '/', isOpen: false });
+        this.fids.set(t.fid, { rfid, generation: this.fs.generation, qtype: c.rootQid.type, path: [], isOpen: false });
         return { type: 'Rattach', tag, qid: c.rootQid };
       }
       case 'Twalk': {
@@ -179,8 +182,12 @@ export class RemoteView implements Service {
         }
         if (qids.length === t.wnames.length) {
           const last = qids[qids.length - 1];
-          const name = t.wnames.length ? t.wnames[t.wnames.length - 1] : f.name;
-          const nf: RFid = { rfid: rnew, generation: f.generation, qtype: last ? last.type : f.qtype, name: name === '..' ? NAME_UNKNOWN : name, isOpen: false };
+          const path = [...f.path];
+          for (const n of t.wnames) {
+            if (n === '..') path.pop();
+            else if (n !== '.') path.push(n);
+          }
+          const nf: RFid = { rfid: rnew, generation: f.generation, qtype: last ? last.type : f.qtype, path, isOpen: false };
           this.fids.set(t.newfid, nf);
         } else if (rnew !== f.rfid) {
           c.releaseFid(rnew); // a partial walk makes no newfid (walk(5))
@@ -217,7 +224,7 @@ export class RemoteView implements Service {
           qid = r.qid;
           iounit = r.iounit;
         }
-        f.name = t.name;
+        f.path = [...f.path, t.name];
         f.qtype = qid.type;
         f.isOpen = true;
         return { type: 'Rcreate', tag, qid, iounit: this.iounit(iounit) };
@@ -279,7 +286,7 @@ export class RemoteView implements Service {
       return r.stat;
     }
     const r = await c.rpc({ type: 'Tgetattr', fid: f.rfid, requestMask: GETATTR_BASIC }, o);
-    return attrStat(f.name, r.attr);
+    return attrStat(nameOf(f), r.attr);
   }
 
   private async wstat(c: Client, f: RFid, st: Stat, o: { signal: AbortSignal }): Promise<void> {
@@ -294,18 +301,23 @@ export class RemoteView implements Service {
     if (st.mtime !== 0xffffffff) { valid |= SETATTR_MTIME | SETATTR_MTIME_SET; a.mtimeSec = BigInt(st.mtime); }
     if (st.atime !== 0xffffffff) { valid |= SETATTR_ATIME | SETATTR_ATIME_SET; a.atimeSec = BigInt(st.atime); }
     if (valid) await c.rpc({ type: 'Tsetattr', fid: f.rfid, attr: { ...a, valid } }, o);
-    if (st.name !== '' && st.name !== f.name) {
-      // Rename within the same directory: find the directory by walking "..".
+    if (st.name !== '' && st.name !== nameOf(f)) {
+      // Rename within the same directory, reached from the attach point (".." from a file fails).
+      if (f.path.length === 0) throw new NinepError(errnoToString(Errno.EPERM), Errno.EPERM);
       const dfid = c.allocFid();
       try {
-        await c.rpc({ type: 'Twalk', fid: f.rfid, newfid: dfid, wnames: ['..'] }, o);
+        await c.rpc({ type: 'Twalk', fid: c.rootFid, newfid: dfid, wnames: f.path.slice(0, -1) }, o);
       } catch (e) {
         c.releaseFid(dfid);
         throw e;
       }
       try {
-        await c.rpc({ type: 'Trenameat', olddirfid: dfid, oldname: f.name, newdirfid: dfid, newname: st.name }, o);
-        f.name = st.name;
+        // diod answers Trenameat with EOPNOTSUPP; protocol.md says to fall back to Trename then.
+        await c.rpc({ type: 'Trenameat', olddirfid: dfid, oldname: nameOf(f), newdirfid: dfid, newname: st.name }, o).catch((e: unknown) => {
+          if (!(e instanceof NinepError && (e.errno === Errno.EOPNOTSUPP || e.errno === Errno.ENOSYS))) throw e;
+          return c.rpc({ type: 'Trename', fid: f.rfid, dfid, name: st.name }, o);
+        });
+        f.path = [...f.path.slice(0, -1), st.name];
       } finally {
         c.clunkQuietly(dfid);
       }
