@@ -13,7 +13,8 @@ export const DEFAULT_9P_PORT = 564;
 function parsePort(s: string, addr: string): number {
   const known = SERVICES[s];
   if (known !== undefined) return known;
-  if (!/^\d{1,5}$/.test(s) || Number(s) < 1 || Number(s) > 65535) {
+  // Port 0 is for listeners (the kernel picks one); dialing it fails at connect.
+  if (!/^\d{1,5}$/.test(s) || Number(s) > 65535) {
     throw new Error(`bad port '${s}' in address '${addr}'`);
   }
   return Number(s);

@@ -124,9 +124,16 @@ export class Client {
     const msize = Math.min(Math.max(opts.msize ?? DEFAULT_MSIZE, MIN_MSIZE), MAX_MSIZE);
     const c = new Client(transport, opts, proposed, msize);
     c.listen();
+    // Tversion cannot be flushed (it has no tag): a cancelled connect just hangs up.
+    const onAbort = () => {
+      c.shutdown(abortError(opts.signal?.reason));
+      transport.close('cancelled');
+    };
+    if (opts.signal?.aborted) onAbort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       // Rversion has one layout in every dialect, so the proposed dialect decodes it.
-      const rv = (await c.send({ type: 'Tversion', msize, version: proposed }, NOTAG, opts.signal)) as Rversion;
+      const rv = (await c.send({ type: 'Tversion', msize, version: proposed }, NOTAG)) as Rversion;
       c.negotiating = false;
       if (rv.version === 'unknown') {
         throw new NinepError(`server does not speak ${proposed}`, Errno.EPROTO, 'protocol');
@@ -144,14 +151,13 @@ export class Client {
       c._version = rv.version;
       c._msize = rv.msize;
       const fid = c.allocFid();
-      const ra = await c.rpc(
-        { type: 'Tattach', fid, afid: NOFID, uname: opts.uname ?? 'none', aname: opts.aname ?? '', nUname: opts.nUname ?? NONUNAME },
-        { signal: opts.signal },
-      );
+      const ra = await c.rpc({ type: 'Tattach', fid, afid: NOFID, uname: opts.uname ?? 'none', aname: opts.aname ?? '', nUname: opts.nUname ?? NONUNAME });
       c._rootFid = fid;
       c._rootQid = ra.qid;
+      opts.signal?.removeEventListener('abort', onAbort);
       return c;
     } catch (e) {
+      opts.signal?.removeEventListener('abort', onAbort);
       if (c.negotiating && e instanceof NinepError && e.kind === 'remote') {
         e.message = `server refused ${proposed}: ${e.message}`;
       }
@@ -166,8 +172,9 @@ export class Client {
   private listen(): void {
     this.transport.onMessage((frame) => this.receive(frame));
     this.transport.onClose((err) => {
-      // A transport that could not frame the byte stream (a bad size field) reports ProtocolError.
-      if (err instanceof ProtocolError) {
+      // A transport that could not frame the byte stream (a bad size field) reports ProtocolError;
+      // a hang-up part way through a message is still just a closed connection.
+      if (err instanceof ProtocolError && err.code !== 'truncated') {
         this.shutdown(new NinepError(`protocol error: ${err.message}`, Errno.EPROTO, 'protocol', { cause: err }));
         return;
       }

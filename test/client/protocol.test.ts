@@ -234,3 +234,110 @@ describe('Tflush', () => {
     await srv.conns[0].closed;
   });
 });
+
+describe('tags', () => {
+  test('65535 requests in flight use every tag but NOTAG; the next waits for a free one', { timeout: 120_000 }, async () => {
+    const held: number[] = [];
+    const seen = new Set<number>();
+    let extraTag = -1;
+    const srv = await scripted((m, c) => {
+      if (m.type !== 'Tread') return;
+      if (m.offset === 999_999n) {
+        extraTag = m.tag;
+        c.reply({ type: 'Rread', tag: m.tag, data: new Uint8Array([2]) });
+        return;
+      }
+      assert.ok(!seen.has(m.tag), `tag ${m.tag} in flight twice`);
+      seen.add(m.tag);
+      held.push(m.tag);
+      // All tags taken: free one, so that the waiting request can go.
+      if (held.length === 0xffff) c.reply({ type: 'Rread', tag: held[1234], data: new Uint8Array([1]) });
+    });
+    const client = await Client.connect(await dial(srv.address));
+    const calls = Array.from({ length: 0xffff }, (_, i) =>
+      client.rpc({ type: 'Tread', fid: client.rootFid, offset: BigInt(i), count: 1 }));
+    for (const p of calls) p.catch(() => {});
+    const extra = await client.rpc({ type: 'Tread', fid: client.rootFid, offset: 999_999n, count: 1 });
+    assert.deepEqual([...extra.data], [2]);
+    assert.equal(seen.size, 0xffff);
+    assert.ok(!seen.has(0xffff), 'NOTAG is never used for a request');
+    assert.equal(extraTag, held[1234], 'the freed tag is the one reused');
+    assert.deepEqual([...(await calls[1234]).data], [1]);
+    client.close();
+    const results = await Promise.allSettled(calls);
+    assert.equal(results.filter((r) => r.status === 'rejected').length, 0xffff - 1);
+  });
+});
+
+test('a connect cancelled while the server says nothing', async () => {
+  const srv = await scripted(() => {}, { takeVersion: true });
+  const ac = new AbortController();
+  const p = Client.connect(await dial(srv.address), { signal: ac.signal });
+  for (let i = 0; i < 1000 && srv.conns.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  ac.abort();
+  await assert.rejects(p, isAbortError);
+  await srv.conns[0].closed;
+});
+
+describe('pipelined transfers when replies come out of order', () => {
+  // The server answers requests two at a time, the later one first. It holds a lone request only
+  // while another is bound to follow: the first read and the last write are answered at once, as
+  // are reads at or past the end, so the exchange cannot stall.
+  test('reads: bytes come out in file order', async () => {
+    const size = 300_000;
+    const file = new Uint8Array(size).map((_, i) => (i * 7 + (i >> 8)) & 0xff);
+    let held: Extract<Tmsg, { type: 'Tread' }> | undefined;
+    let reversed = 0;
+    const srv = await scripted((m, c) => {
+      if (m.type === 'Tlopen') { c.reply({ type: 'Rlopen', tag: m.tag, qid: { type: 0, vers: 0, path: 2n }, iounit: 0 }); return; }
+      if (m.type === 'Twalk') { c.reply({ type: 'Rwalk', tag: m.tag, qids: m.wnames.map(() => ({ type: 0, vers: 0, path: 2n })) }); return; }
+      if (m.type !== 'Tread') return;
+      const answer = (r: typeof m) => {
+        const at = Number(r.offset);
+        c.reply({ type: 'Rread', tag: r.tag, data: file.subarray(Math.min(at, size), Math.min(at + r.count, size)) });
+      };
+      if (m.offset === 0n || m.offset >= BigInt(size)) { answer(m); return; }
+      if (!held) { held = m; return; }
+      answer(m);
+      answer(held);
+      held = undefined;
+      reversed++;
+    }, { msize: 8192 });
+    const client = await Client.connect(await dial(srv.address), { msize: 8192, pipeline: 8 });
+    const got = await client.readFile('/f');
+    assert.ok(reversed >= 5, `replies reordered ${reversed} times`);
+    assert.equal(got.length, size);
+    assert.ok(Buffer.from(got).equals(Buffer.from(file)), 'bytes in file order');
+    await client.end();
+  });
+
+  test('writes: every byte lands at its offset', async () => {
+    const size = 250_000;
+    const data = new Uint8Array(size).map((_, i) => (i * 13 + (i >> 9)) & 0xff);
+    const file = new Uint8Array(size);
+    let held: Extract<Tmsg, { type: 'Twrite' }> | undefined;
+    let reversed = 0;
+    const srv = await scripted((m, c) => {
+      if (m.type === 'Tlopen') { c.reply({ type: 'Rlopen', tag: m.tag, qid: { type: 0, vers: 0, path: 2n }, iounit: 0 }); return; }
+      if (m.type === 'Twalk') { c.reply({ type: 'Rwalk', tag: m.tag, qids: m.wnames.map(() => ({ type: 0, vers: 0, path: 2n })) }); return; }
+      if (m.type !== 'Twrite') return;
+      const answer = (w: typeof m) => {
+        file.set(w.data, Number(w.offset));
+        c.reply({ type: 'Rwrite', tag: w.tag, count: w.data.length });
+      };
+      if (Number(m.offset) + m.data.length === size) { answer(m); return; }
+      if (!held) { held = m; return; }
+      answer(m);
+      answer(held);
+      held = undefined;
+      reversed++;
+    }, { msize: 8192 });
+    const client = await Client.connect(await dial(srv.address), { msize: 8192, pipeline: 8 });
+    const f = await client.open('/f', 1);
+    await f.writeAt(0, data);
+    await f.close();
+    assert.ok(reversed >= 5, `replies reordered ${reversed} times`);
+    assert.ok(Buffer.from(file).equals(Buffer.from(data)), 'file matches what was written');
+    await client.end();
+  });
+});
