@@ -1,0 +1,137 @@
+// The code editor: Monaco's core with only the contributions a TypeScript editor needs, the
+// TypeScript language (syntax, and the language service in its own worker, started lazily), and
+// styxlab's declarations so `import ... from 'styxlab/styx'` completes and type-checks.
+import * as monaco from 'monaco-editor/editor/editor.api.js';
+import 'monaco-editor/editor/browser/coreCommands.js';
+import 'monaco-editor/editor/browser/widget/codeEditor/codeEditorWidget.js';
+import 'monaco-editor/editor/common/standaloneStrings.js';
+import 'monaco-editor/editor/contrib/bracketMatching/browser/bracketMatching.js';
+import 'monaco-editor/editor/contrib/caretOperations/browser/caretOperations.js';
+import 'monaco-editor/editor/contrib/clipboard/browser/clipboard.js';
+import 'monaco-editor/editor/contrib/codeAction/browser/codeActionContributions.js';
+import 'monaco-editor/editor/contrib/comment/browser/comment.js';
+import 'monaco-editor/editor/contrib/contextmenu/browser/contextmenu.js';
+import 'monaco-editor/editor/contrib/cursorUndo/browser/cursorUndo.js';
+import 'monaco-editor/editor/contrib/find/browser/findController.js';
+import 'monaco-editor/editor/contrib/folding/browser/folding.js';
+import 'monaco-editor/editor/contrib/format/browser/formatActions.js';
+import 'monaco-editor/editor/contrib/gotoError/browser/gotoError.js';
+import 'monaco-editor/editor/contrib/gotoSymbol/browser/goToCommands.js';
+import 'monaco-editor/editor/contrib/gotoSymbol/browser/link/goToDefinitionAtPosition.js';
+import 'monaco-editor/editor/contrib/hover/browser/hoverContribution.js';
+import 'monaco-editor/editor/contrib/indentation/browser/indentation.js';
+import 'monaco-editor/editor/contrib/linesOperations/browser/linesOperations.js';
+import 'monaco-editor/editor/contrib/multicursor/browser/multicursor.js';
+import 'monaco-editor/editor/contrib/parameterHints/browser/parameterHints.js';
+import 'monaco-editor/editor/contrib/rename/browser/rename.js';
+import 'monaco-editor/editor/contrib/smartSelect/browser/smartSelect.js';
+import 'monaco-editor/editor/contrib/snippet/browser/snippetController2.js';
+import 'monaco-editor/editor/contrib/suggest/browser/suggestController.js';
+import 'monaco-editor/editor/contrib/tokenization/browser/tokenization.js';
+import 'monaco-editor/editor/contrib/wordHighlighter/browser/wordHighlighter.js';
+import 'monaco-editor/editor/contrib/wordOperations/browser/wordOperations.js';
+import 'monaco-esm/base/browser/ui/codicons/codicon/codicon.css';
+import 'monaco-esm/base/browser/ui/codicons/codicon/codicon-modifiers.css';
+import 'monaco-editor/languages/definitions/typescript/register.js';
+import {
+  ModuleKind, ModuleResolutionKind, ScriptTarget, getTypeScriptWorker, typescriptDefaults,
+} from 'monaco-editor/languages/features/typescript/register.js';
+import EditorWorker from 'monaco-editor/editor/editor.worker.js?worker';
+import TsWorker from 'monaco-editor/language/typescript/ts.worker.js?worker';
+import declarations from 'virtual:styxlab-dts';
+
+// Monaco asks for its workers by label; they start only when first needed.
+(globalThis as { MonacoEnvironment?: unknown }).MonacoEnvironment = {
+  getWorker(_id: string, label: string): Worker {
+    return label === 'typescript' || label === 'javascript' ? new TsWorker({ name: 'typescript' }) : new EditorWorker({ name: 'editor' });
+  },
+};
+
+// User code runs in a module worker; CommonJS output turns its imports into require() calls that
+// the runner maps to styxlab's modules.
+typescriptDefaults.setCompilerOptions({
+  // The worker runs in this browser: no down-levelling needed (bigint literals need ES2020+).
+  target: ScriptTarget.ESNext,
+  module: ModuleKind.CommonJS,
+  moduleResolution: ModuleResolutionKind.NodeJs,
+  lib: ['es2022', 'webworker'],
+  strict: true,
+  noEmitOnError: false,
+  allowNonTsExtensions: true,
+  skipLibCheck: true,
+  sourceMap: false,
+});
+typescriptDefaults.setEagerModelSync(true);
+for (const [uri, text] of Object.entries(declarations)) typescriptDefaults.addExtraLib(text, uri);
+
+export interface CompileResult {
+  js: string;
+  /** Type and syntax errors as "line N: message"; non-empty means the program must not run. */
+  errors: string[];
+}
+
+export interface EditorHandle {
+  getCode(): string;
+  setCode(code: string): void;
+  onChange(cb: () => void): void;
+  setTheme(dark: boolean): void;
+  compile(): Promise<CompileResult>;
+  focus(): void;
+  layout(): void;
+}
+
+type DiagText = string | { messageText: string; next?: DiagText[] };
+function flatten(t: DiagText, depth = 0): string {
+  if (typeof t === 'string') return t;
+  const rest = (t.next ?? []).map((n) => '\n' + '  '.repeat(depth + 1) + flatten(n, depth + 1)).join('');
+  return t.messageText + rest;
+}
+
+export function createEditor(el: HTMLElement, code: string, dark: boolean, keys: { run(): void; save(): void }): EditorHandle {
+  const uri = monaco.Uri.parse('file:///main.ts');
+  const model = monaco.editor.createModel(code, 'typescript', uri);
+  const editor = monaco.editor.create(el, {
+    model,
+    theme: dark ? 'vs-dark' : 'vs',
+    automaticLayout: true,
+    minimap: { enabled: false },
+    fontSize: 13,
+    tabSize: 2,
+    scrollBeyondLastLine: false,
+    fixedOverflowWidgets: true,
+    ariaLabel: 'Program editor',
+  });
+  editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.Enter, () => keys.run());
+  editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS, () => keys.save());
+
+  return {
+    getCode: () => model.getValue(),
+    setCode(text) {
+      if (text !== model.getValue()) model.setValue(text);
+    },
+    onChange(cb) {
+      model.onDidChangeContent(() => cb());
+    },
+    setTheme(d) {
+      monaco.editor.setTheme(d ? 'vs-dark' : 'vs');
+    },
+    focus: () => editor.focus(),
+    layout: () => editor.layout(),
+    async compile() {
+      const getWorker = await getTypeScriptWorker();
+      const ts = await getWorker(uri);
+      const name = uri.toString();
+      const [syn, sem] = await Promise.all([ts.getSyntacticDiagnostics(name), ts.getSemanticDiagnostics(name)]);
+      const errors = [...syn, ...sem]
+        .filter((d) => d.category === 1)
+        .map((d) => {
+          const line = d.start === undefined ? 0 : model.getPositionAt(d.start).lineNumber;
+          return `${line ? `line ${line}: ` : ''}${flatten(d.messageText as DiagText)}`;
+        });
+      const out = await ts.getEmitOutput(name);
+      const js = out.outputFiles.find((f) => f.name.endsWith('.js'))?.text ?? '';
+      if (!js && errors.length === 0) errors.push('the compiler produced no output');
+      return { js, errors };
+    },
+  };
+}

@@ -1,0 +1,146 @@
+// notes: a writable file system. Clients create files in its directory, write and read them at any
+// offset, truncate them (open with OTRUNC) and remove them:
+//   echo 'buy milk' > /notes/todo     cat /notes/todo     rm /notes/todo
+import { DMDIR, OTRUNC } from 'styxlab/ninep';
+import {
+  type Dir, type Navigator, type Request, type Styxserver,
+  Ebadarg, Eexist, Enotdir, Enotfound, StyxError, qidOf, readBytes, styxFileServer,
+} from 'styxlab/styx';
+
+const Qroot = 0n;
+const MAX_NOTE = 1 << 20;
+
+interface Note {
+  path: bigint;
+  name: string;
+  data: Uint8Array;
+  mtime: number;
+  vers: number;
+}
+
+const notes = new Map<bigint, Note>();
+let nextPath = 1n;
+const now = () => Math.floor(Date.now() / 1000);
+
+function add(name: string, text: string): Note {
+  const n: Note = { path: nextPath++, name, data: new TextEncoder().encode(text), mtime: now(), vers: 0 };
+  notes.set(n.path, n);
+  return n;
+}
+add('README', 'Create a file here and write to it: echo hello > /notes/greeting\n');
+
+function touch(n: Note) {
+  n.mtime = now();
+  n.vers++;
+}
+
+function dir(path: bigint): Dir {
+  if (path === Qroot) return { name: '.', qid: qidOf(Qroot, DMDIR | 0o777), mode: DMDIR | 0o777 };
+  const n = notes.get(path);
+  if (!n) throw new StyxError(Enotfound);
+  return { name: n.name, qid: qidOf(n.path, 0o666, n.vers), mode: 0o666, length: BigInt(n.data.length), mtime: n.mtime };
+}
+
+function byName(name: string): Note | undefined {
+  for (const n of notes.values()) if (n.name === name) return n;
+  return undefined;
+}
+
+const navigator: Navigator = {
+  async stat(path) {
+    return dir(path);
+  },
+  async walk(path, name) {
+    if (name === '..') return dir(Qroot);
+    if (path !== Qroot) throw new StyxError(Enotdir);
+    const n = byName(name);
+    if (!n) throw new StyxError(Enotfound);
+    return dir(n.path);
+  },
+  async readdir(_path, offset, count) {
+    return [...notes.values()].slice(offset, offset + count).map((n) => dir(n.path));
+  },
+};
+
+async function servloop(tmsgs: AsyncIterable<Request>, srv: Styxserver) {
+  for await (const m of tmsgs) {
+    switch (m.type) {
+      case 'Tcreate': {
+        const f = srv.getfid(m.fid);
+        // Creating anywhere but in the root, or with an open fid: the defaults say why not.
+        if (!f || f.path !== Qroot || f.isOpen) {
+          srv.default(m);
+          continue;
+        }
+        if (m.perm & DMDIR) srv.error(m, 'notes holds files only');
+        else if (m.name === '.' || m.name === '..' || m.name === '') srv.error(m, Ebadarg);
+        else if (byName(m.name)) srv.error(m, Eexist);
+        else {
+          const n = add(m.name, '');
+          // create(5): the fid now stands for the new file, open in the mode asked for.
+          f.path = n.path;
+          f.qtype = 0;
+          f.isOpen = true;
+          f.mode = m.mode;
+          srv.reply({ type: 'Rcreate', tag: m.tag, qid: dir(n.path).qid, iounit: 0 });
+        }
+        break;
+      }
+      case 'Topen': {
+        const n = notes.get(srv.getfid(m.fid)?.path ?? Qroot);
+        if (n && m.mode & OTRUNC) {
+          n.data = new Uint8Array(0);
+          touch(n);
+        }
+        srv.default(m);
+        break;
+      }
+      case 'Tread': {
+        const f = srv.getfid(m.fid);
+        const n = f && !f.isDir && f.canRead() ? notes.get(f.path) : undefined;
+        if (n) srv.reply(readBytes(m, n.data));
+        else srv.default(m);
+        break;
+      }
+      case 'Twrite': {
+        const f = srv.getfid(m.fid);
+        const n = f && f.canWrite() ? notes.get(f.path) : undefined;
+        if (!n) {
+          srv.default(m);
+          continue;
+        }
+        const end = Number(m.offset) + m.data.length;
+        if (end > MAX_NOTE) {
+          srv.error(m, `a note holds at most ${MAX_NOTE} bytes`);
+          continue;
+        }
+        if (end > n.data.length) {
+          const grown = new Uint8Array(end);
+          grown.set(n.data);
+          n.data = grown;
+        }
+        n.data.set(m.data, Number(m.offset));
+        touch(n);
+        srv.reply({ type: 'Rwrite', tag: m.tag, count: m.data.length });
+        break;
+      }
+      case 'Tremove': {
+        const f = srv.getfid(m.fid);
+        const n = f ? notes.get(f.path) : undefined;
+        if (!n) {
+          srv.default(m);
+          continue;
+        }
+        // remove(5): the fid is clunked whether or not the remove succeeds.
+        notes.delete(n.path);
+        srv.delfid(m.fid);
+        srv.reply({ type: 'Rremove', tag: m.tag });
+        break;
+      }
+      default:
+        srv.default(m);
+    }
+  }
+}
+
+export default styxFileServer(navigator, Qroot, servloop);

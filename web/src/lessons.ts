@@ -1,0 +1,49 @@
+// The tutorials: a short text, starting code, the reference solution, and the checks the Check
+// button runs against the user's running server.
+import {
+  type Check, checkCatGif, checkFortuneStable, checkFortuneVaries, checkHello, checkListing, checkTick,
+} from './checks.ts';
+import hellofs from './examples/hellofs.ts?raw';
+import lessonHello from './examples/lesson-hello.ts?raw';
+import lessonSlightly from './examples/lesson-slightly.ts?raw';
+import slightlyfs from './examples/slightlyfs.ts?raw';
+
+export interface Lesson {
+  id: string;
+  title: string;
+  mount: string;
+  /** Paragraphs of plain text; `code` spans are marked with backquotes. */
+  text: string[];
+  start: string;
+  solution: string;
+  checks: readonly Check[];
+}
+
+export const LESSONS: readonly Lesson[] = [
+  {
+    id: 'lesson-hello',
+    title: 'Lesson 1: hellofs',
+    mount: 'lesson1',
+    text: [
+      'A 9P file server answers T-messages from clients with R-messages. styxlab\'s Styxserver does the routine work (version, attach, walk, open, stat, directory reads, clunk) from a Navigator that knows the tree: `stat`, `walk` and `readdir` over a table of (qid, name, perm).',
+      'Your program is a loop over the requests. It handles what is special about its files and passes the rest to `srv.default(m)`. Here the only special thing is reading /hello.',
+      'Make a read of /hello answer "Hello, World!\\n" with `srv.reply(readStr(m, greeting))`. Press Run (Ctrl+Enter), look at the trace while you `cat` it in the console, then Check.',
+    ],
+    start: lessonHello,
+    solution: hellofs,
+    checks: [checkListing(['hello']), checkHello],
+  },
+  {
+    id: 'lesson-slightly',
+    title: 'Lesson 2: slightlyfs',
+    mount: 'lesson2',
+    text: [
+      'slightlyfs adds files whose content changes: /fortune deals a fortune, /tick counts, /cat.gif is a picture.',
+      'A client may read a file in several requests at different offsets. If the content changed between them, it would read a mix of two fortunes. So the content is fixed when the file is opened: on Topen, put it in the fid\'s data slot (`f.data`), and answer reads from there with `readBytes(m, f.data)`.',
+      'The ticker is shared by every client: each open, from anyone, takes the next number, even when opens arrive at the same time. Check opens /fortune several times, reads one open twice, opens /tick five times at once and reads /cat.gif.',
+    ],
+    start: lessonSlightly,
+    solution: slightlyfs,
+    checks: [checkListing(['hello', 'fortune', 'cat.gif', 'tick']), checkHello, checkFortuneStable, checkFortuneVaries, checkTick, checkCatGif],
+  },
+];

@@ -1,0 +1,53 @@
+// The playground server's endpoints: JSON status, and WebSockets on the page's own origin (the
+// server refuses other origins).
+import { Client } from '../../shared/client/index.ts';
+import type { Dialect } from '../../shared/ninep/index.ts';
+import { type WebSocketLike, openWebSocket, webSocketTransport } from '../../shared/net/websocket.ts';
+
+export interface MountStatus {
+  name: string;
+  kind: string;
+  source: string;
+  status: string;
+}
+export interface BackendInfo {
+  name: string;
+  kind: string;
+}
+export interface ServerStatus {
+  mounts: MountStatus[];
+  backends: BackendInfo[];
+  connections: number;
+  counters: Record<string, number>;
+}
+
+export function wsURL(path: string): string {
+  const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${proto}//${location.host}${path}`;
+}
+
+async function getJSON<T>(path: string, signal?: AbortSignal): Promise<T> {
+  const r = await fetch(path, { signal, headers: { accept: 'application/json' }, cache: 'no-store' });
+  if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
+  return (await r.json()) as T;
+}
+
+export function fetchStatus(signal?: AbortSignal): Promise<ServerStatus> {
+  return getJSON<ServerStatus>('/api/status', signal);
+}
+
+export function fetchBackends(signal?: AbortSignal): Promise<BackendInfo[]> {
+  return getJSON<BackendInfo[]>('/api/backends', signal);
+}
+
+/**
+ * A 9P client through the gateway to a backend. The local namespace speaks 9P2000.u, which keeps
+ * the servers' own error strings; other backends get 9P2000.L, which every 9P server on Linux
+ * (diod, the kernel's peers) speaks.
+ */
+export async function connectGateway(backend: string, aname = '', signal?: AbortSignal): Promise<Client> {
+  // The DOM's handler types take Event subtypes where WebSocketLike says unknown; same object.
+  const ws = await openWebSocket(() => new WebSocket(wsURL(`/gateway/${encodeURIComponent(backend)}`)) as unknown as WebSocketLike);
+  const version: Dialect = backend === 'local' ? '9P2000.u' : '9P2000.L';
+  return Client.connect(webSocketTransport(ws), { version, aname, uname: 'styxlab', signal });
+}

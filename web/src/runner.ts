@@ -1,0 +1,189 @@
+// Runs one program as a mount: a dedicated worker evaluates it and serves 9P, and the page holds
+// the /mount WebSocket and relays messages both ways. Holding the socket here means a program
+// stuck in an endless loop cannot hide the server's verdict: the close code and reason arrive
+// anyway, and the page ends the worker.
+import type { FromWorker, ToWorker } from './worker/protocol.ts';
+import { wsURL } from './net.ts';
+
+export type RunState = 'starting' | 'running' | 'stopped' | 'crashed' | 'failed';
+
+export interface RunnerHooks {
+  status(state: RunState, detail: string): void;
+  trace(lines: string[]): void;
+  log(line: string, level: 'info' | 'error'): void;
+}
+
+/** How long a program may take to evaluate (top-level code) before it is stopped. */
+export const LOAD_TIMEOUT_MS = 5000;
+
+/** Close codes of the mount endpoint and what they mean for the page. */
+const CLOSE_TEXT: Record<number, string> = {
+  4001: 'replaced by a newer run',
+  4404: 'unknown backend',
+  4408: 'a request went unanswered past the deadline',
+  4409: 'the name is already mounted',
+  4413: 'message too large',
+  4429: 'limit reached',
+  4502: 'refused',
+  4503: 'closed',
+};
+
+/** A new runner worker (the bundler finds and builds the worker from this exact form). */
+function newWorker(name: string): Worker {
+  return new Worker(new URL('./worker/runner.ts', import.meta.url), { type: 'module', name });
+}
+
+/** A started worker, spare until a run takes it: starting one ahead makes a live reload quicker. */
+let spare: Worker | null = null;
+function takeWorker(name: string): Worker {
+  const w = spare ?? newWorker(`styx ${name}`);
+  spare = null;
+  return w;
+}
+function prepareSpare(): void {
+  if (!spare) spare = newWorker('styx (spare)');
+}
+
+export class Runner {
+  state: RunState = 'starting';
+  private worker: Worker | null = null;
+  private ws: WebSocket | null = null;
+  /** Set when the page ended this run on purpose: its close is no crash. */
+  private ending = false;
+
+  constructor(readonly name: string, private readonly hooks: RunnerHooks) {}
+
+  private set(state: RunState, detail = ''): void {
+    this.state = state;
+    this.hooks.status(state, detail);
+  }
+
+  /**
+   * Loads the program in a worker, then mounts it. Resolves once mounted (or once it failed;
+   * the state says which). replace: take over the name from a running mount (live reload).
+   */
+  async start(js: string, replace: boolean): Promise<void> {
+    this.set('starting');
+    const w = takeWorker(this.name);
+    this.worker = w;
+    const loaded = await new Promise<string | null>((resolve) => {
+      const timer = setTimeout(() => resolve(`the program did not finish loading in ${LOAD_TIMEOUT_MS / 1000} s (an endless loop at the top level?)`), LOAD_TIMEOUT_MS);
+      w.onmessage = (ev: MessageEvent<FromWorker>) => {
+        const m = ev.data;
+        if (m.t === 'loaded' || m.t === 'load-error') {
+          clearTimeout(timer);
+          resolve(m.t === 'loaded' ? null : m.message);
+        } else this.fromWorker(m);
+      };
+      w.onerror = (ev) => {
+        clearTimeout(timer);
+        ev.preventDefault();
+        resolve(`the worker failed to start: ${ev.message || 'script error'}`);
+      };
+      this.post({ t: 'load', js, name: this.name });
+    });
+    if (this.ending) return;
+    if (loaded !== null) {
+      this.teardown();
+      this.set('failed', loaded);
+      return;
+    }
+    w.onmessage = (ev: MessageEvent<FromWorker>) => this.fromWorker(ev.data);
+    w.onerror = (ev) => {
+      ev.preventDefault();
+      this.hooks.log(`worker: ${ev.message}`, 'error');
+    };
+    const q = new URLSearchParams({ name: this.name });
+    if (replace) q.set('replace', '1');
+    const ws = new WebSocket(wsURL(`/mount?${q}`));
+    ws.binaryType = 'arraybuffer';
+    this.ws = ws;
+    await new Promise<void>((resolve) => {
+      ws.onopen = () => {
+        this.post({ t: 'open' });
+        this.set('running');
+        // The next run (a save while this one runs) gets a worker that is already up.
+        prepareSpare();
+        resolve();
+      };
+      ws.onmessage = (ev: MessageEvent<ArrayBuffer>) => {
+        const buf = ev.data;
+        if (buf instanceof ArrayBuffer) this.post({ t: 'in', buf }, [buf]);
+      };
+      ws.onclose = (ev) => {
+        this.closed(ev.code, ev.reason);
+        resolve();
+      };
+      ws.onerror = () => {};
+    });
+  }
+
+  /** Ends the run: closes the mount (the server unmounts it) and ends the worker. */
+  stop(detail = ''): void {
+    if (this.ending) return;
+    this.ending = true;
+    this.teardown();
+    this.set('stopped', detail);
+  }
+
+  /** Ends this run quietly because a newer run takes over its name. */
+  supersede(): void {
+    this.ending = true;
+    // The server closes the old socket once the new mount replaces it; the worker can go now.
+    this.worker?.terminate();
+    this.worker = null;
+  }
+
+  /** Closes the old socket of a superseded run (when the new run did not take over the name). */
+  close(): void {
+    this.ending = true;
+    this.teardown();
+  }
+
+  private teardown(): void {
+    this.worker?.terminate();
+    this.worker = null;
+    const ws = this.ws;
+    this.ws = null;
+    if (ws && ws.readyState <= WebSocket.OPEN) {
+      ws.onclose = null;
+      ws.close(1000, 'stopped');
+    }
+  }
+
+  private closed(code: number, reason: string): void {
+    this.ws = null;
+    this.worker?.terminate();
+    this.worker = null;
+    if (this.ending) return;
+    this.ending = true;
+    const what = reason || CLOSE_TEXT[code] || (code === 1006 ? 'the connection to styxlab failed' : 'connection closed');
+    if (code === 1000) this.set('stopped', reason || 'unmounted');
+    else if (code === 1001) this.set('stopped', reason || 'styxlab shut down');
+    else if (code === 4001) this.set('stopped', what);
+    else if (this.state === 'starting') this.set('failed', `could not mount: ${what} (${code})`);
+    else this.set('crashed', `${what} (${code})`);
+  }
+
+  private post(m: ToWorker, transfer: Transferable[] = []): void {
+    this.worker?.postMessage(m, transfer);
+  }
+
+  private fromWorker(m: FromWorker): void {
+    switch (m.t) {
+      case 'out':
+        if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(m.buf);
+        break;
+      case 'trace':
+        this.hooks.trace(m.lines);
+        break;
+      case 'log':
+        this.hooks.log(m.line, m.level);
+        break;
+      case 'close':
+        this.hooks.log(`server closed the connection: ${m.reason}`, 'error');
+        this.ws?.close(1000, m.reason.slice(0, 120));
+        break;
+    }
+  }
+}

@@ -1,0 +1,44 @@
+// What the page remembers in localStorage: the code of each example and lesson, the last one open,
+// mount names, lesson progress and the theme. Storage can be full or disabled; then nothing sticks.
+const P = 'styxlab:';
+
+function get(key: string): string | null {
+  try {
+    return localStorage.getItem(P + key);
+  } catch {
+    return null;
+  }
+}
+
+function set(key: string, value: string | null): void {
+  try {
+    if (value === null) localStorage.removeItem(P + key);
+    else localStorage.setItem(P + key, value);
+  } catch {
+    // Quota or privacy mode: the page works without memory.
+  }
+}
+
+export const store = {
+  code: (doc: string) => get(`code:${doc}`),
+  setCode: (doc: string, code: string | null) => set(`code:${doc}`, code),
+  name: (doc: string) => get(`name:${doc}`),
+  setName: (doc: string, name: string) => set(`name:${doc}`, name),
+  current: () => get('current'),
+  setCurrent: (doc: string) => set('current', doc),
+  theme: () => get('theme'),
+  setTheme: (t: 'dark' | 'light') => set('theme', t),
+  passed(): Record<string, boolean> {
+    try {
+      const v = JSON.parse(get('progress') ?? '{}') as unknown;
+      return typeof v === 'object' && v !== null ? (v as Record<string, boolean>) : {};
+    } catch {
+      return {};
+    }
+  },
+  setPassed(lesson: string, ok: boolean): void {
+    const p = store.passed();
+    p[lesson] = ok;
+    set('progress', JSON.stringify(p));
+  },
+};

@@ -1,0 +1,21 @@
+// Messages between the page and the runner worker. The page holds the /mount WebSocket (so it
+// sees the close code even when the program is stuck in a loop) and relays 9P messages.
+
+export type ToWorker =
+  /** Evaluate the program; answered with 'loaded' or 'load-error'. */
+  | { t: 'load'; js: string; name: string }
+  /** The mount WebSocket is open: start serving. */
+  | { t: 'open' }
+  /** One 9P message from the mount's client (transferred). */
+  | { t: 'in'; buf: ArrayBuffer };
+
+export type FromWorker =
+  | { t: 'loaded' }
+  | { t: 'load-error'; message: string }
+  /** One 9P message to send (transferred). */
+  | { t: 'out'; buf: ArrayBuffer }
+  /** Trace lines in Inferno's form, oldest first. */
+  | { t: 'trace'; lines: string[] }
+  | { t: 'log'; level: 'info' | 'error'; line: string }
+  /** The session ended itself (a bad message from the client). */
+  | { t: 'close'; reason: string };

@@ -1,0 +1,121 @@
+// The runner worker: holds shared/styx, shared/ninep and shared/fs, evaluates the user's program
+// and serves 9P to the mount over messages relayed by the page. Trace lines and log lines (the
+// Styxserver's, console output, uncaught errors) go to the page.
+/// <reference lib="webworker" />
+import { Session } from '../../../shared/styx/index.ts';
+import type { FileServer } from '../../../shared/styx/index.ts';
+import type { MessageTransport } from '../../../shared/transport.ts';
+import { LoadError, evaluate, styxlabModules } from './evaluate.ts';
+import type { FromWorker, ToWorker } from './protocol.ts';
+
+declare const self: DedicatedWorkerGlobalScope;
+
+function post(m: FromWorker, transfer: Transferable[] = []): void {
+  self.postMessage(m, transfer);
+}
+
+const log = (line: string, level: 'info' | 'error' = 'error') => post({ t: 'log', level, line });
+
+// Console output of the program shows in the page.
+const fmt = (args: unknown[]) => args.map((a) => (typeof a === 'string' ? a : a instanceof Error ? a.stack ?? a.message : safeString(a))).join(' ');
+function safeString(v: unknown): string {
+  try {
+    return typeof v === 'bigint' ? `${v}n` : JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x)) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+console.log = (...a: unknown[]) => log(fmt(a), 'info');
+console.info = console.log;
+console.warn = (...a: unknown[]) => log(fmt(a));
+console.error = (...a: unknown[]) => log(fmt(a));
+
+self.addEventListener('error', (ev) => {
+  log(`uncaught: ${ev.message}${ev.lineno ? ` (line ${ev.lineno})` : ''}`);
+  ev.preventDefault();
+});
+self.addEventListener('unhandledrejection', (ev) => {
+  const r: unknown = ev.reason;
+  log(`unhandled rejection: ${r instanceof Error ? r.message : safeString(r)}`);
+  ev.preventDefault();
+});
+
+// Trace lines are batched per turn of the event loop: one postMessage for a burst of messages,
+// posted before a handler that never returns could hold them back.
+let traceBatch: string[] = [];
+function trace(line: string): void {
+  if (traceBatch.length === 0) queueMicrotask(flushTrace);
+  traceBatch.push(line);
+}
+function flushTrace(): void {
+  const lines = traceBatch;
+  traceBatch = [];
+  if (lines.length) post({ t: 'trace', lines });
+}
+
+/** The mount connection as the worker sees it: 9P messages relayed through the page. */
+function pageTransport(): { transport: MessageTransport; deliver(buf: ArrayBuffer): void } {
+  let receive: (f: Uint8Array) => void = () => {};
+  let closed = false;
+  let onClose: (err?: Error) => void = () => {};
+  const transport: MessageTransport = {
+    send(frame) {
+      if (closed) throw new Error('connection closed');
+      // Transfer the buffer when the frame is all of it; copy otherwise.
+      const buf = frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength && frame.buffer instanceof ArrayBuffer
+        ? frame.buffer
+        : frame.slice().buffer;
+      post({ t: 'out', buf }, [buf]);
+    },
+    onMessage(cb) { receive = cb; },
+    onClose(cb) { onClose = cb; },
+    close(reason) {
+      if (closed) return;
+      closed = true;
+      post({ t: 'close', reason: reason ?? 'closed by the server' });
+      onClose();
+    },
+  };
+  return { transport, deliver: (buf) => { if (!closed) receive(new Uint8Array(buf)); } };
+}
+
+let fsrv: FileServer | null = null;
+let name = 'server';
+let conn: ReturnType<typeof pageTransport> | null = null;
+
+self.onmessage = (ev: MessageEvent<ToWorker>) => {
+  const m = ev.data;
+  switch (m.t) {
+    case 'load':
+      name = m.name;
+      try {
+        fsrv = evaluate(m.js, `${m.name}.js`, styxlabModules((line) => log(line)));
+        post({ t: 'loaded' });
+      } catch (e) {
+        const msg = e instanceof LoadError ? e.message : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+        post({ t: 'load-error', message: msg });
+      }
+      break;
+    case 'open': {
+      if (!fsrv || conn) return;
+      conn = pageTransport();
+      let service;
+      try {
+        service = fsrv.connect();
+      } catch (e) {
+        log(`connect() failed: ${e instanceof Error ? e.message : String(e)}`);
+        conn.transport.close('the file server failed to start');
+        return;
+      }
+      new Session(conn.transport, service, {
+        id: name,
+        trace: (e) => trace(`${e.dir} ${e.text}`),
+        log: (line) => log(line),
+      });
+      break;
+    }
+    case 'in':
+      conn?.deliver(m.buf);
+      break;
+  }
+};

@@ -1,0 +1,58 @@
+// The playground's build: root web/, output web/dist (served by `styxlab serve`). Monaco and its
+// workers are bundled (no CDN); the declarations of shared/ are compiled at build time and served
+// to the editor as a virtual module.
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Plugin, defineConfig } from 'vite';
+import { buildDeclarations } from './build/dts.ts';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const DTS_ID = 'virtual:styxlab-dts';
+
+/** `import files from 'virtual:styxlab-dts'`: { 'file:///node_modules/styxlab/...d.ts': text }. */
+function styxlabDeclarations(): Plugin {
+  const resolved = '\0' + DTS_ID;
+  return {
+    name: 'styxlab-declarations',
+    resolveId(id) {
+      return id === DTS_ID ? resolved : undefined;
+    },
+    load(id) {
+      if (id !== resolved) return undefined;
+      const d = buildDeclarations(join(here, '..', 'shared'));
+      for (const s of d.sources) this.addWatchFile(s);
+      return `export default ${JSON.stringify(d.files)};`;
+    },
+  };
+}
+
+// A dev server (`npx vite web`) proxies the API and WebSockets to a running `styxlab serve`, which
+// checks Origin: the proxy presents the server's own.
+const backend = process.env.STYXLAB_HTTP ?? 'http://127.0.0.1:5680';
+
+export default defineConfig({
+  root: here,
+  base: './',
+  plugins: [styxlabDeclarations()],
+  resolve: {
+    // monaco-editor's package exports map every subpath to a .js file; its stylesheets are
+    // reached through this alias instead.
+    alias: { 'monaco-esm': join(here, '..', 'node_modules', 'monaco-editor', 'esm', 'vs') },
+  },
+  build: {
+    outDir: join(here, 'dist'),
+    emptyOutDir: true,
+    target: 'es2022',
+    chunkSizeWarningLimit: 6000,
+    reportCompressedSize: false,
+  },
+  worker: { format: 'es' },
+  server: {
+    fs: { allow: [join(here, '..')] },
+    proxy: {
+      '/api': { target: backend },
+      '/gateway': { target: backend, ws: true, headers: { origin: backend } },
+      '/mount': { target: backend, ws: true, headers: { origin: backend } },
+    },
+  },
+});
