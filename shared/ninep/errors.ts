@@ -84,6 +84,17 @@ const TABLE: ReadonlyArray<readonly [number, string]> = [
   [Errno.EMFILE, 'too many open files'],
   [Errno.ESHUTDOWN, 'shut down'],
   [Errno.EAGAIN, 'resource temporarily unavailable'],
+  [Errno.E2BIG, 'argument list too long'],
+  [Errno.EFAULT, 'bad address'],
+  [Errno.ENODEV, 'no such device'],
+  [Errno.ENFILE, 'too many open files in system'],
+  [Errno.ESPIPE, 'illegal seek'],
+  [Errno.EMLINK, 'too many links'],
+  [Errno.ERANGE, 'result out of range'],
+  [Errno.EOVERFLOW, 'value too large for defined data type'],
+  [Errno.EBADMSG, 'bad message'],
+  [Errno.ENOBUFS, 'no buffer space available'],
+  [Errno.ECONNREFUSED, 'connection refused'],
 ];
 
 const byErrno = new Map<number, string>();
