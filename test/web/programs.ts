@@ -1,0 +1,48 @@
+// Runs playground programs in Node the way the page does: TypeScript to CommonJS, evaluated with
+// the runner's require, served by a Session, and read by the real 9P client over an in-memory
+// transport pair.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import ts from 'typescript';
+import { Client } from '../../shared/client/index.ts';
+import { Session } from '../../shared/styx/index.ts';
+import { transportPair } from '../../shared/transport.ts';
+import { evaluate, styxlabModules } from '../../web/src/worker/evaluate.ts';
+import { ROOT } from '../support/styxlab.ts';
+
+export const EXAMPLES_DIR = join(ROOT, 'web', 'src', 'examples');
+
+export function exampleSource(name: string): string {
+  return readFileSync(join(EXAMPLES_DIR, `${name}.ts`), 'utf8');
+}
+
+/** The editor's emit: CommonJS, so imports become require('styxlab/...'). */
+export function compileProgram(source: string): string {
+  return ts.transpileModule(source, {
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, strict: true },
+  }).outputText;
+}
+
+export interface Mounted {
+  client: Client;
+  logs: string[];
+  close(): Promise<void>;
+}
+
+/** Evaluates a program and connects a 9P client to it (dialect 9P2000.u unless given). */
+export async function mountProgram(source: string, version: '9P2000' | '9P2000.u' | '9P2000.L' = '9P2000.u'): Promise<Mounted> {
+  const logs: string[] = [];
+  const fs = evaluate(compileProgram(source), 'test.js', styxlabModules((l) => logs.push(l)));
+  const [a, b] = transportPair();
+  const session = new Session(b, fs.connect(), { log: (l) => logs.push(l) });
+  const client = await Client.connect(a, { version });
+  return {
+    client,
+    logs,
+    async close() {
+      client.close();
+      session.close();
+      await session.done;
+    },
+  };
+}
