@@ -16,3 +16,16 @@ export const Close = {
   replaced: 4001,
   shutdown: 1001,
 } as const;
+
+/**
+ * A close reason cut to what a close frame holds (123 bytes of UTF-8, not 123 characters):
+ * ws throws on a longer one, and a reason often quotes what a page sent.
+ */
+export function closeReason(reason: string): string {
+  const bytes = Buffer.from(reason, 'utf8');
+  if (bytes.length <= 123) return reason;
+  // Cut at a character boundary: drop continuation bytes (10xxxxxx) at the cut.
+  let end = 123;
+  while (end > 0 && (bytes[end] & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end).toString('utf8');
+}

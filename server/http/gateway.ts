@@ -6,7 +6,7 @@ import { type Socket, connect } from 'node:net';
 import type { WebSocket } from 'ws';
 import { FrameReader, HEADER_SIZE, MAX_MSIZE, frameSize } from '../../shared/ninep/index.ts';
 import type { Backend } from './backends.ts';
-import { Close } from './closecodes.ts';
+import { Close, closeReason } from './closecodes.ts';
 
 /** Pause the side that produces once this much waits to be written to the other. */
 export const HIGH_WATER = 4 * 1024 * 1024;
@@ -15,6 +15,26 @@ const LOW_WATER = 1024 * 1024;
 export interface RelayStats {
   bytesToBackend: number;
   bytesFromBackend: number;
+}
+
+/** True when data is exactly one 9P message: its size field says its length. */
+export function isOneMessage(data: Uint8Array): boolean {
+  return data.length >= HEADER_SIZE && frameSize(data) === data.length;
+}
+
+/**
+ * For the WebSockets that carry 9P to this process (/gateway/local, /mount): closes with 4400
+ * on a text frame or a message that is not exactly one 9P message, as the relay does. Register
+ * it before the transport: listeners run in order, so the 4400 close goes out first and the
+ * transport's own close (1003, or 1000 from the session) finds the socket already closing.
+ */
+export function guardMessages(ws: WebSocket): void {
+  ws.on('message', (data: unknown, isBinary: boolean) => {
+    // The transport sets binaryType 'arraybuffer', which applies to this listener too.
+    const b = data instanceof ArrayBuffer ? new Uint8Array(data) : data instanceof Uint8Array ? data : null;
+    if (!isBinary || !b) ws.close(Close.badData, 'text messages are not accepted');
+    else if (!isOneMessage(b)) ws.close(Close.badData, 'a WebSocket message must hold exactly one 9P message');
+  });
 }
 
 /** Relays ws <-> backend until either side closes; resolves when both are closed. */
@@ -31,7 +51,7 @@ export function relay(ws: WebSocket, backend: Backend, stats: RelayStats, log: (
   const closeWs = (code: number, reason: string) => {
     if (wsClosed) return;
     wsClosed = true;
-    ws.close(code, reason.slice(0, 120));
+    ws.close(code, closeReason(reason));
   };
 
   sock.on('connect', () => {
@@ -79,7 +99,7 @@ export function relay(ws: WebSocket, backend: Backend, stats: RelayStats, log: (
       sock.destroy();
       return;
     }
-    if (nine && (data.length < HEADER_SIZE || frameSize(data) !== data.length)) {
+    if (nine && !isOneMessage(data)) {
       closeWs(Close.badData, 'a WebSocket message must hold exactly one 9P message');
       sock.destroy();
       return;

@@ -3,11 +3,11 @@
 // the deadline closes the mount (the page's watchdog shows "crashed"), and on disconnect the mount
 // disappears and its pending requests fail at once.
 import type { WebSocket } from 'ws';
-import { Client } from '../../shared/client/index.ts';
+import { Client, type MessageTransport } from '../../shared/client/index.ts';
 import { type WebSocketLike, webSocketTransport } from '../../shared/net/websocket.ts';
 import type { Namespace } from '../namespace/namespace.ts';
 import { RemoteFileServer } from '../namespace/remote.ts';
-import { Close } from './closecodes.ts';
+import { Close, closeReason } from './closecodes.ts';
 
 export interface PageMount {
   name: string;
@@ -31,43 +31,70 @@ export class PageMounts {
   /** Serves one /mount WebSocket until it closes. */
   async accept(ws: WebSocket, name: string, replace: boolean, origin: string): Promise<void> {
     const log = this.opts.log;
+    // Every close here may quote the page's input: closeReason keeps it within a close frame
+    // (ws throws on a longer reason, which would take the whole server down).
+    const close = (code: number, reason: string) => ws.close(code, closeReason(reason));
     if (!NAME_RE.test(name) || name === '.' || name === '..') {
-      ws.close(Close.badData, `bad mount name '${name}': use letters, digits, '.', '_' and '-'`);
+      close(Close.badData, `bad mount name '${name}': use letters, digits, '.', '_' and '-'`);
       return;
     }
-    const existing = this.ns.get(name);
-    if (existing) {
-      const page = this.live.get(name);
+    // A page still connecting holds its name too, so two pages cannot race for one name.
+    const page = this.live.get(name);
+    if (this.ns.get(name) || page) {
       if (!replace || !page) {
-        ws.close(Close.nameTaken, `'${name}' is already mounted${page ? ' (by another page; ask to replace it)' : ''}`);
+        close(Close.nameTaken, `'${name}' is already mounted${page ? ' (by another page; ask to replace it)' : ''}`);
         return;
       }
       // Live reload: the newer page takes the name over.
-      page.ws.close(Close.replaced, `replaced by a newer server for '${name}'`);
+      page.ws.close(Close.replaced, closeReason(`replaced by a newer server for '${name}'`));
       this.drop(name, page, 'replaced');
     } else if (this.live.size >= this.opts.maxMounts) {
-      ws.close(Close.limit, `too many page mounts (${this.opts.maxMounts})`);
+      close(Close.limit, `too many page mounts (${this.opts.maxMounts})`);
       return;
     }
     const entry: PageMount = { name, ws, origin, since: Date.now() };
     this.live.set(name, entry);
     this.ended.delete(name);
+    const inner = webSocketTransport(ws as unknown as WebSocketLike);
+    // The client closes its transport with a bare reason ('protocol error', 'cancelled') and
+    // the WebSocket adapter sends that as a normal close (1000); the page should see 4400.
+    const transport: MessageTransport = {
+      ...inner,
+      close: (reason) => {
+        if (reason !== undefined) close(Close.badData, `bad 9P from the page: ${reason}`);
+        inner.close(reason);
+      },
+    };
     let client: Client;
-    const transport = webSocketTransport(ws as unknown as WebSocketLike);
+    const ctrl = new AbortController();
+    const timer = setTimeout(() => {
+      // Say why before the aborted connect closes the socket with its own reason.
+      close(Close.deadline, `watchdog: the page did not answer Tversion and Tattach within ${this.opts.deadlineMs} ms`);
+      ctrl.abort();
+    }, this.opts.deadlineMs);
     try {
-      client = await Client.connect(transport, { version: '9P2000.u', msize: this.opts.msize, uname: 'styxlab', signal: AbortSignal.timeout(this.opts.deadlineMs) });
+      client = await Client.connect(transport, { version: '9P2000.u', msize: this.opts.msize, uname: 'styxlab', signal: ctrl.signal });
     } catch (e) {
-      this.live.delete(name);
-      ws.close(Close.badData, `the page did not answer as a 9P server: ${(e as Error).message}`.slice(0, 120));
+      if (this.live.get(name) === entry) this.live.delete(name);
+      close(Close.badData, `the page did not answer as a 9P server: ${(e as Error).message}`);
       return;
+    } finally {
+      clearTimeout(timer);
     }
     if (this.live.get(name) !== entry) { await client.end(); return; }
     const fs = new RemoteFileServer(client, {
       deadlineMs: this.opts.deadlineMs,
       onDeadline: (what) => {
         log(`mount ${name}: watchdog: ${what}; closing the page's connection`);
-        ws.close(Close.deadline, `watchdog: ${what}`.slice(0, 120));
+        close(Close.deadline, `watchdog: ${what}`);
+        // Fail the other pending requests and unmount now, not when the close handshake ends.
+        client.close();
       },
+    });
+    client.onClose((err) => {
+      // A reply that broke the protocol: tell the page exactly what (the client's own close of
+      // the transport then finds the socket closing).
+      if (err.kind === 'protocol') close(Close.badData, err.message);
     });
     this.ns.mount(name, 'page', origin || 'page', fs);
     log(`mount ${name}: page server mounted (${client.dialect})`);
@@ -81,6 +108,8 @@ export class PageMounts {
     if (this.live.get(name) !== entry) return;
     this.live.delete(name);
     this.ended.set(name, why);
+    // Bounded: a page could try many names.
+    if (this.ended.size > 64) this.ended.delete(this.ended.keys().next().value as string);
     if (this.ns.get(name)?.kind === 'page') this.ns.unmount(name);
     this.opts.log(`mount ${name}: gone (${why})`);
   }

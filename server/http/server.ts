@@ -8,8 +8,8 @@ import { Session } from '../../shared/styx/index.ts';
 import { type WebSocketLike, webSocketTransport } from '../../shared/net/websocket.ts';
 import type { Namespace } from '../namespace/namespace.ts';
 import { type Backend, LOCAL_BACKEND } from './backends.ts';
-import { Close } from './closecodes.ts';
-import { type RelayStats, relay } from './gateway.ts';
+import { Close, closeReason } from './closecodes.ts';
+import { type RelayStats, guardMessages, relay } from './gateway.ts';
 import { PageMounts } from './mount-endpoint.ts';
 import { Security } from './security.ts';
 import { serveStatic } from './static.ts';
@@ -131,9 +131,19 @@ export class HttpServer {
       this.sockets.add(ws);
       ws.once('close', () => this.sockets.delete(ws));
       ws.on('error', (e) => this.opts.log(`http: WebSocket error: ${e.message}`));
-      if (isGateway) this.gateway(ws, decodeURIComponent(url.pathname.slice('/gateway/'.length)));
+      if (isGateway) {
+        // A bad percent escape must not throw here: it would take the whole server down.
+        let name: string;
+        try {
+          name = decodeURIComponent(url.pathname.slice('/gateway/'.length));
+        } catch {
+          name = url.pathname.slice('/gateway/'.length);
+        }
+        this.gateway(ws, name);
+      }
       else {
         this.counters.mountConnections++;
+        guardMessages(ws);
         void this.pages.accept(ws, url.searchParams.get('name') ?? '', url.searchParams.get('replace') === '1', req.headers.origin ?? '');
       }
     });
@@ -142,12 +152,13 @@ export class HttpServer {
   private gateway(ws: WebSocket, name: string): void {
     const b = this.backends.get(name);
     if (!b) {
-      ws.close(Close.unknownBackend, `unknown backend '${name}'`.slice(0, 120));
+      ws.close(Close.unknownBackend, closeReason(`unknown backend '${name}'`));
       return;
     }
     this.counters.gatewayConnections++;
     if (b.target === null) {
       // The local namespace is served in-process: no TCP hop.
+      guardMessages(ws);
       const session = new Session(webSocketTransport(ws as unknown as WebSocketLike), this.ns.connect(), {
         id: `ws${this.counters.gatewayConnections}`, maxMsize: Math.min(this.opts.maxMessage, MAX_MSIZE), log: this.opts.log,
       });
