@@ -42,7 +42,10 @@ export class Security {
     if (upgrade) {
       const origin = req.headers.origin;
       // Browsers always send Origin on WebSocket upgrades; programs (CLI, tests) may not.
-      if (origin !== undefined && !this.origins.has(origin)) return `origin '${origin}' is not allowed`;
+      // Same origin (the page this server sent, from the address it was reached by) is allowed
+      // too: off loopback that address is not known in advance (the machine's name or IP), and
+      // the page the printed link opens must be able to use its own WebSockets.
+      if (origin !== undefined && !this.origins.has(origin) && origin !== `http://${host}`) return `origin '${origin}' is not allowed`;
     }
     return null;
   }
