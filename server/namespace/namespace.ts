@@ -193,8 +193,9 @@ export class Router implements Service {
     if (!('fid' in t)) throw new Error(Eperm);
     const f = this.fid(t.fid);
     if (f.at === 'root') return this.rootRequest(t, f);
-    const svc = this.service(f.mount);
+    // clunk(5), remove(5): the fid is gone even when the request fails, also when its mount is.
     if (t.type === 'Tclunk' || t.type === 'Tremove') this.fids.delete(t.fid);
+    const svc = this.service(f.mount);
     const r = await svc.request(t, signal);
     if (t.type === 'Tcreate' && r.type === 'Rcreate') { f.depth++; f.qtype = r.qid.type; }
     if (f.direct) return r;
