@@ -45,6 +45,8 @@ export default defineConfig({
     target: 'es2022',
     chunkSizeWarningLimit: 6000,
     reportCompressedSize: false,
+    // The build is dominated by Monaco and by compiling the declarations; no timing report needed.
+    rolldownOptions: { checks: { bundlerTimings: false } },
   },
   worker: { format: 'es' },
   server: {

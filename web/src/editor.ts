@@ -64,10 +64,17 @@ typescriptDefaults.setCompilerOptions({
 typescriptDefaults.setEagerModelSync(true);
 for (const [uri, text] of Object.entries(declarations)) typescriptDefaults.addExtraLib(text, uri);
 
+export interface Problem {
+  /** 1-based; 0 when the error has no place in the program. */
+  line: number;
+  column: number;
+  message: string;
+}
+
 export interface CompileResult {
   js: string;
-  /** Type and syntax errors as "line N: message"; non-empty means the program must not run. */
-  errors: string[];
+  /** Type and syntax errors; any means the program must not run. */
+  errors: Problem[];
 }
 
 export interface EditorHandle {
@@ -77,6 +84,8 @@ export interface EditorHandle {
   setTheme(dark: boolean): void;
   compile(): Promise<CompileResult>;
   focus(): void;
+  /** Shows a place in the program and puts the cursor there. */
+  reveal(line: number, column: number): void;
   layout(): void;
 }
 
@@ -116,6 +125,11 @@ export function createEditor(el: HTMLElement, code: string, dark: boolean, keys:
       monaco.editor.setTheme(d ? 'vs-dark' : 'vs');
     },
     focus: () => editor.focus(),
+    reveal(line, column) {
+      editor.revealLineInCenter(line);
+      editor.setPosition({ lineNumber: line, column: Math.max(1, column) });
+      editor.focus();
+    },
     layout: () => editor.layout(),
     async compile() {
       const getWorker = await getTypeScriptWorker();
@@ -124,13 +138,13 @@ export function createEditor(el: HTMLElement, code: string, dark: boolean, keys:
       const [syn, sem] = await Promise.all([ts.getSyntacticDiagnostics(name), ts.getSemanticDiagnostics(name)]);
       const errors = [...syn, ...sem]
         .filter((d) => d.category === 1)
-        .map((d) => {
-          const line = d.start === undefined ? 0 : model.getPositionAt(d.start).lineNumber;
-          return `${line ? `line ${line}: ` : ''}${flatten(d.messageText as DiagText)}`;
+        .map((d): Problem => {
+          const pos = d.start === undefined ? null : model.getPositionAt(d.start);
+          return { line: pos?.lineNumber ?? 0, column: pos?.column ?? 0, message: flatten(d.messageText as DiagText) };
         });
       const out = await ts.getEmitOutput(name);
       const js = out.outputFiles.find((f) => f.name.endsWith('.js'))?.text ?? '';
-      if (!js && errors.length === 0) errors.push('the compiler produced no output');
+      if (!js && errors.length === 0) errors.push({ line: 0, column: 0, message: 'the compiler produced no output' });
       return { js, errors };
     },
   };

@@ -102,7 +102,7 @@ export class Explorer {
         const ents = await c.readdir(path, { signal: AbortSignal.timeout(LIST_TIMEOUT_MS) });
         dirs.set(path, ents.sort((a, b) => a.name.localeCompare(b.name)));
       } catch (e) {
-        if (path !== '/') this.expanded.delete(path);
+        // Stays open: a mount being replaced (live reload) fails a listing for a moment.
         dirs.set(path, e instanceof Error ? e.message : String(e));
       }
     }

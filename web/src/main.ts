@@ -4,7 +4,7 @@ import './style.css';
 import type { Client } from '../../shared/client/index.ts';
 import { type CheckResult, runChecks } from './checks.ts';
 import { ConsoleView } from './consoleview.ts';
-import type { EditorHandle } from './editor.ts';
+import type { EditorHandle, Problem } from './editor.ts';
 import { EXAMPLES } from './examples/index.ts';
 import { Explorer } from './explorer.ts';
 import { LESSONS, type Lesson } from './lessons.ts';
@@ -176,7 +176,10 @@ function hooksFor(r: () => Runner | null, name: string) {
   };
 }
 
-function showProblems(errors: string[]): void {
+const problemText = (p: Problem): string => `${p.line ? `line ${p.line}: ` : ''}${p.message}`;
+
+/** Lists errors above the console; each one takes the cursor to its place. */
+function showProblems(errors: Problem[]): void {
   ui.problems.replaceChildren();
   if (errors.length === 0) {
     ui.problems.hidden = true;
@@ -187,7 +190,14 @@ function showProblems(errors: string[]): void {
   const ul = document.createElement('ul');
   for (const e of errors.slice(0, 50)) {
     const li = document.createElement('li');
-    li.textContent = e;
+    if (e.line) {
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'problem';
+      b.textContent = problemText(e);
+      b.onclick = () => editor?.reveal(e.line, e.column);
+      li.append(b);
+    } else li.textContent = problemText(e);
     ul.append(li);
   }
   ui.problems.append(h, ul);
@@ -204,7 +214,7 @@ async function run(reload = false): Promise<void> {
   if (busy || !editor) return;
   const name = ui.name.value.trim();
   if (!NAME_RE.test(name)) {
-    showProblems([`mount name '${name}': use 1 to 64 letters, digits, '.', '_' or '-'`]);
+    showProblems([{ line: 0, column: 0, message: `mount name '${name}': use 1 to 64 letters, digits, '.', '_' or '-'` }]);
     return;
   }
   busy = true;
@@ -216,7 +226,7 @@ async function run(reload = false): Promise<void> {
     const { js, errors } = await editor.compile();
     showProblems(errors);
     if (errors.length) {
-      con.write(`not run: ${errors.length} error${errors.length > 1 ? 's' : ''}\n${errors.join('\n')}`, 'err');
+      con.write(`not run: ${errors.length} error${errors.length > 1 ? 's' : ''}\n${errors.map(problemText).join('\n')}`, 'err');
       return;
     }
     const old = runner;

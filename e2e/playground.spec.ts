@@ -1,0 +1,91 @@
+// The playground's main path: open the page, run hellofs, see it in the explorer, cat it in the
+// console, read it over TCP with diod's diodcat, edit the greeting, save, and read the new one.
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chooseDoc, consoleRun, diodcat, expect, openPlayground, settled, state, test } from './fixtures.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+test('hellofs: run, explore, cat, read over TCP, edit and reload live', async ({ page, styxlab, errors }) => {
+  void errors;
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await openPlayground(page, styxlab.url);
+  await chooseDoc(page, 'hellofs');
+  await page.getByLabel('Mount as').fill('hello');
+  // Nothing runs on load.
+  expect((await state(page)).state).toBe('idle');
+  await expect(page.locator('#run-status')).toHaveText('not running');
+
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  expect(await settled(page)).toMatchObject({ name: 'hello', state: 'running' });
+  await expect(page.locator('#run-status')).toHaveText('hello: running');
+
+  // The explorer lists the new mount; opening it shows the file.
+  const mount = page.locator('#tree [data-path="/hello"]');
+  await expect(mount).toBeVisible();
+  await mount.click();
+  await expect(page.locator('#tree [data-path="/hello/hello"]')).toBeVisible();
+
+  await consoleRun(page, 'cat hello/hello');
+  await expect(page.locator('#console-out')).toContainText('Hello, World!');
+  // The trace shows the read in Inferno's form.
+  await expect(page.locator('#trace-out')).toContainText('-> Rmsg.Read(');
+  await expect(page.locator('#trace-out')).toContainText('array[14] of byte');
+
+  // Any 9P client on the machine reads it: diod's diodcat over TCP.
+  expect(await diodcat(styxlab.ninep, 'hello', 'hello')).toBe('Hello, World!\n');
+
+  // Edit the greeting and save (Ctrl+S in the editor): the server is replaced in place.
+  const code = await page.evaluate(() => window.styxlab.getCode());
+  const edited = code.replace("const greeting = 'Hello, World!\\n';", "const greeting = 'Hello again, from the editor!\\n';");
+  expect(edited).not.toBe(code);
+  await page.evaluate((c) => window.styxlab.setCode(c), edited);
+  await page.locator('.monaco-editor .view-lines').click();
+  await page.keyboard.press('Control+s');
+  await expect(page.locator('#run-status')).toContainText(/hello: running: reloaded in \d+ ms/);
+  await expect.poll(() => diodcat(styxlab.ninep, 'hello', 'hello')).toBe('Hello again, from the editor!\n');
+
+  // A picture for the README: the running server, its trace and the console.
+  await page.locator('#tree [data-path="/hello/hello"]').click();
+  await expect(page.locator('#console-out')).toContainText('Hello again, from the editor!');
+  mkdirSync(join(ROOT, 'docs'), { recursive: true });
+  await page.screenshot({ path: join(ROOT, 'docs', 'screenshot.png') });
+
+  await page.getByRole('button', { name: 'Stop' }).click();
+  await expect(page.locator('#run-status')).toHaveText('hello: stopped');
+  await expect(page.locator('#tree [data-path="/hello"]')).toHaveCount(0);
+});
+
+test('a program with type errors does not run, and the errors are listed and marked', async ({ page, styxlab, errors }) => {
+  void errors;
+  await openPlayground(page, styxlab.url);
+  await chooseDoc(page, 'hellofs');
+  const code = await page.evaluate(() => window.styxlab.getCode());
+  await page.evaluate((c) => window.styxlab.setCode(c), code.replace('srv.reply(readStr(m, greeting));', 'srv.reply(readStr(m, 42));'));
+  await page.keyboard.press('Control+Enter');
+  const problems = page.locator('#problems');
+  await expect(problems).toBeVisible();
+  await expect(problems).toContainText('Not run: 1 error');
+  await expect(problems).toContainText(/line \d+: Argument of type 'number' is not assignable to parameter of type 'string'/);
+  // The editor marks it too: the error takes the cursor to its line, where it is underlined.
+  await problems.getByRole('button', { name: /line \d+:/ }).click();
+  await expect(page.locator('.monaco-editor .squiggly-error').first()).toBeVisible();
+  expect((await state(page)).state).toBe('idle');
+});
+
+test('the console writes, lists and removes files in the ram file system', async ({ page, styxlab, errors }) => {
+  void errors;
+  await openPlayground(page, styxlab.url);
+  const out = page.locator('#console-out');
+  await consoleRun(page, 'cd /ram');
+  await consoleRun(page, 'mkdir e2e');
+  await consoleRun(page, 'echo written by the console > e2e/note');
+  await consoleRun(page, 'cat e2e/note');
+  await expect(out).toContainText('written by the console');
+  await consoleRun(page, 'stat e2e/note');
+  await expect(out).toContainText('length: 23');
+  await consoleRun(page, 'rm e2e/note e2e');
+  await consoleRun(page, 'ls e2e');
+  await expect(out).toContainText(/ls: .*file does not exist/);
+});

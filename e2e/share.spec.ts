@@ -1,0 +1,35 @@
+// Share links carry the program in the hash; opening one shows the code and runs nothing.
+import { chooseDoc, expect, openPlayground, state, test } from './fixtures.ts';
+
+test('a shared link restores the code without running it', async ({ page, browser, styxlab, errors }) => {
+  void errors;
+  await openPlayground(page, styxlab.url);
+  await chooseDoc(page, 'slightlyfs');
+  const code = (await page.evaluate(() => window.styxlab.getCode())) + '\n// shared from the e2e spec: ünïcödé ✓\n';
+  await page.evaluate((c) => window.styxlab.setCode(c), code);
+  await page.getByLabel('Mount as').fill('shared-e2e');
+  await page.getByRole('button', { name: 'Share' }).click();
+  const link = await page.getByLabel('Link').inputValue();
+  expect(link).toMatch(/#code=[A-Za-z0-9_-]+$/);
+  expect(page.url()).toBe(link);
+
+  // A fresh browser context: no localStorage from the first page.
+  const other = await browser.newContext();
+  const p2 = await other.newPage();
+  const p2errors: string[] = [];
+  p2.on('pageerror', (e) => p2errors.push(e.message));
+  await p2.goto(link);
+  await p2.waitForSelector('body[data-editor-ready="1"]');
+  expect(await p2.evaluate(() => window.styxlab.getCode())).toBe(code);
+  await expect(p2.getByLabel('Mount as')).toHaveValue('shared-e2e');
+  await expect(p2.getByLabel('Open')).toHaveValue('shared');
+  expect((await state(p2)).state).toBe('idle');
+  // Reloading shows it again, still not running.
+  await p2.reload();
+  await p2.waitForSelector('body[data-editor-ready="1"]');
+  expect(await p2.evaluate(() => window.styxlab.getCode())).toBe(code);
+  expect((await state(p2)).state).toBe('idle');
+  await expect(p2.locator('#tree [data-path="/shared-e2e"]')).toHaveCount(0);
+  expect(p2errors).toEqual([]);
+  await other.close();
+});

@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// `npm start`: installs what is missing, builds the playground if it is stale, then runs
+// `styxlab serve` (extra arguments are passed on) and says where to point the browser.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { ensureNpm, root } from './ensure.js';
+import { ensureWeb } from './web.js';
+
+ensureNpm();
+ensureWeb();
+
+const child = spawn(process.execPath, [join(root, 'bin', 'styxlab.js'), 'serve', ...process.argv.slice(2)], {
+  cwd: root,
+  stdio: ['inherit', 'pipe', 'inherit'],
+});
+let told = false;
+child.stdout.setEncoding('utf8');
+child.stdout.on('data', (chunk) => {
+  process.stdout.write(chunk);
+  const m = /playground on (http\S+)/.exec(chunk);
+  if (m && !told) {
+    told = true;
+    process.stdout.write(`\n  open ${m[1]} in a browser\n\n`);
+  }
+});
+// The server shuts down cleanly on SIGINT/SIGTERM; pass them on and leave with its status.
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
