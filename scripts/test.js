@@ -1,12 +1,14 @@
 #!/usr/bin/env node
-// `npm test`: installs what the tests need, type-checks, then runs every test against real peers.
+// `npm test`: installs what the tests need, type-checks, runs every test against real peers, then
+// the playground's end-to-end specs in Debian's Chromium.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ensureDebian, ensureNpm, root } from './ensure.js';
+import { ensureWeb } from './web.js';
 
 ensureNpm();
-ensureDebian(['diod', 'qemu-system-x86', 'busybox-static', 'cpio']);
+ensureDebian(['diod', 'qemu-system-x86', 'busybox-static', 'cpio', 'chromium']);
 
 function step(label, cmd, args) {
   console.error(`\n== ${label}`);
@@ -28,3 +30,6 @@ step('type-check (tsc -b)', process.execPath, [join(root, 'node_modules/typescri
 step('unit and integration tests', process.execPath, [
   '--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...testFiles(join(root, 'test')),
 ]);
+console.error('\n== build the playground (web/dist)');
+ensureWeb();
+step('end-to-end (Playwright, /usr/bin/chromium)', process.execPath, [join(root, 'node_modules/playwright/cli.js'), 'test']);
