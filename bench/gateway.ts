@@ -1,0 +1,100 @@
+// `npm run bench:gateway`: reading one big file from a real diod (the file on tmpfs, /dev/shm) with
+// shared/client, directly over TCP and through styxlab serve's WebSocket gateway (/gateway/diod,
+// the ws package as the page's WebSocket), in the same run. Prints MB/s for each and the ratio
+// (goal: the gateway at 0.8x of direct or better). BENCH_MB sets the size (default 256), BENCH_RUNS
+// the rounds (default 5; the two ways alternate, and the best and the median of each are
+// reported, the machine being shared), BENCH_DEPTH the reads in flight (default: the client's
+// pipeline).
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, openSync, closeSync, rmSync, writeSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client, type MessageTransport } from '../shared/client/index.ts';
+import { dial } from '../server/net/transport.ts';
+import { startDiod } from '../test/support/diod.ts';
+import { gatewayClient, startHttpServe } from '../test/support/gateway.ts';
+
+const MB = Number(process.env.BENCH_MB ?? 256);
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const DEPTH = process.env.BENCH_DEPTH ? Number(process.env.BENCH_DEPTH) : undefined;
+const SIZE = MB * 1024 * 1024;
+const dir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : '/tmp', 'styxlab-bench-gw-'));
+
+/** Writes SIZE bytes of a random pattern (1 MiB of random data repeated, each copy stamped). */
+function makeFile(path: string): string {
+  const block = randomBytes(1024 * 1024);
+  const h = createHash('sha256');
+  const fd = openSync(path, 'w');
+  try {
+    for (let i = 0; i < MB; i++) {
+      block.writeUInt32LE(i, 0);
+      writeSync(fd, block);
+      h.update(block);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest('hex');
+}
+
+async function readAll(client: Client): Promise<{ seconds: number; sha: string; bytes: number }> {
+  const h = createHash('sha256');
+  let bytes = 0;
+  const t0 = process.hrtime.bigint();
+  const f = await client.open('big.bin');
+  try {
+    for await (const chunk of f.stream({ depth: DEPTH })) {
+      h.update(chunk);
+      bytes += chunk.length;
+    }
+  } finally {
+    await f.close();
+  }
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  return { seconds, sha: h.digest('hex'), bytes };
+}
+
+const fmt = (x: number) => x.toFixed(1).padStart(7);
+
+async function main(): Promise<void> {
+  const want = makeFile(join(dir, 'big.bin'));
+  const diod = await startDiod({ exportDir: dir });
+  const g = await startHttpServe(['--backend', `diod=9p:${diod.address}`]);
+  const opts = { aname: dir, uname: 'nobody' };
+  const speeds: Record<'direct' | 'gateway', number[]> = { direct: [], gateway: [] };
+  try {
+    console.log(`bench:gateway: ${MB} MiB from diod (${dir}), ${RUNS} rounds`);
+    for (let r = 0; r < RUNS; r++) {
+      for (const how of ['direct', 'gateway'] as const) {
+        let client: Client;
+        if (how === 'direct') {
+          const t: MessageTransport = await dial(diod.address);
+          client = await Client.connect(t, opts);
+        } else {
+          client = (await gatewayClient(g.ws('/gateway/diod'), opts)).client;
+        }
+        try {
+          const res = await readAll(client);
+          if (res.bytes !== SIZE || res.sha !== want) throw new Error(`${how}: read ${res.bytes} bytes, sha256 ${res.sha}; want ${SIZE}, ${want}`);
+          const mbs = SIZE / 1e6 / res.seconds;
+          speeds[how].push(mbs);
+          console.log(`  round ${r + 1} ${how.padEnd(7)} ${fmt(mbs)} MB/s  (${res.seconds.toFixed(2)} s, msize ${client.msize}, depth ${DEPTH ?? client.pipeline})`);
+        } finally {
+          await client.end();
+        }
+      }
+    }
+    const best = (xs: number[]) => Math.max(...xs);
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    console.log(`            best       median`);
+    console.log(`direct  ${fmt(best(speeds.direct))} MB/s ${fmt(median(speeds.direct))} MB/s`);
+    console.log(`gateway ${fmt(best(speeds.gateway))} MB/s ${fmt(median(speeds.gateway))} MB/s`);
+    const ratio = median(speeds.gateway) / median(speeds.direct);
+    console.log(`ratio   ${(best(speeds.gateway) / best(speeds.direct)).toFixed(2)}x      ${ratio.toFixed(2)}x direct (goal >= 0.80x)${ratio >= 0.8 ? '' : '  BELOW GOAL'}`);
+  } finally {
+    await g.stop();
+    await diod.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
