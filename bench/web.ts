@@ -1,0 +1,126 @@
+// bench:web: the playground in headless Chromium (Debian's) against a real `styxlab serve`:
+//   1. page load to editor ready (the page marks 'styxlab:editor-ready'), cold (a new browser
+//      context: empty cache) and warm (a reload); goal < 1.5 s;
+//   2. save to remount: change hellofs's greeting in the editor and save (live reload: compile,
+//      a new worker, the mount replaced), until a 9P client over TCP reads the new greeting;
+//      goal < 300 ms.
+// Usage: npm run bench:web [-- --loads N --saves N]
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { type Page, chromium } from 'playwright';
+import { Client } from '../shared/client/index.ts';
+import { dial } from '../server/net/transport.ts';
+import { startPlayground } from '../test/support/playground.ts';
+import { ROOT } from '../test/support/styxlab.ts';
+
+const { values } = parseArgs({ options: { loads: { type: 'string', default: '7' }, saves: { type: 'string', default: '15' } } });
+const LOADS = Number(values.loads);
+const SAVES = Number(values.saves);
+const LOAD_GOAL_MS = 1500;
+const SAVE_GOAL_MS = 300;
+
+interface PageApi {
+  styxlab: { getCode(): string; setCode(c: string): void; save(): Promise<void>; run(): Promise<void>; state: { state: string; detail: string } };
+}
+
+function stats(xs: number[]): string {
+  const s = [...xs].sort((a, b) => a - b);
+  const q = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))];
+  return `median ${q(0.5).toFixed(0)} ms, min ${s[0].toFixed(0)}, p90 ${q(0.9).toFixed(0)}, max ${s[s.length - 1].toFixed(0)} (n=${s.length})`;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function editorReady(page: Page): Promise<number> {
+  await page.waitForSelector('body[data-editor-ready="1"]', { timeout: 30_000 });
+  return page.evaluate(() => performance.getEntriesByName('styxlab:editor-ready')[0]?.startTime ?? NaN);
+}
+
+const build = spawnSync(process.execPath, [join(ROOT, 'scripts', 'web.js')], { stdio: 'inherit', cwd: ROOT });
+if (build.status !== 0) process.exit(1);
+
+const pg = await startPlayground();
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+let client: Client | null = null;
+try {
+  // 1. Page load to editor ready.
+  const cold: number[] = [];
+  const warm: number[] = [];
+  for (let i = 0; i < LOADS; i++) {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    await page.goto(pg.url + '/');
+    cold.push(await editorReady(page));
+    await page.reload();
+    warm.push(await editorReady(page));
+    await ctx.close();
+  }
+  console.log(`page load to editor ready, cold cache: ${stats(cold)}`);
+  console.log(`page load to editor ready, warm cache: ${stats(warm)}`);
+
+  // 2. Save to remount, read over TCP.
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  await page.goto(pg.url + '/');
+  await editorReady(page);
+  await page.selectOption('#doc', 'hellofs');
+  await page.fill('#mount-name', 'benchhello');
+  await page.evaluate(() => (globalThis as unknown as PageApi).styxlab.run());
+  const st = await page.evaluate(() => (globalThis as unknown as PageApi).styxlab.state);
+  if (st.state !== 'running') throw new Error(`hellofs did not start: ${st.state} ${st.detail}`);
+  const base = await page.evaluate(() => (globalThis as unknown as PageApi).styxlab.getCode());
+  client = await Client.connect(await dial(`tcp!${pg.ninep.replace(':', '!')}`), { version: '9P2000.L' });
+  const decoder = new TextDecoder();
+  const readGreeting = async () => decoder.decode(await client!.readFile('/benchhello/hello', { signal: AbortSignal.timeout(2000) }));
+  // The mount appears once the server has done its 9P handshake with the page, just after the
+  // WebSocket opened.
+  let first = '';
+  for (let tries = 0; tries < 500 && first !== 'Hello, World!\n'; tries++) {
+    first = await readGreeting().catch(() => '');
+    if (first !== 'Hello, World!\n') await new Promise((r) => setTimeout(r, 10));
+  }
+  if (first !== 'Hello, World!\n') throw new Error('hellofs did not say hello over TCP');
+
+  const saves: number[] = [];
+  const pageSide: number[] = [];
+  for (let i = 0; i < SAVES; i++) {
+    const greeting = `Hello, save number ${i}!`;
+    const code = base.replace("'Hello, World!\\n'", `'${greeting}\\n'`);
+    await page.evaluate((c) => (globalThis as unknown as PageApi).styxlab.setCode(c), code);
+    const t0 = performance.now();
+    const saved = page.evaluate(() => (globalThis as unknown as PageApi).styxlab.save());
+    let ms = NaN;
+    // Poll the file over TCP until the new greeting shows (at most 5 s).
+    for (let tries = 0; tries < 2000 && performance.now() - t0 < 5000; tries++) {
+      const got = await readGreeting().catch(() => '');
+      if (got === greeting + '\n') {
+        ms = performance.now() - t0;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await saved;
+    if (Number.isNaN(ms)) throw new Error(`save ${i}: the new greeting never showed over TCP`);
+    saves.push(ms);
+    const detail = await page.evaluate(() => (globalThis as unknown as PageApi).styxlab.state.detail);
+    const m = /reloaded in (\d+) ms/.exec(detail);
+    if (m) pageSide.push(Number(m[1]));
+  }
+  console.log(`save to remount, until a TCP 9P client reads the new content: ${stats(saves)}`);
+  if (pageSide.length) console.log(`  of which the page's part (compile, new worker, mount replaced): ${stats(pageSide)}`);
+  await ctx.close();
+
+  const load = median(cold);
+  const save = median(saves);
+  console.log(`\ngoals: editor ready ${load.toFixed(0)} ms (cold median) vs < ${LOAD_GOAL_MS} ms: ${load < LOAD_GOAL_MS ? 'met' : 'MISSED'}; ` +
+    `save to remount ${save.toFixed(0)} ms (median) vs < ${SAVE_GOAL_MS} ms: ${save < SAVE_GOAL_MS ? 'met' : 'MISSED'}`);
+} finally {
+  client?.close();
+  await browser.close();
+  await pg.stop();
+}
