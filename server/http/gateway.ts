@@ -3,8 +3,9 @@
 // for NBD and iouringd, raw bytes. Backpressure both ways keeps memory bounded whatever the size
 // of the transfer.
 import { type Socket, connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { FrameReader, HEADER_SIZE, MAX_MSIZE, frameSize } from '../../shared/ninep/index.ts';
+import { HEADER_SIZE, MAX_MSIZE, ProtocolError, frameSize } from '../../shared/ninep/index.ts';
 import type { Backend } from './backends.ts';
 import { Close, closeReason } from './closecodes.ts';
 
@@ -37,8 +38,12 @@ export function guardMessages(ws: WebSocket): void {
   });
 }
 
-/** Relays ws <-> backend until either side closes; resolves when both are closed. */
-export function relay(ws: WebSocket, backend: Backend, stats: RelayStats, log: (line: string) => void): Promise<void> {
+/**
+ * Relays ws <-> backend until either side closes; resolves when both are closed. wsSocket, the
+ * connection under ws, is corked while a chunk from the backend is relayed, so that its
+ * WebSocket frames leave in one write.
+ */
+export function relay(ws: WebSocket, backend: Backend, stats: RelayStats, log: (line: string) => void, wsSocket?: Duplex): Promise<void> {
   const t = backend.target;
   if (!t) throw new Error('relay needs a network backend');
   const sock: Socket = t.kind === 'unix' ? connect({ path: t.path }) : connect({ host: t.host, port: t.port });
@@ -60,7 +65,9 @@ export function relay(ws: WebSocket, backend: Backend, stats: RelayStats, log: (
   });
   sock.on('error', (e: NodeJS.ErrnoException) => {
     if (!connected) {
-      closeWs(Close.backendRefused, `backend '${backend.name}' (${backend.address}) refused the connection: ${e.code ?? e.message}`);
+      // The page learns the name it asked for, not where the backend is.
+      log(`gateway ${backend.name}: cannot connect to ${backend.address}: ${e.code ?? e.message}`);
+      closeWs(Close.backendRefused, `backend '${backend.name}' refused the connection: ${e.code ?? e.message}`);
     } else {
       closeWs(Close.backendClosed, `backend '${backend.name}' failed: ${e.code ?? e.message}`);
     }
@@ -69,30 +76,40 @@ export function relay(ws: WebSocket, backend: Backend, stats: RelayStats, log: (
     if (connected) closeWs(Close.backendClosed, `backend '${backend.name}' closed the connection`);
   });
 
-  // Backend -> page.
-  const toPage = (b: Uint8Array) => {
+  // Backend -> page. `fin` false: more of the same WebSocket message follows (see below).
+  const toPage = (b: Uint8Array, fin = true) => {
     stats.bytesFromBackend += b.length;
-    ws.send(b, { binary: true }, () => {
+    ws.send(b, { binary: true, fin }, () => {
       if (sock.isPaused() && ws.bufferedAmount < LOW_WATER) sock.resume();
     });
     if (ws.bufferedAmount > HIGH_WATER) sock.pause();
   };
   if (nine) {
-    const reader = new FrameReader(MAX_MSIZE);
+    // The stream is cut at 9P message boundaries without copying: a message that spans socket
+    // chunks (most Rreads near msize do) goes out as one fragmented WebSocket message, a frame
+    // per piece, instead of being assembled first. Assembling cost a copy of every such message.
+    const cutter = new MessageCutter(MAX_MSIZE);
     sock.on('data', (chunk: Buffer) => {
+      wsSocket?.cork();
       try {
-        reader.push(chunk, toPage);
+        cutter.push(chunk, toPage);
       } catch (e) {
         log(`gateway ${backend.name}: bad 9P from the backend: ${(e as Error).message}`);
         closeWs(Close.backendClosed, `backend '${backend.name}' sent a bad 9P message`);
         sock.destroy();
+      } finally {
+        wsSocket?.uncork();
       }
     });
   } else {
-    sock.on('data', toPage);
+    sock.on('data', (chunk: Buffer) => toPage(chunk));
   }
 
-  // Page -> backend.
+  // Page -> backend. Messages that arrive together (a client's burst of Treads) leave in one
+  // write: the socket is corked until the current batch of events is handled.
+  let corked = false;
+  const uncork = () => { corked = false; sock.uncork(); };
+  let waitingForConnect = false;
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     if (!isBinary) {
       closeWs(Close.badData, 'text messages are not accepted');
@@ -107,9 +124,17 @@ export function relay(ws: WebSocket, backend: Backend, stats: RelayStats, log: (
     stats.bytesToBackend += data.length;
     if (!connected) {
       pending.push(data);
-      if (pending.reduce((n, b) => n + b.length, 0) > HIGH_WATER) ws.pause();
-      sock.once('connect', () => ws.resume());
+      if (!waitingForConnect && pending.reduce((n, b) => n + b.length, 0) > HIGH_WATER) {
+        waitingForConnect = true;
+        ws.pause();
+        sock.once('connect', () => ws.resume());
+      }
       return;
+    }
+    if (!corked) {
+      corked = true;
+      sock.cork();
+      process.nextTick(uncork);
     }
     if (!sock.write(data)) {
       ws.pause();
@@ -123,4 +148,51 @@ export function relay(ws: WebSocket, backend: Backend, stats: RelayStats, log: (
     ws.once('close', () => { wsClosed = true; sock.destroy(); done(); });
     sock.once('close', done);
   });
+}
+
+/**
+ * Cuts a byte stream into 9P messages as pieces: each piece is a view of a chunk (no copy), and
+ * the last piece of a message says so. Only a size field split between chunks is copied (into a
+ * 4-byte buffer, sent as the first piece). Sizes are checked as FrameReader checks them.
+ */
+export class MessageCutter {
+  /** Bytes of the current message still to come; 0 at a message boundary. */
+  private need = 0;
+  private readonly sizeField = new Uint8Array(4);
+  private sizeHave = 0;
+
+  constructor(private readonly maxSize: number) {}
+
+  push(chunk: Uint8Array, onPiece: (piece: Uint8Array, last: boolean) => void): void {
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.need === 0) {
+        if (this.sizeHave === 0 && chunk.length - at >= 4) {
+          this.need = this.check(chunk[at] | (chunk[at + 1] << 8) | (chunk[at + 2] << 16) | (chunk[at + 3] * 2 ** 24));
+        } else {
+          // The size field itself is cut: gather its 4 bytes first.
+          const k = Math.min(4 - this.sizeHave, chunk.length - at);
+          this.sizeField.set(chunk.subarray(at, at + k), this.sizeHave);
+          this.sizeHave += k;
+          at += k;
+          if (this.sizeHave < 4) return;
+          const f = this.sizeField;
+          const size = this.check(f[0] | (f[1] << 8) | (f[2] << 16) | (f[3] * 2 ** 24));
+          this.sizeHave = 0;
+          this.need = size - 4;
+          onPiece(f.slice(), false);
+        }
+      }
+      const n = Math.min(this.need, chunk.length - at);
+      this.need -= n;
+      onPiece(chunk.subarray(at, at + n), this.need === 0);
+      at += n;
+    }
+  }
+
+  private check(size: number): number {
+    if (size < HEADER_SIZE) throw new ProtocolError('bad-size', `message size ${size} is below ${HEADER_SIZE}`);
+    if (size > this.maxSize) throw new ProtocolError('too-large', `message size ${size} exceeds msize ${this.maxSize}`);
+    return size;
+  }
 }

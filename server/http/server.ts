@@ -139,7 +139,7 @@ export class HttpServer {
         } catch {
           name = url.pathname.slice('/gateway/'.length);
         }
-        this.gateway(ws, name);
+        this.gateway(ws, name, sock);
       }
       else {
         this.counters.mountConnections++;
@@ -149,7 +149,7 @@ export class HttpServer {
     });
   }
 
-  private gateway(ws: WebSocket, name: string): void {
+  private gateway(ws: WebSocket, name: string, wsSocket: Duplex): void {
     const b = this.backends.get(name);
     if (!b) {
       ws.close(Close.unknownBackend, closeReason(`unknown backend '${name}'`));
@@ -166,7 +166,7 @@ export class HttpServer {
       return;
     }
     const stats: RelayStats = { bytesToBackend: 0, bytesFromBackend: 0 };
-    void relay(ws, b, stats, this.opts.log).then(() => {
+    void relay(ws, b, stats, this.opts.log, wsSocket).then(() => {
       this.counters.bytesToBackend += stats.bytesToBackend;
       this.counters.bytesFromBackend += stats.bytesFromBackend;
     });
