@@ -6,7 +6,7 @@
 // reported, the machine being shared), BENCH_DEPTH the reads in flight (default: the client's
 // pipeline).
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, openSync, closeSync, rmSync, writeSync, existsSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, type MessageTransport } from '../shared/client/index.ts';
 import { dial } from '../server/net/transport.ts';
@@ -55,12 +55,27 @@ async function readAll(client: Client): Promise<{ seconds: number; sha: string; 
 
 const fmt = (x: number) => x.toFixed(1).padStart(7);
 
+/** CPU seconds (user + system) a process has used, from /proc (Linux); NaN elsewhere. */
+function cpuSeconds(pid: number): number {
+  try {
+    // Fields after the parenthesised command name: utime is the 12th, stime the 13th.
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // clock ticks; USER_HZ is 100 on Linux
+  } catch {
+    return NaN;
+  }
+}
+
 async function main(): Promise<void> {
   const want = makeFile(join(dir, 'big.bin'));
   const diod = await startDiod({ exportDir: dir });
   const g = await startHttpServe(['--backend', `diod=9p:${diod.address}`]);
   const opts = { aname: dir, uname: 'nobody' };
   const speeds: Record<'direct' | 'gateway', number[]> = { direct: [], gateway: [] };
+  // CPU per round, a figure the other load on a shared machine disturbs less than MB/s does.
+  const cpu: Record<'direct' | 'gateway', { self: number[]; diod: number[]; serve: number[] }> = {
+    direct: { self: [], diod: [], serve: [] }, gateway: { self: [], diod: [], serve: [] },
+  };
   try {
     console.log(`bench:gateway: ${MB} MiB from diod (${dir}), ${RUNS} rounds`);
     for (let r = 0; r < RUNS; r++) {
@@ -73,11 +88,18 @@ async function main(): Promise<void> {
           client = (await gatewayClient(g.ws('/gateway/diod'), opts)).client;
         }
         try {
+          const c0 = { self: process.cpuUsage(), diod: cpuSeconds(diod.proc.pid!), serve: cpuSeconds(g.proc.pid!) };
           const res = await readAll(client);
+          const dself = process.cpuUsage(c0.self);
+          cpu[how].self.push((dself.user + dself.system) / 1e6);
+          cpu[how].diod.push(cpuSeconds(diod.proc.pid!) - c0.diod);
+          cpu[how].serve.push(cpuSeconds(g.proc.pid!) - c0.serve);
           if (res.bytes !== SIZE || res.sha !== want) throw new Error(`${how}: read ${res.bytes} bytes, sha256 ${res.sha}; want ${SIZE}, ${want}`);
           const mbs = SIZE / 1e6 / res.seconds;
           speeds[how].push(mbs);
-          console.log(`  round ${r + 1} ${how.padEnd(7)} ${fmt(mbs)} MB/s  (${res.seconds.toFixed(2)} s, msize ${client.msize}, depth ${DEPTH ?? client.pipeline})`);
+          const c = cpu[how];
+          const last = (xs: number[]) => xs[xs.length - 1].toFixed(2);
+          console.log(`  round ${r + 1} ${how.padEnd(7)} ${fmt(mbs)} MB/s  (${res.seconds.toFixed(2)} s, msize ${client.msize}, depth ${DEPTH ?? client.pipeline}; CPU s: client ${last(c.self)}, serve ${last(c.serve)}, diod ${last(c.diod)})`);
         } finally {
           await client.end();
         }
@@ -89,6 +111,8 @@ async function main(): Promise<void> {
     console.log(`direct  ${fmt(best(speeds.direct))} MB/s ${fmt(median(speeds.direct))} MB/s`);
     console.log(`gateway ${fmt(best(speeds.gateway))} MB/s ${fmt(median(speeds.gateway))} MB/s`);
     const ratio = median(speeds.gateway) / median(speeds.direct);
+    const cpuLine = (how: 'direct' | 'gateway') => `client ${median(cpu[how].self).toFixed(2)} s, serve ${median(cpu[how].serve).toFixed(2)} s, diod ${median(cpu[how].diod).toFixed(2)} s`;
+    console.log(`CPU per ${MB} MiB (median): direct: ${cpuLine('direct')}; gateway: ${cpuLine('gateway')}`);
     console.log(`ratio   ${(best(speeds.gateway) / best(speeds.direct)).toFixed(2)}x      ${ratio.toFixed(2)}x direct (goal >= 0.80x)${ratio >= 0.8 ? '' : '  BELOW GOAL'}`);
   } finally {
     await g.stop();
