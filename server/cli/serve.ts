@@ -77,7 +77,7 @@ export async function serve(argv: string[]): Promise<number> {
   const msize = positiveInt(values.msize, 'msize', MAX_MSIZE);
   const maxFids = positiveInt(values['max-fids'], 'max-fids', DEFAULT_MAX_FIDS);
   const log = (line: string) => console.error(line);
-  const ns = new Namespace();
+  const ns = new Namespace(undefined, maxFids);
   ns.mount('hellofs', 'builtin', 'builtin', hellofs);
   ns.mount('slightlyfs', 'builtin', 'builtin', slightlyfs);
   ns.mount('ram', 'builtin', 'builtin', ramfs({ maxFids, log }));

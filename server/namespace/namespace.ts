@@ -7,8 +7,8 @@ import {
   NOFID, NONUNAME,
 } from '../../shared/ninep/index.ts';
 import {
-  Ebadfid, Einuse, Eisdir, Enoauth, Enotfound, Enotopen, Eoffset, Eopen, Eperm, type FileServer,
-  type Service,
+  DEFAULT_MAX_FIDS, Ebadfid, Einuse, Eisdir, Enoauth, Enotfound, Enotopen, Eoffset, Eopen, Eperm,
+  Etoomanyfids, type FileServer, type Service,
 } from '../../shared/styx/index.ts';
 
 export interface MountInfo {
@@ -37,10 +37,13 @@ const ID_SHIFT = 56n;
 export class Namespace {
   private readonly mounts = new Map<string, Mount>();
   private readonly listeners = new Set<() => void>();
+  /** The connections' Routers, while they are open. */
+  private readonly routers = new Set<Router>();
   private nextId = 1;
   readonly mtime = Math.floor(Date.now() / 1000);
 
-  constructor(readonly user = 'styx') {}
+  /** maxFids: fids one connection may hold in the namespace (its own, not its mounts'). */
+  constructor(readonly user = 'styx', readonly maxFids = DEFAULT_MAX_FIDS) {}
 
   mount(name: string, kind: string, source: string, fs: FileServer): Mount {
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(name) || name === '.' || name === '..') {
@@ -80,7 +83,19 @@ export class Namespace {
 
   /** A FileServer view: each connection gets a Router. */
   connect(): Service {
-    return new Router(this);
+    const r = new Router(this, () => this.routers.delete(r));
+    this.routers.add(r);
+    return r;
+  }
+
+  /** Connections open now. */
+  get connections(): number { return this.routers.size; }
+
+  /** Fids held by all connections, in the namespace and in the mounts' services (0 when idle). */
+  get fidCount(): number {
+    let n = 0;
+    for (const r of this.routers) n += r.fidCount;
+    return n;
   }
 }
 
@@ -116,7 +131,18 @@ export class Router implements Service {
   private dialect: Dialect = '9P2000';
   private msize = 8192;
 
-  constructor(private readonly ns: Namespace) {}
+  constructor(private readonly ns: Namespace, private readonly onClose: () => void = () => {}) {}
+
+  get fidCount(): number {
+    let n = this.fids.size;
+    for (const s of this.services.values()) n += s.fidCount ?? 0;
+    return n;
+  }
+
+  /** Checked before a new client fid costs anything in a mount. */
+  private roomForFid(): void {
+    if (this.fids.size >= this.ns.maxFids) throw new Error(Etoomanyfids);
+  }
 
   version(dialect: Dialect, msize: number): void {
     this.dialect = dialect;
@@ -130,6 +156,7 @@ export class Router implements Service {
     this.fids.clear();
     for (const s of this.services.values()) s.close();
     this.services.clear();
+    this.onClose();
   }
 
   async request(t: Tmsg, signal: AbortSignal): Promise<Rmsg> {
@@ -176,6 +203,7 @@ export class Router implements Service {
         throw new Error(Enoauth);
       case 'Tattach': {
         if (this.fids.has(t.fid)) throw new Error(Einuse);
+        this.roomForFid();
         const aname = t.aname.replace(/^\/+/, '');
         if (aname === '') {
           this.fids.set(t.fid, { at: 'root', isOpen: false, dirIndex: 0, dirOffset: 0n, uname: t.uname });
@@ -213,7 +241,7 @@ export class Router implements Service {
         return { ...r, stat };
       }
       case 'Rread':
-        if (t.type === 'Tread' && f.qtype & QTDIR) return { ...r, data: retagDir(r.data, id, this.dialect === '9P2000.u') };
+        if (t.type === 'Tread' && f.qtype & QTDIR) return { ...r, data: retagDir(r.data, id) };
         return r;
       case 'Rreaddir': return { ...r, data: retagDirents(r.data, id) };
       default: return r;
@@ -225,7 +253,10 @@ export class Router implements Service {
     const f = this.fid(t.fid);
     // As in Styxserver.walk: .L may clone an open fid (the clone is not open), nothing else walks one.
     if (f.at === 'root' && f.isOpen && (this.dialect !== '9P2000.L' || t.newfid === t.fid)) throw new Error(Eopen);
-    if (t.newfid !== t.fid && this.fids.has(t.newfid)) throw new Error(Einuse);
+    if (t.newfid !== t.fid) {
+      if (this.fids.has(t.newfid)) throw new Error(Einuse);
+      this.roomForFid();
+    }
     const names = t.wnames;
     if (f.at === 'mount' && !leavesMount(f, names)) return this.walkInMount(t, f, signal);
     if (names.length === 0) {
@@ -367,7 +398,7 @@ function xorPathByte(buf: Uint8Array, at: number, id: number): void {
 }
 
 /** Directory-read payload (stats back to back) with every qid path tagged. */
-function retagDir(data: Uint8Array, id: number, _dotu: boolean): Uint8Array {
+function retagDir(data: Uint8Array, id: number): Uint8Array {
   const out = data.slice();
   // size[2] type[2] dev[4] qid.type[1] qid.vers[4] qid.path[8]
   for (let p = 0; p + 2 <= out.length;) {

@@ -1,7 +1,7 @@
 // MessageTransport over a Node stream socket (TCP or unix): bytes are framed into whole 9P
 // messages with the codec's FrameReader.
 import { type Socket, connect } from 'node:net';
-import { FrameReader, MAX_MSIZE } from '../../shared/ninep/index.ts';
+import { FrameReader, MAX_MSIZE, ProtocolError } from '../../shared/ninep/index.ts';
 import type { MessageTransport } from '../../shared/transport.ts';
 import { type DialTarget, dialString, parseDialString } from './dial.ts';
 
@@ -20,6 +20,8 @@ export function socketTransport(sock: Socket, opts: SocketTransportOptions = {})
   sock.on('error', (e) => { closeErr ??= e; });
   sock.on('close', () => {
     closed = true;
+    // A peer that hangs up part way through a message sent a bad one; say so.
+    if (!closeErr && reader.buffered > 0) closeErr = new ProtocolError('truncated', `connection closed ${reader.buffered} bytes into a message`);
     closeCb?.(closeErr);
     closeCb = undefined;
   });

@@ -83,9 +83,11 @@ export class NinepListener {
 
   /** Stops listening and closes every connection. */
   async close(): Promise<void> {
-    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    // server.close() resolves only once every connection has ended, so end them after starting it.
+    const stopped = Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     for (const s of this.sessions) s.close('server shutting down');
     for (const s of this.sockets) s.destroy();
+    await stopped;
   }
 }
 

@@ -10,6 +10,8 @@ export interface Service {
   request(t: Tmsg, signal: AbortSignal): Promise<Rmsg>;
   /** The connection is gone: release every fid and pending request. */
   close(): void;
+  /** Fids held now, the service's own included (for leak checks and status pages). */
+  readonly fidCount?: number;
 }
 
 /** Something that can serve many connections: each gets its own Service (its own fid space). */

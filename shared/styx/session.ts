@@ -33,6 +33,8 @@ interface InFlight {
   /** Tags of Tflush messages waiting for this request to finish. */
   flushes: number[];
   dropped: boolean;
+  /** The service's answer, once the request has been handed to it. */
+  answer: Promise<unknown> | null;
 }
 
 const MIN_MSIZE = 256;
@@ -45,6 +47,13 @@ export class Session {
   private readonly maxMsize: number;
   private readonly maxInFlight: number;
   private readonly inflight = new Map<number, InFlight>();
+  /**
+   * Tags of dropped requests (flushed, or cut off by Tversion) that the service is still working
+   * on, each with a promise that settles when it is done. The client may reuse such a tag at once,
+   * but services match replies to requests by tag: a new request with that tag waits here until
+   * the old one settles, so the old reply can never be taken for the new one's.
+   */
+  private readonly zombies = new Map<number, Promise<void>>();
   private readonly adapter: LinuxAdapter;
   private paused = false;
   private closed = false;
@@ -58,7 +67,9 @@ export class Session {
     this.adapter = new LinuxAdapter(service);
     this.done = new Promise((resolve) => { this.resolveDone = resolve; });
     transport.onMessage((frame) => this.receive(frame));
-    transport.onClose((err) => this.shutdown(err ? `connection lost: ${err.message}` : undefined));
+    // A ProtocolError from the framing (a size field out of range, a message cut off by the
+    // close) is the peer's bad input, not a lost connection.
+    transport.onClose((err) => this.shutdown(err ? `${err instanceof ProtocolError ? 'bad message' : 'connection lost'}: ${err.message}` : undefined));
   }
 
   get inFlight(): number { return this.inflight.size; }
@@ -117,7 +128,7 @@ export class Session {
 
   private version(t: Extract<Tmsg, { type: 'Tversion' }>): void {
     // A Tversion aborts everything outstanding and starts a new session (version(5)).
-    for (const f of this.inflight.values()) { f.dropped = true; f.ctrl.abort(); }
+    for (const [tag, f] of this.inflight) this.drop(tag, f);
     this.inflight.clear();
     const v = t.version;
     const dialect: Dialect | null = v.startsWith('9P2000.L') ? '9P2000.L' : v.startsWith('9P2000.u') ? '9P2000.u' : v.startsWith('9P2000') ? '9P2000' : null;
@@ -134,18 +145,35 @@ export class Session {
   }
 
   private dispatch(t: Tmsg): void {
-    const entry: InFlight = { ctrl: new AbortController(), flushes: [], dropped: false };
+    const entry: InFlight = { ctrl: new AbortController(), flushes: [], dropped: false, answer: null };
     this.inflight.set(t.tag, entry);
     if (this.inflight.size >= this.maxInFlight && this.transport.pause) {
       this.paused = true;
       this.transport.pause();
     }
+    const prior = this.zombies.size === 0 ? undefined : this.zombies.get(t.tag);
+    if (prior === undefined) this.start(t, entry);
+    else void prior.then(() => { if (!entry.dropped && !this.closed) this.start(t, entry); });
+  }
+
+  private start(t: Tmsg, entry: InFlight): void {
     const tag = t.tag;
     const p = this.dialect === '9P2000.L' ? this.adapter.request(t, entry.ctrl.signal) : this.service.request(t, entry.ctrl.signal);
+    entry.answer = p;
     p.then(
       (r) => this.finish(tag, entry, r),
       (e: unknown) => this.finish(tag, entry, this.error(tag, e instanceof Error ? e.message : String(e), Errno.EIO)),
     );
+  }
+
+  /** Gives up on a request: its reply, if it ever comes, is not sent; its tag waits for it. */
+  private drop(tag: number, entry: InFlight): void {
+    entry.dropped = true;
+    entry.ctrl.abort();
+    if (!entry.answer) return;
+    const settled = entry.answer.then(() => {}, () => {});
+    this.zombies.set(tag, settled);
+    void settled.then(() => { if (this.zombies.get(tag) === settled) this.zombies.delete(tag); });
   }
 
   private finish(tag: number, entry: InFlight, r: Rmsg): void {
@@ -154,6 +182,10 @@ export class Session {
     if (r.tag !== tag) r = { ...r, tag };
     this.send(this.dialect === '9P2000.u' && r.type === 'Rerror' && !r.errno ? { ...r, errno: stringToErrno(r.ename) } : r);
     for (const ft of entry.flushes) this.send({ type: 'Rflush', tag: ft });
+    this.maybeResume();
+  }
+
+  private maybeResume(): void {
     if (this.paused && this.inflight.size < this.maxInFlight / 2) {
       this.paused = false;
       this.transport.resume?.();
@@ -172,10 +204,11 @@ export class Session {
     // A handler that answers as soon as it sees the abort is answered; otherwise the request is
     // dropped. Either way its reply (if any) goes out before the Rflush.
     setTimeout(() => {
-      if (this.inflight.get(oldtag) !== old) return;
-      old.dropped = true;
+      if (this.inflight.get(oldtag) !== old || this.closed) return;
+      this.drop(oldtag, old);
       this.inflight.delete(oldtag);
       for (const ft of old.flushes) this.send({ type: 'Rflush', tag: ft });
+      this.maybeResume();
     }, 0);
   }
 

@@ -86,6 +86,10 @@ export class Styxserver implements Service {
     });
   }
 
+  get fidCount(): number {
+    return this.fids.size;
+  }
+
   close(): void {
     this.closed = true;
     this.fids.clear();

@@ -13,10 +13,14 @@ import { readBytes } from './read.ts';
 import type { FileServer } from './service.ts';
 import { type Request, type StyxOptions, Styxserver, permits } from './styxserver.ts';
 
-/** A device-like file: reads and writes are computed per request. */
+/**
+ * A device-like file: reads and writes are computed per request. `signal` aborts when the client
+ * flushes the request: a device that waits (for data, for an event) should stop waiting then, and
+ * may answer at once (with what it has, or by throwing) or not at all.
+ */
 export interface Device {
-  read?(offset: bigint, count: number, fid: Fid): Uint8Array | Promise<Uint8Array>;
-  write?(offset: bigint, data: Uint8Array, fid: Fid): number | Promise<number>;
+  read?(offset: bigint, count: number, fid: Fid, signal: AbortSignal): Uint8Array | Promise<Uint8Array>;
+  write?(offset: bigint, data: Uint8Array, fid: Fid, signal: AbortSignal): number | Promise<number>;
 }
 
 /** What a file holds: bytes, a string, a function computing the content at each open, or a device. */
@@ -204,7 +208,7 @@ export class Tree implements Navigator, FileServer {
     if (typeof c === 'function') return readBytes(m, f.data as Uint8Array);
     if (c instanceof Uint8Array || typeof c === 'string') return readBytes(m, toBytes(c));
     if (!c.read) throw new StyxError(Eperm);
-    const data = await c.read(m.offset, m.count, f);
+    const data = await c.read(m.offset, m.count, f, m.signal);
     return { type: 'Rread', tag: m.tag, data: data.subarray(0, m.count) };
   }
 
@@ -214,7 +218,7 @@ export class Tree implements Navigator, FileServer {
     const c = n.content;
     if (c !== null) {
       if (typeof c === 'object' && !(c instanceof Uint8Array) && c.write) {
-        return { type: 'Rwrite', tag: m.tag, count: await c.write(m.offset, m.data, f) };
+        return { type: 'Rwrite', tag: m.tag, count: await c.write(m.offset, m.data, f, m.signal) };
       }
       throw new StyxError(Eperm);
     }
