@@ -11,6 +11,8 @@ export interface Styxlab {
   /** 127.0.0.1:PORT of the 9P listener (diodcat -s). */
   ninep: string;
   deadlineMs: number;
+  /** The directory the diod backend exports (its aname). */
+  diodExport: string;
 }
 
 export interface PlaygroundState {
@@ -38,7 +40,12 @@ export const test = base.extend<{ styxlab: Styxlab; errors: string[] }>({
     const url = process.env.STYXLAB_E2E_URL;
     const ninep = process.env.STYXLAB_E2E_9P;
     if (!url || !ninep) throw new Error('the global setup did not start styxlab serve');
-    await use({ url, ninep, deadlineMs: Number(process.env.STYXLAB_E2E_DEADLINE ?? 5000) });
+    await use({
+      url,
+      ninep,
+      deadlineMs: Number(process.env.STYXLAB_E2E_DEADLINE ?? 5000),
+      diodExport: process.env.STYXLAB_E2E_DIOD_EXPORT ?? '',
+    });
   },
   // Uncaught errors in the page fail the spec that caused them.
   errors: async ({ page }, use) => {

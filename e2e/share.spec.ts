@@ -9,8 +9,8 @@ test('a shared link restores the code without running it', async ({ page, browse
   await page.evaluate((c) => window.styxlab.setCode(c), code);
   await page.getByLabel('Mount as').fill('shared-e2e');
   await page.getByRole('button', { name: 'Share' }).click();
+  await expect(page.getByLabel('Link')).toHaveValue(/#code=[A-Za-z0-9_-]+$/);
   const link = await page.getByLabel('Link').inputValue();
-  expect(link).toMatch(/#code=[A-Za-z0-9_-]+$/);
   expect(page.url()).toBe(link);
 
   // A fresh browser context: no localStorage from the first page.

@@ -11,6 +11,9 @@ export class ConsoleView {
   private hpos = 0;
   private busy: Promise<void> = Promise.resolve();
 
+  /** Called after a command that may have changed the tree (echo, rm, mkdir). */
+  onChange: () => void = () => {};
+
   constructor(private readonly out: HTMLElement, private readonly input: HTMLInputElement, form: HTMLFormElement, private readonly prompt: HTMLElement) {
     form.addEventListener('submit', (ev) => {
       ev.preventDefault();
@@ -55,7 +58,10 @@ export class ConsoleView {
       this.hpos = this.history.length;
       this.write(`${this.shell.cwd}$ ${line}`, 'cmd');
       if (trimmed === 'clear') this.clear();
-      else await runCommand(line, this.shell, this.write);
+      else {
+        await runCommand(line, this.shell, this.write);
+        if (/^(echo\b.*>|rm\b|mkdir\b)/.test(trimmed)) this.onChange();
+      }
       this.updatePrompt();
     });
     this.busy = next.catch(() => {});

@@ -20,6 +20,7 @@ export class Explorer {
   client: Client | null = null;
   backend = 'local';
   aname = '';
+  uname = '';
   private readonly expanded = new Set<string>(['/']);
   private listing: Promise<void> | null = null;
   private again = false;
@@ -28,16 +29,18 @@ export class Explorer {
   constructor(private readonly tree: HTMLElement, private readonly note: HTMLElement, private readonly hooks: ExplorerHooks) {}
 
   /** Connects to a backend (closing the previous connection) and lists its root. */
-  async connect(backend: string, aname: string): Promise<void> {
+  async connect(backend: string, aname: string, uname = ''): Promise<void> {
     const gen = ++this.generation;
     this.backend = backend;
     this.aname = aname;
+    this.uname = uname;
     this.drop();
     this.expanded.clear();
     this.expanded.add('/');
+    this.tree.replaceChildren();
     this.say(`connecting to ${backend}…`);
     try {
-      const c = await connectGateway(backend, aname, AbortSignal.timeout(LIST_TIMEOUT_MS));
+      const c = await connectGateway(backend, aname, AbortSignal.timeout(LIST_TIMEOUT_MS), uname);
       if (gen !== this.generation) {
         c.close();
         return;
@@ -58,7 +61,7 @@ export class Explorer {
 
   /** Connects again if the connection was lost (the server restarted). */
   async ensure(): Promise<void> {
-    if (!this.client) await this.connect(this.backend, this.aname);
+    if (!this.client) await this.connect(this.backend, this.aname, this.uname);
   }
 
   private drop(): void {

@@ -39,7 +39,8 @@ const ui = {
   results: $('check-results'),
   backend: $<HTMLSelectElement>('backend'),
   aname: $<HTMLInputElement>('aname'),
-  anameLabel: $('aname-label'),
+  uname: $<HTMLInputElement>('uname'),
+  attachFields: $('attach-fields'),
   mounts: $('mounts'),
 };
 
@@ -146,13 +147,17 @@ const explorer = new Explorer($('tree'), $('files-note'), {
   },
 });
 $('refresh').onclick = () => void explorer.ensure().then(() => explorer.refresh());
-ui.backend.onchange = () => {
+con.onChange = () => void explorer.refresh();
+function connectBackend(): void {
   const b = ui.backend.value;
-  ui.anameLabel.hidden = b === 'local';
+  const local = b === 'local';
+  ui.attachFields.hidden = local;
   con.shell.cwd = '/';
-  void explorer.connect(b, b === 'local' ? '' : ui.aname.value);
-};
-ui.aname.onchange = () => void explorer.connect(ui.backend.value, ui.aname.value);
+  void explorer.connect(b, local ? '' : ui.aname.value.trim(), local ? '' : ui.uname.value.trim());
+}
+ui.backend.onchange = connectBackend;
+ui.aname.onchange = connectBackend;
+ui.uname.onchange = connectBackend;
 
 // ---- running ----
 

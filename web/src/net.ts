@@ -40,14 +40,18 @@ export function fetchBackends(signal?: AbortSignal): Promise<BackendInfo[]> {
   return getJSON<BackendInfo[]>('/api/backends', signal);
 }
 
+/** The user a backend attach names by default: one that exists on any Linux host (diod looks it up). */
+export const DEFAULT_BACKEND_USER = 'nobody';
+
 /**
  * A 9P client through the gateway to a backend. The local namespace speaks 9P2000.u, which keeps
  * the servers' own error strings; other backends get 9P2000.L, which every 9P server on Linux
  * (diod, the kernel's peers) speaks.
  */
-export async function connectGateway(backend: string, aname = '', signal?: AbortSignal): Promise<Client> {
+export async function connectGateway(backend: string, aname = '', signal?: AbortSignal, uname?: string): Promise<Client> {
   // The DOM's handler types take Event subtypes where WebSocketLike says unknown; same object.
   const ws = await openWebSocket(() => new WebSocket(wsURL(`/gateway/${encodeURIComponent(backend)}`)) as unknown as WebSocketLike);
-  const version: Dialect = backend === 'local' ? '9P2000.u' : '9P2000.L';
-  return Client.connect(webSocketTransport(ws), { version, aname, uname: 'styxlab', signal });
+  const local = backend === 'local';
+  const version: Dialect = local ? '9P2000.u' : '9P2000.L';
+  return Client.connect(webSocketTransport(ws), { version, aname, uname: uname || (local ? 'styxlab' : DEFAULT_BACKEND_USER), signal });
 }

@@ -2,8 +2,9 @@
 // the /mount WebSocket and relays messages both ways. Holding the socket here means a program
 // stuck in an endless loop cannot hide the server's verdict: the close code and reason arrive
 // anyway, and the page ends the worker.
+import { MsgType } from '../../shared/ninep/index.ts';
+import { fetchStatus, wsURL } from './net.ts';
 import type { FromWorker, ToWorker } from './worker/protocol.ts';
-import { wsURL } from './net.ts';
 
 export type RunState = 'starting' | 'running' | 'stopped' | 'crashed' | 'failed';
 
@@ -15,6 +16,8 @@ export interface RunnerHooks {
 
 /** How long a program may take to evaluate (top-level code) before it is stopped. */
 export const LOAD_TIMEOUT_MS = 5000;
+/** How long to wait for the namespace to show the mount once the program has answered Tattach. */
+const MOUNT_WAIT_MS = 3000;
 
 /** Close codes of the mount endpoint and what they mean for the page. */
 const CLOSE_TEXT: Record<number, string> = {
@@ -99,12 +102,11 @@ export class Runner {
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
     await new Promise<void>((resolve) => {
+      this.onAttached = resolve;
       ws.onopen = () => {
         this.post({ t: 'open' });
-        this.set('running');
         // The next run (a save while this one runs) gets a worker that is already up.
         prepareSpare();
-        resolve();
       };
       ws.onmessage = (ev: MessageEvent<ArrayBuffer>) => {
         const buf = ev.data;
@@ -116,6 +118,30 @@ export class Runner {
       };
       ws.onerror = () => {};
     });
+  }
+
+  /** Resolves start() once the mount is there; set while the server has not attached yet. */
+  private onAttached: (() => void) | null = null;
+
+  /**
+   * The program answered the server's Tattach: the server mounts it on receipt. Running means
+   * visible in the namespace, so wait until the status says so (a moment; bounded).
+   */
+  private async attached(): Promise<void> {
+    const done = this.onAttached;
+    this.onAttached = null;
+    const until = performance.now() + MOUNT_WAIT_MS;
+    while (!this.ending && performance.now() < until) {
+      try {
+        const s = await fetchStatus(AbortSignal.timeout(MOUNT_WAIT_MS));
+        if (s.mounts.some((m) => m.name === this.name)) break;
+      } catch {
+        break; // no status to ask: the handshake is as good a sign as there is
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    if (!this.ending) this.set('running');
+    done?.();
   }
 
   /** Ends the run: closes the mount (the server unmounts it) and ends the worker. */
@@ -173,6 +199,8 @@ export class Runner {
     switch (m.t) {
       case 'out':
         if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(m.buf);
+        // Byte 4 of a 9P message is its type.
+        if (this.onAttached && m.buf.byteLength > 4 && new Uint8Array(m.buf)[4] === MsgType.Rattach) void this.attached();
         break;
       case 'trace':
         this.hooks.trace(m.lines);
