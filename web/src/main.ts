@@ -423,13 +423,23 @@ let polling: Promise<void> | null = null;
 let failures = 0;
 
 function showMounts(s: ServerStatus): void {
-  ui.mounts.replaceChildren(...s.mounts.map((m) => {
+  const live = new Set(s.mounts.map((m) => m.name));
+  const items = s.mounts.map((m) => {
     const li = document.createElement('li');
     const ours = runner && runner.name === m.name && runner.state === 'running';
     li.textContent = `${m.name} (${m.kind}${ours ? ', this page' : ''}): ${m.status}`;
     li.dataset.status = m.status;
     return li;
-  }));
+  });
+  // Page mounts that are gone, with the server's last word on them.
+  for (const [name, why] of Object.entries(s.ended ?? {})) {
+    if (live.has(name)) continue;
+    const li = document.createElement('li');
+    li.className = 'ended';
+    li.textContent = `${name}: ended: ${why}`;
+    items.push(li);
+  }
+  ui.mounts.replaceChildren(...items);
 }
 
 /** Asks the server for its mounts; the file tree is listed again when they change. */

@@ -16,6 +16,8 @@ export interface BackendInfo {
 }
 export interface ServerStatus {
   mounts: MountStatus[];
+  /** Page mounts that ended lately: name -> why. */
+  ended?: Record<string, string>;
   backends: BackendInfo[];
   connections: number;
   counters: Record<string, number>;

@@ -1,0 +1,52 @@
+// A handler that throws answers that request with the error (the loop restarts) and says so in
+// the page; the program's console output shows too. Code and mount name survive a reload, and a
+// reload runs nothing.
+import { chooseDoc, consoleRun, diodcat, expect, openPlayground, settled, state, test } from './fixtures.ts';
+
+test('a throwing handler becomes an error reply and a line in the page; the server goes on', async ({ page, styxlab, errors }) => {
+  void errors;
+  await openPlayground(page, styxlab.url);
+  await chooseDoc(page, 'hellofs');
+  const code = await page.evaluate(() => window.styxlab.getCode());
+  const throwing = code.replace(
+    'srv.reply(readStr(m, greeting));',
+    "if (m.offset === 0n) { console.log('about to fail'); throw new Error('the greeting is not ready'); }\n            srv.reply(readStr(m, greeting));",
+  );
+  expect(throwing).not.toBe(code);
+  await page.evaluate((c) => window.styxlab.setCode(c), throwing);
+  await page.getByLabel('Mount as').fill('thrower');
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  expect(await settled(page)).toMatchObject({ name: 'thrower', state: 'running' });
+
+  await consoleRun(page, 'cat thrower/hello');
+  const out = page.locator('#console-out');
+  await expect(out).toContainText('cat: the greeting is not ready');
+  await expect(out).toContainText('thrower: about to fail');
+  await expect(out).toContainText('thrower: styx: handler error: the greeting is not ready');
+  await expect(page.locator('#trace-out')).toContainText('-> Rmsg.Error(');
+  // Over TCP too, and the server still answers afterwards (the loop was restarted).
+  await expect(diodcat(styxlab.ninep, 'thrower', 'hello')).rejects.toThrow();
+  await consoleRun(page, 'stat thrower/hello');
+  await expect(out).toContainText('length: 14');
+  expect((await state(page)).state).toBe('running');
+});
+
+test('the code and the mount name survive a reload, which runs nothing', async ({ page, styxlab, errors }) => {
+  void errors;
+  await openPlayground(page, styxlab.url);
+  await chooseDoc(page, 'notes');
+  const code = (await page.evaluate(() => window.styxlab.getCode())) + '\n// kept across reloads\n';
+  await page.evaluate((c) => window.styxlab.setCode(c), code);
+  await page.getByLabel('Mount as').fill('mynotes');
+  await page.getByLabel('Mount as').press('Tab');
+  // Code is saved a moment after the last change.
+  await expect.poll(() => page.evaluate(() => localStorage.getItem('styxlab:code:notes'))).toBe(code);
+  await page.reload();
+  await page.waitForSelector('body[data-editor-ready="1"]');
+  await expect(page.getByLabel('Open')).toHaveValue('notes');
+  expect(await page.evaluate(() => window.styxlab.getCode())).toBe(code);
+  await expect(page.getByLabel('Mount as')).toHaveValue('mynotes');
+  expect((await state(page)).state).toBe('idle');
+  await expect(page.locator('#tree [data-path="/dev"]')).toBeVisible();
+  await expect(page.locator('#tree [data-path="/mynotes"]')).toHaveCount(0);
+});
