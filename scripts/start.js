@@ -9,9 +9,15 @@ import { ensureWeb } from './web.js';
 ensureNpm();
 ensureWeb();
 
+// Its own process group: a Ctrl-C at the terminal reaches this script alone, which passes it on
+// once (the server shuts down gracefully on the first signal and hard on a second).
 const child = spawn(process.execPath, [join(root, 'bin', 'styxlab.js'), 'serve', ...process.argv.slice(2)], {
   cwd: root,
-  stdio: ['inherit', 'pipe', 'inherit'],
+  stdio: ['ignore', 'pipe', 'inherit'],
+  detached: true,
+});
+process.on('exit', () => {
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 });
 let told = false;
 child.stdout.setEncoding('utf8');
@@ -23,6 +29,5 @@ child.stdout.on('data', (chunk) => {
     process.stdout.write(`\n  open ${m[1]} in a browser\n\n`);
   }
 });
-// The server shuts down cleanly on SIGINT/SIGTERM; pass them on and leave with its status.
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
