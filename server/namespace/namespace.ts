@@ -7,7 +7,7 @@ import {
   NOFID, NONUNAME,
 } from '../../shared/ninep/index.ts';
 import {
-  DEFAULT_MAX_FIDS, Ebadfid, Einuse, Eisdir, Enoauth, Enotfound, Enotopen, Eoffset, Eopen, Eperm,
+  DEFAULT_MAX_FIDS, NUMERIC_OWNER, Ebadfid, Einuse, Eisdir, Enoauth, Enotfound, Enotopen, Eoffset, Eopen, Eperm,
   Etoomanyfids, type FileServer, type Service,
 } from '../../shared/styx/index.ts';
 
@@ -182,7 +182,7 @@ export class Router implements Service {
     return {
       type: 0, dev: 0, qid: ROOT_QID, mode: (DMDIR | 0o555) >>> 0, atime: this.ns.mtime, mtime: this.ns.mtime,
       length: 0n, name: '/', uid: this.ns.user, gid: this.ns.user, muid: this.ns.user, extension: '',
-      nUid: NONUNAME, nGid: NONUNAME, nMuid: NONUNAME,
+      nUid: NUMERIC_OWNER, nGid: NUMERIC_OWNER, nMuid: NUMERIC_OWNER,
     };
   }
 

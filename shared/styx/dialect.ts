@@ -118,10 +118,17 @@ export class LinuxAdapter {
         return { type: 'Rgetattr', tag, attr: statToAttr(await this.stat(t.fid, signal)) };
       case 'Tsetattr': {
         const a = t.attr;
-        if (a.valid & (SETATTR_UID | SETATTR_GID)) throw new LError(Errno.EPERM);
+        let cur: Stat | null = null;
+        if (a.valid & (SETATTR_UID | SETATTR_GID)) {
+          // Owners cannot change, but a chown to the owner getattr reports is a no-op that must
+          // succeed: cp -p and mv across directories (a copy) do exactly that.
+          cur = await this.stat(t.fid, signal);
+          const have = statToAttr(cur);
+          if ((a.valid & SETATTR_UID && a.uid !== have.uid) || (a.valid & SETATTR_GID && a.gid !== have.gid)) throw new LError(Errno.EPERM);
+        }
         const st = nullStat();
         if (a.valid & SETATTR_MODE) {
-          const cur = await this.stat(t.fid, signal);
+          cur ??= await this.stat(t.fid, signal);
           st.mode = ((cur.mode & ~0o777) | (a.mode & 0o777)) >>> 0;
         }
         if (a.valid & SETATTR_SIZE) st.length = a.size;

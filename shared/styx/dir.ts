@@ -29,6 +29,13 @@ export function qidOf(path: bigint, mode: number, vers = 0): Qid {
   return { type, vers, path };
 }
 
+/**
+ * The numeric owner a 9P2000.u stat reports (n_uid, n_gid, n_muid): root, as the .L getattr does.
+ * Not NONUNAME: Linux maps that to an invalid uid and then refuses every write to the inode
+ * (inode_permission: EACCES for unmapped ids), so a .u mount could create nothing.
+ */
+export const NUMERIC_OWNER = 0;
+
 export function toStat(d: Dir, user: string): Stat {
   return {
     type: 0,
@@ -43,9 +50,9 @@ export function toStat(d: Dir, user: string): Stat {
     gid: d.gid ?? d.uid ?? user,
     muid: d.muid ?? d.uid ?? user,
     extension: d.extension ?? '',
-    nUid: NONUNAME,
-    nGid: NONUNAME,
-    nMuid: NONUNAME,
+    nUid: NUMERIC_OWNER,
+    nGid: NUMERIC_OWNER,
+    nMuid: NUMERIC_OWNER,
   };
 }
 
