@@ -1,8 +1,11 @@
 // Encoding and decoding of whole 9P messages, driven by the per-dialect layouts in schema.ts.
 import { type Dialect, HEADER_SIZE, MAXWELEM } from './constants.ts';
 import { ProtocolError } from './errors.ts';
-import type { Message, Qid, Stat } from './messages.ts';
-import { Kind, type Layout, TABLES } from './schema.ts';
+import type {
+  Message, MessageType, Qid, Rclunk, Rread, Rreaddir, Rwalk, Rwrite, Stat, Tclunk, Tread, Treaddir,
+  Twalk, Twrite,
+} from './messages.ts';
+import { type Field, Kind, type Layout, TABLES } from './schema.ts';
 import {
   ATTR_SIZE, SETATTR_SIZE, STATFS_SIZE, lockSize, readAttr, readLock, readSetAttr, readStat,
   readStatFs, statSize, strLen, writeAttr, writeLock, writeSetAttr, writeStat, writeStatFs,
@@ -11,11 +14,169 @@ import { Reader, Writer, utf8Length } from './wire.ts';
 
 type Fields = Record<string, unknown>;
 
-function layoutFor(m: Message, dialect: Dialect): Layout {
-  const l = TABLES[dialect].byType.get(m.type);
-  if (!l) throw new ProtocolError('unknown-type', `${m.type} is not a ${dialect} message`, m.tag);
-  return l;
+// ---- fast paths ----
+// The hottest messages skip the generic field loop: hand-written size/write/read that build one
+// object literal (a single hidden class, no keyed property access). Each fast path states the
+// layout it assumes and is enabled only where the table in schema.ts says exactly that, so the
+// table stays the one description of the wire; tests compare every fast path with the table path.
+
+interface Fast {
+  readonly fields: readonly Field[];
+  /** Body bytes (after the 7-byte header). */
+  size(m: Message): number;
+  write(w: Writer, m: Message): void;
+  read(r: Reader, tag: number): Message;
 }
+
+function walkNamesSize(names: readonly string[]): number {
+  if (names.length > MAXWELEM) throw new ProtocolError('too-many-names', `${names.length} names in one walk (max ${MAXWELEM})`);
+  let n = 2;
+  for (let i = 0; i < names.length; i++) n += 2 + strLen(names[i], 'wname');
+  return n;
+}
+
+function readNames(r: Reader): string[] {
+  const n = r.u16('nwname');
+  if (n > MAXWELEM) throw new ProtocolError('too-many-names', `nwname ${n} above ${MAXWELEM}`);
+  const names: string[] = [];
+  for (let i = 0; i < n; i++) names.push(r.str('wname'));
+  return names;
+}
+
+function readQids(r: Reader): Qid[] {
+  const n = r.u16('nwqid');
+  if (n > MAXWELEM) throw new ProtocolError('too-many-names', `nwqid ${n} above ${MAXWELEM}`);
+  r.need(13 * n, 'wqids');
+  const qids: Qid[] = [];
+  for (let i = 0; i < n; i++) qids.push(r.qid());
+  return qids;
+}
+
+const twalk: Fast = {
+  fields: [['fid', Kind.U32], ['newfid', Kind.U32], ['wnames', Kind.Names]],
+  size: (m) => 8 + walkNamesSize((m as Twalk).wnames),
+  write(w, m) {
+    const t = m as Twalk;
+    w.u32(t.fid); w.u32(t.newfid); w.u16(t.wnames.length);
+    for (let i = 0; i < t.wnames.length; i++) w.str(t.wnames[i], utf8Length(t.wnames[i]));
+  },
+  read: (r, tag): Twalk => ({ type: 'Twalk', tag, fid: r.u32('fid'), newfid: r.u32('newfid'), wnames: readNames(r) }),
+};
+
+const rwalk: Fast = {
+  fields: [['qids', Kind.Qids]],
+  size(m) {
+    const n = (m as Rwalk).qids.length;
+    if (n > MAXWELEM) throw new ProtocolError('too-many-names', `${n} qids in one walk (max ${MAXWELEM})`);
+    return 2 + 13 * n;
+  },
+  write(w, m) {
+    const q = (m as Rwalk).qids;
+    w.u16(q.length);
+    for (let i = 0; i < q.length; i++) w.qid(q[i]);
+  },
+  read: (r, tag): Rwalk => ({ type: 'Rwalk', tag, qids: readQids(r) }),
+};
+
+/** Tread and Treaddir: fid[4] offset[8] count[4]. */
+function ioRequest(type: 'Tread' | 'Treaddir'): Fast {
+  return {
+    fields: [['fid', Kind.U32], ['offset', Kind.U64], ['count', Kind.U32]],
+    size: () => 16,
+    write(w, m) { const t = m as Tread | Treaddir; w.u32(t.fid); w.u64(t.offset); w.u32(t.count); },
+    read: (r, tag): Tread | Treaddir => ({ type, tag, fid: r.u32('fid'), offset: r.u64('offset'), count: r.u32('count') }),
+  };
+}
+
+/** Rread and Rreaddir: count[4] data[count], decoded as a view. */
+function ioReply(type: 'Rread' | 'Rreaddir'): Fast {
+  return {
+    fields: [['data', Kind.Data]],
+    size: (m) => 4 + (m as Rread | Rreaddir).data.length,
+    write(w, m) { const d = (m as Rread | Rreaddir).data; w.u32(d.length); w.bytes(d); },
+    read: (r, tag): Rread | Rreaddir => ({ type, tag, data: r.data('data') }),
+  };
+}
+
+const twrite: Fast = {
+  fields: [['fid', Kind.U32], ['offset', Kind.U64], ['data', Kind.Data]],
+  size: (m) => 16 + (m as Twrite).data.length,
+  write(w, m) { const t = m as Twrite; w.u32(t.fid); w.u64(t.offset); w.u32(t.data.length); w.bytes(t.data); },
+  read: (r, tag): Twrite => ({ type: 'Twrite', tag, fid: r.u32('fid'), offset: r.u64('offset'), data: r.data('data') }),
+};
+
+const rwrite: Fast = {
+  fields: [['count', Kind.U32]],
+  size: () => 4,
+  write(w, m) { w.u32((m as Rwrite).count); },
+  read: (r, tag): Rwrite => ({ type: 'Rwrite', tag, count: r.u32('count') }),
+};
+
+const tclunk: Fast = {
+  fields: [['fid', Kind.U32]],
+  size: () => 4,
+  write(w, m) { w.u32((m as Tclunk).fid); },
+  read: (r, tag): Tclunk => ({ type: 'Tclunk', tag, fid: r.u32('fid') }),
+};
+
+const rclunk: Fast = {
+  fields: [],
+  size: () => 0,
+  write() {},
+  read: (_r, tag): Rclunk => ({ type: 'Rclunk', tag }),
+};
+
+const FAST: Partial<Record<MessageType, Fast>> = {
+  Twalk: twalk, Rwalk: rwalk, Tread: ioRequest('Tread'), Treaddir: ioRequest('Treaddir'),
+  Rread: ioReply('Rread'), Rreaddir: ioReply('Rreaddir'), Twrite: twrite, Rwrite: rwrite,
+  Tclunk: tclunk, Rclunk: rclunk,
+};
+
+function sameFields(a: readonly Field[], b: readonly Field[]): boolean {
+  return a.length === b.length && a.every((f, i) => f[0] === b[i][0] && f[1] === b[i][1]);
+}
+
+interface Entry {
+  readonly layout: Layout;
+  readonly fast: Fast | undefined;
+}
+
+interface Entries {
+  readonly byType: ReadonlyMap<MessageType, Entry>;
+  readonly byNum: ReadonlyArray<Entry | undefined>;
+}
+
+function entries(dialect: Dialect): Entries {
+  const byType = new Map<MessageType, Entry>();
+  const byNum: Array<Entry | undefined> = new Array(256).fill(undefined);
+  for (const layout of TABLES[dialect].byType.values()) {
+    const f = FAST[layout.type];
+    const ok = f !== undefined && sameFields(f.fields, layout.fields) && Object.keys(layout.absent).length === 0;
+    const e: Entry = { layout, fast: ok ? f : undefined };
+    byType.set(layout.type, e);
+    byNum[layout.num] = e;
+  }
+  return { byType, byNum };
+}
+
+const ENTRIES: Readonly<Record<Dialect, Entries>> = {
+  '9P2000': entries('9P2000'),
+  '9P2000.u': entries('9P2000.u'),
+  '9P2000.L': entries('9P2000.L'),
+};
+
+/** Message types whose fast path the table confirmed, per dialect (for tests). */
+export function fastPathTypes(dialect: Dialect): MessageType[] {
+  return [...ENTRIES[dialect].byType.values()].filter((e) => e.fast).map((e) => e.layout.type);
+}
+
+function entryFor(m: Message, dialect: Dialect): Entry {
+  const e = ENTRIES[dialect].byType.get(m.type);
+  if (!e) throw new ProtocolError('unknown-type', `${m.type} is not a ${dialect} message`, m.tag);
+  return e;
+}
+
+// ---- the table path ----
 
 function fieldSize(kind: Kind, v: unknown, name: string, dialect: Dialect): number {
   switch (kind) {
@@ -25,20 +186,19 @@ function fieldSize(kind: Kind, v: unknown, name: string, dialect: Dialect): numb
     case Kind.U64: return 8;
     case Kind.Str: return 2 + strLen(v as string, name);
     case Kind.Qid: return 13;
-    case Kind.Names: {
-      const names = v as string[];
-      if (names.length > MAXWELEM) throw new ProtocolError('too-many-names', `${names.length} names in one walk (max ${MAXWELEM})`);
-      let n = 2;
-      for (const s of names) n += 2 + strLen(s, 'wname');
-      return n;
-    }
+    case Kind.Names: return walkNamesSize(v as string[]);
     case Kind.Qids: {
       const qids = v as Qid[];
       if (qids.length > MAXWELEM) throw new ProtocolError('too-many-names', `${qids.length} qids in one walk (max ${MAXWELEM})`);
       return 2 + 13 * qids.length;
     }
     case Kind.Data: return 4 + (v as Uint8Array).length;
-    case Kind.Stat: return 2 + statSize(v as Stat, dialect);
+    case Kind.Stat: {
+      // n[2] counts the whole stat, its own size[2] included, so it caps the stat at 65535 bytes.
+      const n = statSize(v as Stat, dialect);
+      if (n > 0xffff) throw new ProtocolError('bad-value', `stat of ${n} bytes does not fit in n[2]`);
+      return 2 + n;
+    }
     case Kind.Attr: return ATTR_SIZE;
     case Kind.SetAttr: return SETATTR_SIZE;
     case Kind.StatFs: return STATFS_SIZE;
@@ -46,26 +206,48 @@ function fieldSize(kind: Kind, v: unknown, name: string, dialect: Dialect): numb
   }
 }
 
-/** The encoded size of m in the given dialect. */
-export function encodedSize(m: Message, dialect: Dialect): number {
-  const l = layoutFor(m, dialect);
+function tableBodySize(l: Layout, m: Message, dialect: Dialect): number {
   const f = m as unknown as Fields;
-  let n = HEADER_SIZE;
+  let n = 0;
   for (const [name, kind] of l.fields) n += fieldSize(kind, f[name], name, dialect);
   return n;
 }
 
+/** The encoded size of m in the given dialect. */
+export function encodedSize(m: Message, dialect: Dialect): number {
+  const e = entryFor(m, dialect);
+  return HEADER_SIZE + (e.fast ? e.fast.size(m) : tableBodySize(e.layout, m, dialect));
+}
+
 /** Encodes one message into a buffer of exactly its size. */
 export function encode(m: Message, dialect: Dialect): Uint8Array {
-  const l = layoutFor(m, dialect);
-  const f = m as unknown as Fields;
-  let size = HEADER_SIZE;
-  for (const [name, kind] of l.fields) size += fieldSize(kind, f[name], name, dialect);
+  const e = entryFor(m, dialect);
+  const fast = e.fast;
+  const size = HEADER_SIZE + (fast ? fast.size(m) : tableBodySize(e.layout, m, dialect));
   const buf = new Uint8Array(size);
   const w = new Writer(buf);
   w.u32(size);
+  w.u8(e.layout.num);
+  w.u16(m.tag);
+  if (fast) fast.write(w, m);
+  else tableWrite(w, e.layout, m, dialect);
+  return buf;
+}
+
+/** encode by the layout table alone, bypassing the fast paths (tests compare the two). */
+export function encodeByTable(m: Message, dialect: Dialect): Uint8Array {
+  const l = entryFor(m, dialect).layout;
+  const size = HEADER_SIZE + tableBodySize(l, m, dialect);
+  const w = new Writer(new Uint8Array(size));
+  w.u32(size);
   w.u8(l.num);
   w.u16(m.tag);
+  tableWrite(w, l, m, dialect);
+  return w.buf;
+}
+
+function tableWrite(w: Writer, l: Layout, m: Message, dialect: Dialect): void {
+  const f = m as unknown as Fields;
   for (const [name, kind] of l.fields) {
     const v = f[name];
     switch (kind) {
@@ -105,7 +287,6 @@ export function encode(m: Message, dialect: Dialect): Uint8Array {
       case Kind.Lock: writeLock(w, v as never); break;
     }
   }
-  return buf;
 }
 
 /** The 4-byte size field at the start of a frame. */
@@ -118,22 +299,37 @@ export function frameSize(frame: Uint8Array, at = 0): number {
  * that is not a well-formed message of the dialect; the error carries the tag when it was readable.
  */
 export function decode(frame: Uint8Array, dialect: Dialect): Message {
+  return decodeWith(frame, dialect, true);
+}
+
+/** decode by the layout table alone, bypassing the fast paths (tests compare the two). */
+export function decodeByTable(frame: Uint8Array, dialect: Dialect): Message {
+  return decodeWith(frame, dialect, false);
+}
+
+function decodeWith(frame: Uint8Array, dialect: Dialect, useFast: boolean): Message {
   if (frame.length < HEADER_SIZE) throw new ProtocolError('bad-size', `frame of ${frame.length} bytes is shorter than a header`);
   const size = frameSize(frame);
   if (size !== frame.length) throw new ProtocolError('bad-size', `size field ${size} does not match frame of ${frame.length} bytes`);
   const num = frame[4];
   const tag = frame[5] | (frame[6] << 8);
-  const l = TABLES[dialect].byNum[num];
-  if (!l) throw new ProtocolError('unknown-type', `type ${num} is not a ${dialect} message`, tag, num);
+  const e = ENTRIES[dialect].byNum[num];
+  if (!e) throw new ProtocolError('unknown-type', `type ${num} is not a ${dialect} message`, tag, num);
+  const l = e.layout;
   const r = new Reader(frame, HEADER_SIZE, size);
-  const m: Fields = { type: l.type, tag };
   try {
-    for (const [name, kind] of l.fields) m[name] = readField(r, kind, name, dialect);
+    const m = useFast && e.fast ? e.fast.read(r, tag) : tableRead(r, l, tag, dialect);
     if (r.pos !== r.end) throw new ProtocolError('trailing', `${r.end - r.pos} bytes after the last field`);
-  } catch (e) {
-    if (e instanceof ProtocolError) throw new ProtocolError(e.code, `${l.type}: ${e.message}`, tag, num);
-    throw e;
+    return m;
+  } catch (err) {
+    if (err instanceof ProtocolError) throw new ProtocolError(err.code, `${l.type}: ${err.message}`, tag, num);
+    throw err;
   }
+}
+
+function tableRead(r: Reader, l: Layout, tag: number, dialect: Dialect): Message {
+  const m: Fields = { type: l.type, tag };
+  for (const [name, kind] of l.fields) m[name] = readField(r, kind, name, dialect);
   for (const k in l.absent) m[k] = l.absent[k];
   return m as unknown as Message;
 }
@@ -147,21 +343,8 @@ function readField(r: Reader, kind: Kind, name: string, dialect: Dialect): unkno
     case Kind.U64: return r.u64(name);
     case Kind.Str: return r.str(name);
     case Kind.Qid: return r.qid();
-    case Kind.Names: {
-      const n = r.u16('nwname');
-      if (n > MAXWELEM) throw new ProtocolError('too-many-names', `nwname ${n} above ${MAXWELEM}`);
-      const names: string[] = [];
-      for (let i = 0; i < n; i++) names.push(r.str('wname'));
-      return names;
-    }
-    case Kind.Qids: {
-      const n = r.u16('nwqid');
-      if (n > MAXWELEM) throw new ProtocolError('too-many-names', `nwqid ${n} above ${MAXWELEM}`);
-      r.need(13 * n, 'wqids');
-      const qids: Qid[] = [];
-      for (let i = 0; i < n; i++) qids.push(r.qid());
-      return qids;
-    }
+    case Kind.Names: return readNames(r);
+    case Kind.Qids: return readQids(r);
     case Kind.Data: return r.data(name);
     case Kind.Stat: {
       const n = r.u16('stat length');

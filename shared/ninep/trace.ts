@@ -17,12 +17,15 @@ export function statText(d: Stat): string {
   return `Dir(${q(d.name)},${q(d.uid)},${q(d.gid)},${qidText(d.qid)},${oct(d.mode)},${d.atime},${d.mtime},${d.length},16r${hex(d.type)},${d.dev})`;
 }
 
+// Nanoseconds padded to nine digits, so 1 s + 2 ns reads 1.000000002 and not 1.2.
+const time = (sec: bigint, nsec: bigint): string => `${sec}.${nsec.toString().padStart(9, '0')}`;
+
 function attrText(a: Attr): string {
-  return `Attr(16r${hex(a.valid)},${qidText(a.qid)},${oct(a.mode)},${a.uid},${a.gid},${a.nlink},${a.rdev},${a.size},${a.blksize},${a.blocks},${a.atimeSec}.${a.atimeNsec},${a.mtimeSec}.${a.mtimeNsec},${a.ctimeSec}.${a.ctimeNsec})`;
+  return `Attr(16r${hex(a.valid)},${qidText(a.qid)},${oct(a.mode)},${a.uid},${a.gid},${a.nlink},${a.rdev},${a.size},${a.blksize},${a.blocks},${time(a.atimeSec, a.atimeNsec)},${time(a.mtimeSec, a.mtimeNsec)},${time(a.ctimeSec, a.ctimeNsec)})`;
 }
 
 function setAttrText(a: SetAttr): string {
-  return `SetAttr(16r${hex(a.valid)},${oct(a.mode)},${a.uid},${a.gid},${a.size},${a.atimeSec}.${a.atimeNsec},${a.mtimeSec}.${a.mtimeNsec})`;
+  return `SetAttr(16r${hex(a.valid)},${oct(a.mode)},${a.uid},${a.gid},${a.size},${time(a.atimeSec, a.atimeNsec)},${time(a.mtimeSec, a.mtimeNsec)})`;
 }
 
 function statfsText(s: StatFs): string {

@@ -2,8 +2,15 @@
 import { ProtocolError } from './errors.ts';
 import type { Qid } from './messages.ts';
 
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading U+FEFF: it is part of the string, not a byte-order mark to strip.
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
+
+// 64-bit fields go through one 8-byte scratch DataView: its native BigInt conversions cost a
+// fraction of composing a bigint from two halves. Encode and decode are synchronous, so one
+// scratch per module instance is never shared by two calls at once.
+const scratch = new DataView(new ArrayBuffer(8));
+const scratchBytes = new Uint8Array(scratch.buffer);
 
 /** Bytes needed to encode s as UTF-8 (lone surrogates count as U+FFFD, as TextEncoder writes them). */
 export function utf8Length(s: string): number {
@@ -55,12 +62,11 @@ export class Reader {
 
   u64(what = 'u64'): bigint {
     this.need(8, what);
-    const b = this.buf, p = this.pos;
+    const b = this.buf, p = this.pos, t = scratchBytes;
     this.pos = p + 8;
-    const lo = (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16)) + b[p + 3] * 0x1000000;
-    const hi = (b[p + 4] | (b[p + 5] << 8) | (b[p + 6] << 16)) + b[p + 7] * 0x1000000;
-    if (hi === 0) return BigInt(lo);
-    return (BigInt(hi) << 32n) | BigInt(lo);
+    t[0] = b[p]; t[1] = b[p + 1]; t[2] = b[p + 2]; t[3] = b[p + 3];
+    t[4] = b[p + 4]; t[5] = b[p + 5]; t[6] = b[p + 6]; t[7] = b[p + 7];
+    return scratch.getBigUint64(0, true);
   }
 
   str(what = 'string'): string {
@@ -68,8 +74,18 @@ export class Reader {
     this.need(n, what);
     const b = this.buf, p = this.pos;
     this.pos = p + n;
-    // Short ASCII strings (names, most of 9P) skip the decoder.
-    if (n <= 64) {
+    // Short ASCII strings (names, most of 9P) skip the decoder; the shortest are built by
+    // concatenation, which beats a subarray plus fromCharCode.apply at that size.
+    if (n <= 12) {
+      let s = '';
+      let i = p;
+      for (; i < p + n; i++) {
+        const c = b[i];
+        if (c >= 0x80) break;
+        s += String.fromCharCode(c);
+      }
+      if (i === p + n) return s;
+    } else if (n <= 64) {
       let ascii = true;
       for (let i = p; i < p + n; i++) if (b[i] >= 0x80) { ascii = false; break; }
       if (ascii) return String.fromCharCode.apply(null, b.subarray(p, p + n) as unknown as number[]);
@@ -119,11 +135,13 @@ export class Writer {
     this.pos = p + 4;
   }
 
+  /** Writes v modulo 2^64, as the two's-complement halves did before. */
   u64(v: bigint): void {
-    const lo = Number(v & 0xffffffffn);
-    const hi = Number((v >> 32n) & 0xffffffffn);
-    this.u32(lo);
-    this.u32(hi);
+    scratch.setBigUint64(0, v, true);
+    const b = this.buf, p = this.pos, t = scratchBytes;
+    b[p] = t[0]; b[p + 1] = t[1]; b[p + 2] = t[2]; b[p + 3] = t[3];
+    b[p + 4] = t[4]; b[p + 5] = t[5]; b[p + 6] = t[6]; b[p + 7] = t[7];
+    this.pos = p + 8;
   }
 
   /** Writes len[2] and the UTF-8 bytes; byteLength must be utf8Length(s). */
