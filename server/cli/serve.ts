@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { devfs, hellofs, ramfs, slightlyfs } from '../../shared/fs/index.ts';
 import { MAX_MSIZE } from '../../shared/ninep/index.ts';
-import { DEFAULT_MAX_FIDS } from '../../shared/styx/index.ts';
+import { DEFAULT_MAX_FIDS, DEFAULT_MAX_FILE_SIZE } from '../../shared/styx/index.ts';
 import { Namespace } from '../namespace/namespace.ts';
 import { RemoteMount, parseMountSpec } from '../namespace/remote-mount.ts';
 import { parseBackend, readBackendConfig } from '../http/backends.ts';
@@ -21,6 +21,7 @@ const USAGE = `usage: styxlab serve [flags]
   --max-connections N  9P connections at once (default ${DEFAULT_MAX_CONNECTIONS})
   --max-inflight N     requests in flight per connection (default 256)
   --max-fids N         fids per connection and file system (default ${DEFAULT_MAX_FIDS})
+  --max-file-size N    largest file in ram, in bytes (default ${DEFAULT_MAX_FILE_SIZE})
   --mount NAME=ADDR[,aname=A,version=V,uname=U]
                        mount a remote 9P server at /NAME (repeatable; V: 9P2000, 9P2000.u,
                        9P2000.L, default 9P2000.L); reconnects while the remote is away
@@ -58,6 +59,7 @@ export async function serve(argv: string[]): Promise<number> {
       'max-connections': { type: 'string' },
       'max-inflight': { type: 'string' },
       'max-fids': { type: 'string' },
+      'max-file-size': { type: 'string' },
       mount: { type: 'string', multiple: true },
       http: { type: 'string' },
       token: { type: 'string' },
@@ -80,7 +82,8 @@ export async function serve(argv: string[]): Promise<number> {
   const ns = new Namespace(undefined, maxFids);
   ns.mount('hellofs', 'builtin', 'builtin', hellofs);
   ns.mount('slightlyfs', 'builtin', 'builtin', slightlyfs);
-  ns.mount('ram', 'builtin', 'builtin', ramfs({ maxFids, log }));
+  const maxFileSize = positiveInt(values['max-file-size'], 'max-file-size', DEFAULT_MAX_FILE_SIZE);
+  ns.mount('ram', 'builtin', 'builtin', ramfs({ maxFids, maxFileSize, log }));
   ns.mount('dev', 'builtin', 'builtin', devfs({ maxFids, log }));
   const remotes: RemoteMount[] = [];
   for (const m of values.mount ?? []) {

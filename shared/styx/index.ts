@@ -11,4 +11,4 @@ export {
 } from './styxserver.ts';
 export { Session, type SessionOptions, type TraceEvent } from './session.ts';
 export { LinuxAdapter } from './dialect.ts';
-export { Tree, Node, type TreeOptions, type Content, type Device } from './tree.ts';
+export { Tree, Node, DEFAULT_MAX_FILE_SIZE, type TreeOptions, type Content, type Device } from './tree.ts';

@@ -91,9 +91,11 @@ export interface TreeOptions extends StyxOptions {
   writable?: boolean;
   /** Mode of the root directory (default 0555, or 0777 when writable). */
   rootPerm?: number;
-  /** Largest file a client may write, in bytes (default 64 MiB). */
+  /** Largest file a client may write, in bytes (default DEFAULT_MAX_FILE_SIZE, 64 MiB). */
   maxFileSize?: number;
 }
+
+export const DEFAULT_MAX_FILE_SIZE = 64 * 1024 * 1024;
 
 export class Tree implements Navigator, FileServer {
   readonly root: Node;
@@ -104,7 +106,7 @@ export class Tree implements Navigator, FileServer {
 
   constructor(readonly opts: TreeOptions = {}) {
     this.writable = opts.writable ?? false;
-    this.maxFileSize = opts.maxFileSize ?? 64 * 1024 * 1024;
+    this.maxFileSize = opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
     this.root = new Node(this, this.nextPath++, '/', DMDIR | (opts.rootPerm ?? (this.writable ? 0o777 : 0o555)), opts.user ?? 'styx', null);
     this.nodes.set(this.root.path, this.root);
   }
