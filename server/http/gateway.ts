@@ -12,6 +12,9 @@ import { Close, closeReason } from './closecodes.ts';
 /** Pause the side that produces once this much waits to be written to the other. */
 export const HIGH_WATER = 4 * 1024 * 1024;
 const LOW_WATER = 1024 * 1024;
+/** Backend reads: the slab size, and the least room left in a slab for another read. */
+const SLAB = 1024 * 1024;
+const MIN_READ = 64 * 1024;
 
 export interface RelayStats {
   bytesToBackend: number;
@@ -46,7 +49,24 @@ export function guardMessages(ws: WebSocket): void {
 export function relay(ws: WebSocket, backend: Backend, stats: RelayStats, log: (line: string) => void, wsSocket?: Duplex): Promise<void> {
   const t = backend.target;
   if (!t) throw new Error('relay needs a network backend');
-  const sock: Socket = t.kind === 'unix' ? connect({ path: t.path }) : connect({ host: t.host, port: t.port });
+  // Reads land in 1 MiB slabs, each read in the slab's unused rest, so one read takes all the
+  // replies waiting (not 64 KiB at a time, Node's default) and what is relayed are views of the
+  // slab: no copy. A slab lives while pieces of it wait to be written to the page.
+  let slab = Buffer.allocUnsafe(SLAB);
+  let used = 0;
+  let onData: (chunk: Buffer) => void = () => {};
+  const onread = {
+    buffer: () => {
+      if (SLAB - used < MIN_READ) { slab = Buffer.allocUnsafe(SLAB); used = 0; }
+      return slab.subarray(used);
+    },
+    callback: (n: number, buf: Uint8Array): boolean => {
+      used += n;
+      onData(Buffer.from(buf.buffer, buf.byteOffset, n));
+      return true; // pausing is done with sock.pause(), for backpressure
+    },
+  };
+  const sock: Socket = t.kind === 'unix' ? connect({ path: t.path, onread }) : connect({ host: t.host, port: t.port, onread });
   sock.setNoDelay(true);
   let connected = false;
   let wsClosed = false;
@@ -89,7 +109,7 @@ export function relay(ws: WebSocket, backend: Backend, stats: RelayStats, log: (
     // chunks (most Rreads near msize do) goes out as one fragmented WebSocket message, a frame
     // per piece, instead of being assembled first. Assembling cost a copy of every such message.
     const cutter = new MessageCutter(MAX_MSIZE);
-    sock.on('data', (chunk: Buffer) => {
+    onData = (chunk: Buffer) => {
       wsSocket?.cork();
       try {
         cutter.push(chunk, toPage);
@@ -100,9 +120,9 @@ export function relay(ws: WebSocket, backend: Backend, stats: RelayStats, log: (
       } finally {
         wsSocket?.uncork();
       }
-    });
+    };
   } else {
-    sock.on('data', (chunk: Buffer) => toPage(chunk));
+    onData = (chunk: Buffer) => toPage(chunk);
   }
 
   // Page -> backend. Messages that arrive together (a client's burst of Treads) leave in one
