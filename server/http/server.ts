@@ -175,8 +175,18 @@ export class HttpServer {
   async close(): Promise<void> {
     for (const ws of this.sockets) ws.close(Close.shutdown, 'server shutting down');
     this.wss.close();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-    this.server?.closeAllConnections();
+    const server = this.server;
+    if (!server) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    // A peer that does not answer the close frame (a frozen page) would hold the shutdown for
+    // ws's 30 s close timeout: after a moment, cut what is left.
+    const cut = setTimeout(() => {
+      for (const ws of this.sockets) ws.terminate();
+      server.closeAllConnections();
+    }, 1000);
+    await closed;
+    clearTimeout(cut);
   }
 }
 
