@@ -175,3 +175,24 @@ describe('gateway: /gateway/NAME', () => {
     for (const port of [diod.port, downPort]) assert.ok(!b.body.includes(String(port)), `/api/backends shows port ${port}`);
   });
 });
+
+describe('shutdown', () => {
+  it('styxlab serve exits promptly on SIGTERM even when a page does not answer the close frame', async () => {
+    const g = await startHttpServe([]);
+    try {
+      const ws = await openWs(g.ws('/gateway/local'));
+      ws.pause(); // a frozen page: it reads nothing, so it never answers the close
+      const exited = new Promise<void>((resolve) => g.proc.once('exit', () => resolve()));
+      g.proc.kill('SIGTERM');
+      // Bounded: SIGKILL after 10 s, which the assertion below then reports.
+      const kill = setTimeout(() => g.proc.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(kill);
+      assert.equal(g.proc.signalCode, null, 'serve had to be killed: the shutdown waited on the page');
+      assert.equal(g.proc.exitCode, 0);
+      ws.terminate();
+    } finally {
+      await g.stop();
+    }
+  });
+});
