@@ -6,6 +6,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_MSIZE } from '../../shared/ninep/index.ts';
 import { Session } from '../../shared/styx/index.ts';
 import { type WebSocketLike, webSocketTransport } from '../../shared/net/websocket.ts';
+import type { MessageTransport } from '../../shared/transport.ts';
 import type { Namespace } from '../namespace/namespace.ts';
 import { type Backend, LOCAL_BACKEND } from './backends.ts';
 import { Close, closeReason } from './closecodes.ts';
@@ -159,7 +160,7 @@ export class HttpServer {
     if (b.target === null) {
       // The local namespace is served in-process: no TCP hop.
       guardMessages(ws);
-      const session = new Session(webSocketTransport(ws as unknown as WebSocketLike), this.ns.connect(), {
+      const session = new Session(pausable(ws), this.ns.connect(), {
         id: `ws${this.counters.gatewayConnections}`, maxMsize: Math.min(this.opts.maxMessage, MAX_MSIZE), log: this.opts.log,
       });
       void session.done;
@@ -188,6 +189,32 @@ export class HttpServer {
     await closed;
     clearTimeout(cut);
   }
+}
+
+/**
+ * The WebSocket transport with pause and resume, so that a session stops reading at its in-flight
+ * limit; without them a page could pile up requests (to a slow mount) without bound. ws.pause()
+ * stops reading the socket, but the messages of a chunk already read still come: those wait here.
+ */
+function pausable(ws: WebSocket): MessageTransport {
+  const inner = webSocketTransport(ws as unknown as WebSocketLike);
+  let paused = false;
+  const held: Uint8Array[] = [];
+  let deliver: (frame: Uint8Array) => void = () => {};
+  inner.onMessage((f) => { if (paused) held.push(f); else deliver(f); });
+  return {
+    ...inner,
+    onMessage(cb) { deliver = cb; },
+    pause() {
+      paused = true;
+      ws.pause();
+    },
+    resume() {
+      paused = false;
+      while (!paused && held.length > 0) deliver(held.shift()!);
+      if (!paused) ws.resume();
+    },
+  };
 }
 
 function json(res: ServerResponse, v: unknown): void {
