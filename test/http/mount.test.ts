@@ -13,7 +13,7 @@ import { hellofs, slightlyfs } from '../../shared/fs/index.ts';
 import type { Rmsg, Tmsg } from '../../shared/ninep/index.ts';
 import type { FileServer } from '../../shared/styx/index.ts';
 import { dial } from '../../server/net/transport.ts';
-import { type HttpServed, closed, eventually, mountPage, refusal, startHttpServe, startWs } from '../support/gateway.ts';
+import { type HttpServed, closed, eventually, gatewayClient, mountPage, refusal, startHttpServe, startWs } from '../support/gateway.ts';
 import { prepareLinux, runInLinux } from '../support/linuxvm.ts';
 
 const run = promisify(execFile);
@@ -164,6 +164,25 @@ describe('mount endpoint: /mount?name=NAME', () => {
       assert.ok(await eventually(async () => !(await mountedNames(g)).includes('stuck')));
     } finally {
       local.close();
+    }
+  });
+
+  it('a client flooding /gateway/local with reads of a slow mount is held to the in-flight limit', async () => {
+    let seen = 0;
+    const page = await mountPage(g.ws('/mount?name=slow'), stalling(hellofs, () => { seen++; }, never));
+    const { client } = await gatewayClient(g.ws('/gateway/local'), { uname: 'nobody' });
+    try {
+      assert.ok(await eventually(async () => (await mountedNames(g)).includes('slow')));
+      const f = await client.open('slow/hello');
+      const reads = Array.from({ length: 1000 }, () => f.read(0, 10).catch(() => {}));
+      // The session reads 256 requests (its limit), then stops reading the WebSocket.
+      assert.ok(await eventually(() => seen >= 200), `only ${seen} reads reached the page`);
+      await new Promise((r) => setTimeout(r, 300));
+      assert.ok(seen <= 256, `${seen} reads in flight at once`);
+      page.ws.close(); // the reads fail, the rest go through and fail too
+      await Promise.all(reads);
+    } finally {
+      client.close();
     }
   });
 
