@@ -5,7 +5,9 @@
 // answering fails the readers promptly, and the mount disappears.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { Client, NinepError } from '../../shared/client/index.ts';
@@ -228,6 +230,37 @@ describe('mount endpoint: /mount?name=NAME', () => {
       assert.equal(r.output, 'hello\nHello, World!\n');
     } finally {
       page.ws.close();
+    }
+  });
+});
+
+describe('limits and configuration', () => {
+  let g: HttpServed;
+  let dir: string;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'styxlab-config-'));
+    writeFileSync(join(dir, 'styxlab.json'), JSON.stringify({ backends: { fromfile: '9p:tcp!127.0.0.1!564', blocks: 'nbd:tcp!127.0.0.1!10809' } }));
+    g = await startHttpServe(['--max-mounts', '1', '--config', join(dir, 'styxlab.json')]);
+  });
+  after(async () => {
+    await g?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('--config adds backends (shown by name and kind); --max-mounts refuses one more page with 4429', async () => {
+    assert.deepEqual((await g.status()).backends, [{ name: 'local', kind: '9p' }, { name: 'fromfile', kind: '9p' }, { name: 'blocks', kind: 'nbd' }]);
+    const first = await mountPage(g.ws('/mount?name=one'), hellofs);
+    try {
+      assert.ok(await eventually(async () => (await mountedNames(g)).includes('one')));
+      const r = await refusal(g.ws('/mount?name=two'));
+      assert.equal(r.kind === 'close' && r.code, 4429, JSON.stringify(r));
+      assert.match(r.kind === 'close' ? r.reason : '', /too many page mounts \(1\)/);
+      // Replacing the one mounted is not one more.
+      const again = await mountPage(g.ws('/mount?name=one&replace=1'), hellofs);
+      assert.equal((await closed(first.ws)).code, 4001);
+      again.ws.close();
+    } finally {
+      first.ws.close();
     }
   });
 });
