@@ -105,9 +105,9 @@ export function relay(ws: WebSocket, backend: Backend, stats: RelayStats, log: (
     if (ws.bufferedAmount > HIGH_WATER) sock.pause();
   };
   if (nine) {
-    // The stream is cut at 9P message boundaries without copying: a message that spans socket
-    // chunks (most Rreads near msize do) goes out as one fragmented WebSocket message, a frame
-    // per piece, instead of being assembled first. Assembling cost a copy of every such message.
+    // The stream is cut at 9P message boundaries without copying: a message that spans two reads
+    // goes out as one fragmented WebSocket message, a frame per piece, instead of being assembled
+    // first (with Node's 64 KiB reads that was a copy of nearly every Rread near msize).
     const cutter = new MessageCutter(MAX_MSIZE);
     onData = (chunk: Buffer) => {
       wsSocket?.cork();
