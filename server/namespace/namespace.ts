@@ -8,7 +8,7 @@ import {
 } from '../../shared/ninep/index.ts';
 import {
   DEFAULT_MAX_FIDS, NUMERIC_OWNER, Ebadfid, Einuse, Eisdir, Enoauth, Enotfound, Enotopen, Eoffset, Eopen, Eperm,
-  Etoomanyfids, type FileServer, type Service,
+  Etoomanyfids, type Cancellation, CANCELLED, type FileServer, type Service, callService,
 } from '../../shared/styx/index.ts';
 
 export interface MountInfo {
@@ -159,9 +159,13 @@ export class Router implements Service {
     this.onClose();
   }
 
-  async request(t: Tmsg, signal: AbortSignal): Promise<Rmsg> {
+  request(t: Tmsg, signal: AbortSignal): Promise<Rmsg> {
+    return this.call(t, { signal });
+  }
+
+  async call(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
     try {
-      return await this.route(t, signal);
+      return await this.route(t, cancel);
     } catch (e) {
       return { type: 'Rerror', tag: t.tag, ename: e instanceof Error ? e.message : String(e), errno: 0 };
     }
@@ -196,7 +200,7 @@ export class Router implements Service {
     return f;
   }
 
-  private async route(t: Tmsg, signal: AbortSignal): Promise<Rmsg> {
+  private async route(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
     const tag = t.tag;
     switch (t.type) {
       case 'Tauth':
@@ -212,11 +216,11 @@ export class Router implements Service {
         // diod's load generator attaches "ctl"; so does anything that names a mount.
         const m = this.ns.get(aname) ?? (aname === 'ctl' ? this.ns.get('dev') : undefined);
         if (!m) throw new Error(`no mount called '${aname}'`);
-        const r = await this.service(m).request({ ...t, aname: '' }, signal);
+        const r = await callService(this.service(m), { ...t, aname: '' }, cancel);
         if (r.type === 'Rattach') this.fids.set(t.fid, { at: 'mount', mount: m, direct: true, depth: 0, qtype: r.qid.type, uname: t.uname });
         return r;
       }
-      case 'Twalk': return this.walk(t, signal);
+      case 'Twalk': return this.walk(t, cancel);
     }
     if (!('fid' in t)) throw new Error(Eperm);
     const f = this.fid(t.fid);
@@ -224,7 +228,7 @@ export class Router implements Service {
     // clunk(5), remove(5): the fid is gone even when the request fails, also when its mount is.
     if (t.type === 'Tclunk' || t.type === 'Tremove') this.fids.delete(t.fid);
     const svc = this.service(f.mount);
-    const r = await svc.request(t, signal);
+    const r = await callService(svc, t, cancel);
     if (t.type === 'Tcreate' && r.type === 'Rcreate') { f.depth++; f.qtype = r.qid.type; }
     if (f.direct) return r;
     return this.rewrite(r, f, t);
@@ -248,7 +252,7 @@ export class Router implements Service {
     }
   }
 
-  private async walk(t: Extract<Tmsg, { type: 'Twalk' }>, signal: AbortSignal): Promise<Rmsg> {
+  private async walk(t: Extract<Tmsg, { type: 'Twalk' }>, cancel: Cancellation): Promise<Rmsg> {
     const tag = t.tag;
     const f = this.fid(t.fid);
     // As in Styxserver.walk: .L may clone an open fid (the clone is not open), nothing else walks one.
@@ -258,7 +262,7 @@ export class Router implements Service {
       this.roomForFid();
     }
     const names = t.wnames;
-    if (f.at === 'mount' && !leavesMount(f, names)) return this.walkInMount(t, f, signal);
+    if (f.at === 'mount' && !leavesMount(f, names)) return this.walkInMount(t, f, cancel);
     if (names.length === 0) {
       this.fids.set(t.newfid, f.at === 'root' ? { ...f, isOpen: false, dirIndex: 0, dirOffset: 0n } : { ...f });
       return { type: 'Rwalk', tag, qids: [] };
@@ -279,7 +283,7 @@ export class Router implements Service {
         if (name === '..' || name === '.') { qids.push(ROOT_QID); i++; continue; }
         const m = this.ns.get(name);
         if (!m) { err = new Error(Enotfound); break; }
-        const r = await this.service(m).request({ type: 'Tattach', tag, fid: target, afid: NOFID, uname: pos.uname, aname: '', nUname: NONUNAME }, signal);
+        const r = await callService(this.service(m), { type: 'Tattach', tag, fid: target, afid: NOFID, uname: pos.uname, aname: '', nUname: NONUNAME }, cancel);
         if (r.type !== 'Rattach') { err = new Error(r.type === 'Rerror' ? r.ename : Enotfound); break; }
         pos = { at: 'mount', mount: m, direct: false, depth: 0, qtype: r.qid.type, uname: pos.uname };
         from = target;
@@ -298,7 +302,7 @@ export class Router implements Service {
         i++;
         continue;
       }
-      const r = await this.service(pos.mount).request({ type: 'Twalk', tag, fid: from, newfid: target, wnames: names.slice(i, j) }, signal);
+      const r = await callService(this.service(pos.mount), { type: 'Twalk', tag, fid: from, newfid: target, wnames: names.slice(i, j) }, cancel);
       if (r.type !== 'Rwalk') { err = new Error(r.type === 'Rerror' ? r.ename : Enotfound); break; }
       for (const q of r.qids) qids.push(tagQid(q, pos.mount.id));
       if (r.qids.length < j - i) break;
@@ -315,7 +319,7 @@ export class Router implements Service {
     if (t.newfid === t.fid && f.at === 'mount') this.clunkIn(f.mount, t.fid);
     if (pos.at === 'mount' && target !== t.newfid) {
       // Walked in place: move the scratch fid's position to fid.
-      await this.service(pos.mount).request({ type: 'Twalk', tag, fid: target, newfid: t.newfid, wnames: [] }, signal);
+      await callService(this.service(pos.mount), { type: 'Twalk', tag, fid: target, newfid: t.newfid, wnames: [] }, cancel);
       this.clunkIn(pos.mount, target);
     }
     this.fids.set(t.newfid, pos);
@@ -323,8 +327,8 @@ export class Router implements Service {
   }
 
   /** A walk that stays inside one mount: forwarded as it is. */
-  private async walkInMount(t: Extract<Tmsg, { type: 'Twalk' }>, f: MountFid, signal: AbortSignal): Promise<Rmsg> {
-    const r = await this.service(f.mount).request(t, signal);
+  private async walkInMount(t: Extract<Tmsg, { type: 'Twalk' }>, f: MountFid, cancel: Cancellation): Promise<Rmsg> {
+    const r = await callService(this.service(f.mount), t, cancel);
     if (r.type !== 'Rwalk') return r;
     if (r.qids.length === t.wnames.length) {
       let depth = f.depth;
@@ -337,7 +341,7 @@ export class Router implements Service {
 
   private clunkIn(m: Mount, fid: number): void {
     if (this.ns.get(m.name) !== m) return;
-    void this.service(m).request({ type: 'Tclunk', tag: 0, fid }, AbortSignal.abort()).catch(() => {});
+    void callService(this.service(m), { type: 'Tclunk', tag: 0, fid }, CANCELLED).catch(() => {});
   }
 
   private rootRequest(t: Tmsg, f: RootFid): Rmsg {

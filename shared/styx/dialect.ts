@@ -7,7 +7,7 @@ import {
   SETATTR_SIZE, SETATTR_UID, type Stat, type Tmsg, nullStat, stringToErrno,
 } from '../ninep/index.ts';
 import { statToAttr } from './dir.ts';
-import type { Service } from './service.ts';
+import { type Cancellation, CANCELLED, type Service, callService } from './service.ts';
 
 /** Fids the adapter uses for its own steps; clients allocate from the bottom of the range. */
 const INTERNAL_FID_BASE = 0xfff00000;
@@ -27,10 +27,14 @@ export class LinuxAdapter {
 
   constructor(private readonly service: Service) {}
 
-  async request(t: Tmsg, signal: AbortSignal): Promise<Rmsg> {
+  request(t: Tmsg, signal: AbortSignal): Promise<Rmsg> {
+    return this.call(t, { signal });
+  }
+
+  async call(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
     const tag = t.tag;
     try {
-      return await this.translate(t, signal);
+      return await this.translate(t, cancel);
     } catch (e) {
       const ecode = e instanceof LError ? e.errno : Errno.EIO;
       return { type: 'Rlerror', tag, ecode };
@@ -43,38 +47,38 @@ export class LinuxAdapter {
   }
 
   /** One canonical step; an Rerror becomes LError. */
-  private async step(t: Tmsg, signal: AbortSignal): Promise<Rmsg> {
-    const r = await this.service.request(t, signal);
+  private async step(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
+    const r = await callService(this.service, t, cancel);
     if (r.type === 'Rerror') throw new LError(r.errno || stringToErrno(r.ename));
     return r;
   }
 
-  private async internal(t: Tmsg, signal: AbortSignal): Promise<Rmsg> {
+  private async internal(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
     this.nextTag = (this.nextTag + 1) % 0x10000;
-    return this.step({ ...t, tag: INTERNAL_TAG_BASE + this.nextTag } as Tmsg, signal);
+    return this.step({ ...t, tag: INTERNAL_TAG_BASE + this.nextTag } as Tmsg, cancel);
   }
 
   /** Walks a new internal fid from `fid` along `names`; the whole walk must succeed. */
-  private async clone(fid: number, names: string[], signal: AbortSignal): Promise<{ fid: number; qtype: number }> {
+  private async clone(fid: number, names: string[], cancel: Cancellation): Promise<{ fid: number; qtype: number }> {
     const newfid = this.internalFid();
-    const r = await this.internal({ type: 'Twalk', tag: 0, fid, newfid, wnames: names }, signal);
+    const r = await this.internal({ type: 'Twalk', tag: 0, fid, newfid, wnames: names }, cancel);
     if (r.type !== 'Rwalk' || r.qids.length !== names.length) throw new LError(Errno.ENOENT);
     const last = r.qids[r.qids.length - 1];
     return { fid: newfid, qtype: last ? last.type : QTDIR };
   }
 
   private clunk(fid: number): void {
-    void this.internal({ type: 'Tclunk', tag: 0, fid }, AbortSignal.abort()).catch(() => {});
+    void this.internal({ type: 'Tclunk', tag: 0, fid }, CANCELLED).catch(() => {});
   }
 
-  private async stat(fid: number, signal: AbortSignal): Promise<Stat> {
-    const r = await this.internal({ type: 'Tstat', tag: 0, fid }, signal);
+  private async stat(fid: number, cancel: Cancellation): Promise<Stat> {
+    const r = await this.internal({ type: 'Tstat', tag: 0, fid }, cancel);
     if (r.type !== 'Rstat') throw new LError(Errno.EIO);
     return r.stat;
   }
 
-  private async withClone<T>(fid: number, names: string[], signal: AbortSignal, f: (c: { fid: number; qtype: number }) => Promise<T>): Promise<T> {
-    const c = await this.clone(fid, names, signal);
+  private async withClone<T>(fid: number, names: string[], cancel: Cancellation, f: (c: { fid: number; qtype: number }) => Promise<T>): Promise<T> {
+    const c = await this.clone(fid, names, cancel);
     try {
       return await f(c);
     } finally {
@@ -82,18 +86,18 @@ export class LinuxAdapter {
     }
   }
 
-  private async translate(t: Tmsg, signal: AbortSignal): Promise<Rmsg> {
+  private async translate(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
     const tag = t.tag;
     switch (t.type) {
       case 'Tlopen': {
         const mode = (t.flags & L_O_ACCMODE) | (t.flags & L_O_TRUNC ? OTRUNC : 0);
-        const r = await this.step({ type: 'Topen', tag, fid: t.fid, mode }, signal);
+        const r = await this.step({ type: 'Topen', tag, fid: t.fid, mode }, cancel);
         if (r.type !== 'Ropen') throw new LError(Errno.EIO);
         return { type: 'Rlopen', tag, qid: r.qid, iounit: r.iounit };
       }
       case 'Tlcreate': {
         const mode = (t.flags & L_O_ACCMODE) | (t.flags & L_O_TRUNC ? OTRUNC : 0);
-        const r = await this.step({ type: 'Tcreate', tag, fid: t.fid, name: t.name, perm: t.mode & 0o777, mode, extension: '' }, signal);
+        const r = await this.step({ type: 'Tcreate', tag, fid: t.fid, name: t.name, perm: t.mode & 0o777, mode, extension: '' }, cancel);
         if (r.type !== 'Rcreate') throw new LError(Errno.EIO);
         return { type: 'Rlcreate', tag, qid: r.qid, iounit: r.iounit };
       }
@@ -102,65 +106,65 @@ export class LinuxAdapter {
         const dfid = t.type === 'Tmkdir' ? t.dfid : t.fid;
         const perm = t.type === 'Tmkdir' ? DMDIR | (t.mode & 0o777) : DMSYMLINK | 0o777;
         const extension = t.type === 'Tsymlink' ? t.symtgt : '';
-        const qid = await this.withClone(dfid, [], signal, async (c) => {
-          const r = await this.internal({ type: 'Tcreate', tag: 0, fid: c.fid, name: t.name, perm, mode: 0, extension }, signal);
+        const qid = await this.withClone(dfid, [], cancel, async (c) => {
+          const r = await this.internal({ type: 'Tcreate', tag: 0, fid: c.fid, name: t.name, perm, mode: 0, extension }, cancel);
           if (r.type !== 'Rcreate') throw new LError(Errno.EIO);
           return r.qid;
         });
         return t.type === 'Tmkdir' ? { type: 'Rmkdir', tag, qid } : { type: 'Rsymlink', tag, qid };
       }
       case 'Treadlink': {
-        const st = await this.stat(t.fid, signal);
+        const st = await this.stat(t.fid, cancel);
         if (!(st.mode & DMSYMLINK)) throw new LError(Errno.EINVAL);
         return { type: 'Rreadlink', tag, target: st.extension };
       }
       case 'Tgetattr':
-        return { type: 'Rgetattr', tag, attr: statToAttr(await this.stat(t.fid, signal)) };
+        return { type: 'Rgetattr', tag, attr: statToAttr(await this.stat(t.fid, cancel)) };
       case 'Tsetattr': {
         const a = t.attr;
         let cur: Stat | null = null;
         if (a.valid & (SETATTR_UID | SETATTR_GID)) {
           // Owners cannot change, but a chown to the owner getattr reports is a no-op that must
           // succeed: cp -p and mv across directories (a copy) do exactly that.
-          cur = await this.stat(t.fid, signal);
+          cur = await this.stat(t.fid, cancel);
           const have = statToAttr(cur);
           if ((a.valid & SETATTR_UID && a.uid !== have.uid) || (a.valid & SETATTR_GID && a.gid !== have.gid)) throw new LError(Errno.EPERM);
         }
         const st = nullStat();
         if (a.valid & SETATTR_MODE) {
-          cur ??= await this.stat(t.fid, signal);
+          cur ??= await this.stat(t.fid, cancel);
           st.mode = ((cur.mode & ~0o777) | (a.mode & 0o777)) >>> 0;
         }
         if (a.valid & SETATTR_SIZE) st.length = a.size;
         const now = Math.floor(Date.now() / 1000);
         if (a.valid & SETATTR_MTIME) st.mtime = a.valid & SETATTR_MTIME_SET ? Number(a.mtimeSec) : now;
         if (a.valid & SETATTR_ATIME) st.atime = a.valid & SETATTR_ATIME_SET ? Number(a.atimeSec) : now;
-        await this.step({ type: 'Twstat', tag, fid: t.fid, stat: st }, signal);
+        await this.step({ type: 'Twstat', tag, fid: t.fid, stat: st }, cancel);
         return { type: 'Rsetattr', tag };
       }
       case 'Trenameat': {
-        await this.rename(t.olddirfid, t.oldname, t.newdirfid, t.newname, signal);
+        await this.rename(t.olddirfid, t.oldname, t.newdirfid, t.newname, cancel);
         return { type: 'Rrenameat', tag };
       }
       case 'Trename': {
         // The parent of fid is found by walking "..", then it is a renameat like any other.
-        const parent = await this.clone(t.fid, ['..'], signal);
+        const parent = await this.clone(t.fid, ['..'], cancel);
         try {
-          const st = await this.stat(t.fid, signal);
-          await this.rename(parent.fid, st.name, t.dfid, t.name, signal);
+          const st = await this.stat(t.fid, cancel);
+          await this.rename(parent.fid, st.name, t.dfid, t.name, cancel);
         } finally {
           this.clunk(parent.fid);
         }
         return { type: 'Rrename', tag };
       }
       case 'Tunlinkat': {
-        const c = await this.clone(t.dirfid, [t.name], signal);
+        const c = await this.clone(t.dirfid, [t.name], cancel);
         const isDir = (c.qtype & QTDIR) !== 0;
         if (t.flags & AT_REMOVEDIR ? !isDir : isDir) {
           this.clunk(c.fid);
           throw new LError(isDir ? Errno.EISDIR : Errno.ENOTDIR);
         }
-        await this.internal({ type: 'Tremove', tag: 0, fid: c.fid }, signal); // remove clunks the fid
+        await this.internal({ type: 'Tremove', tag: 0, fid: c.fid }, cancel); // remove clunks the fid
         return { type: 'Runlinkat', tag };
       }
       case 'Tstatfs':
@@ -187,26 +191,26 @@ export class LinuxAdapter {
       case 'Tclunk':
       case 'Tremove':
       case 'Treaddir':
-        return this.step(t, signal);
+        return this.step(t, cancel);
       default:
         throw new LError(Errno.EOPNOTSUPP);
     }
   }
 
   /** POSIX rename in one directory: an existing target is replaced, as Linux expects. */
-  private async rename(olddir: number, oldname: string, newdir: number, newname: string, signal: AbortSignal): Promise<void> {
-    const [a, b] = await Promise.all([this.stat(olddir, signal), this.stat(newdir, signal)]);
+  private async rename(olddir: number, oldname: string, newdir: number, newname: string, cancel: Cancellation): Promise<void> {
+    const [a, b] = await Promise.all([this.stat(olddir, cancel), this.stat(newdir, cancel)]);
     if (a.qid.path !== b.qid.path) throw new LError(Errno.EXDEV);
     if (oldname === newname) return;
-    await this.withClone(olddir, [oldname], signal, async (src) => {
-      const target = await this.clone(newdir, [newname], signal).catch(() => null);
+    await this.withClone(olddir, [oldname], cancel, async (src) => {
+      const target = await this.clone(newdir, [newname], cancel).catch(() => null);
       if (target) {
         if (target.qtype & QTDIR && !(src.qtype & QTDIR)) { this.clunk(target.fid); throw new LError(Errno.EISDIR); }
-        await this.internal({ type: 'Tremove', tag: 0, fid: target.fid }, signal);
+        await this.internal({ type: 'Tremove', tag: 0, fid: target.fid }, cancel);
       }
       const st = nullStat();
       st.name = newname;
-      await this.internal({ type: 'Twstat', tag: 0, fid: src.fid, stat: st }, signal);
+      await this.internal({ type: 'Twstat', tag: 0, fid: src.fid, stat: st }, cancel);
     });
   }
 }

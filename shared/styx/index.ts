@@ -4,11 +4,12 @@ export * from './dir.ts';
 export type { Navigator } from './navigator.ts';
 export { Fid } from './fid.ts';
 export { readStr, readBytes } from './read.ts';
-export type { Service, FileServer } from './service.ts';
+export type { Service, FileServer, Cancellation } from './service.ts';
+export { callService, CANCELLED } from './service.ts';
 export {
   Styxserver, styxFileServer, checkOpen, permits, DEFAULT_MAX_FIDS,
-  type Request, type RequestOf, type StyxOptions, type ServeLoop,
+  type Request, type RequestOf, type StyxOptions, type ServeLoop, type ServeHandler,
 } from './styxserver.ts';
 export { Session, type SessionOptions, type TraceEvent } from './session.ts';
 export { LinuxAdapter } from './dialect.ts';
-export { Tree, Node, DEFAULT_MAX_FILE_SIZE, type TreeOptions, type Content, type Device } from './tree.ts';
+export { Tree, Node, DEFAULT_MAX_FILE_SIZE, type TreeOptions, type Content, type Device, type DeviceRequest } from './tree.ts';

@@ -3,16 +3,39 @@
 // the session translates the other .L operations into these (see dialect.ts).
 import type { Dialect, Rmsg, Tmsg } from '../ninep/index.ts';
 
+/**
+ * How a request learns that the client flushed it: `signal` aborts then. An AbortController is
+ * one. Making an AbortSignal costs microseconds (more than answering a getattr), and Node makes a
+ * controller's signal only when it is first read, so the hot path hands this along and only code
+ * that actually waits on something reads `signal`.
+ */
+export interface Cancellation {
+  readonly signal: AbortSignal;
+}
+
 export interface Service {
   /** A Tversion was accepted: forget every fid and serve this dialect from now on. */
   version(dialect: Dialect, msize: number): void;
   /** Answers one request. The signal aborts when the client flushes it. Never rejects. */
   request(t: Tmsg, signal: AbortSignal): Promise<Rmsg>;
+  /** The same as request, given the signal's maker instead of the signal; callers prefer it. */
+  call?(t: Tmsg, cancel: Cancellation): Promise<Rmsg>;
   /** The connection is gone: release every fid and pending request. */
   close(): void;
   /** Fids held now, the service's own included (for leak checks and status pages). */
   readonly fidCount?: number;
 }
+
+/** Sends a request to a service, through `call` when it has one. */
+export function callService(s: Service, t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
+  return s.call ? s.call(t, cancel) : s.request(t, cancel.signal);
+}
+
+let aborted: AbortSignal | undefined;
+/** For requests nobody will wait for (a fire-and-forget clunk): already cancelled. */
+export const CANCELLED: Cancellation = {
+  get signal() { return (aborted ??= AbortSignal.abort()); },
+};
 
 /** Something that can serve many connections: each gets its own Service (its own fid space). */
 export interface FileServer {

@@ -8,7 +8,7 @@ import {
 import type { MessageTransport } from '../transport.ts';
 import { LinuxAdapter } from './dialect.ts';
 import { Edupetag, Eunsupported } from './errors.ts';
-import type { Service } from './service.ts';
+import { type Service, callService } from './service.ts';
 
 export interface TraceEvent {
   conn: string;
@@ -29,7 +29,9 @@ export interface SessionOptions {
 }
 
 interface InFlight {
+  /** Its signal is made only if something reads it (or a flush aborts it). */
   ctrl: AbortController;
+  aborted: boolean;
   /** Tags of Tflush messages waiting for this request to finish. */
   flushes: number[];
   dropped: boolean;
@@ -85,7 +87,7 @@ export class Session {
     if (this.closed) return;
     this.closed = true;
     if (reason) this.opts.log?.(`9p[${this.id}]: ${reason}`);
-    for (const f of this.inflight.values()) { f.dropped = true; f.ctrl.abort(); }
+    for (const f of this.inflight.values()) { f.dropped = true; if (!f.aborted) { f.aborted = true; f.ctrl.abort(); } }
     this.inflight.clear();
     this.service.close();
     this.resolveDone();
@@ -145,7 +147,7 @@ export class Session {
   }
 
   private dispatch(t: Tmsg): void {
-    const entry: InFlight = { ctrl: new AbortController(), flushes: [], dropped: false, answer: null };
+    const entry: InFlight = { ctrl: new AbortController(), aborted: false, flushes: [], dropped: false, answer: null };
     this.inflight.set(t.tag, entry);
     if (this.inflight.size >= this.maxInFlight && this.transport.pause) {
       this.paused = true;
@@ -158,7 +160,7 @@ export class Session {
 
   private start(t: Tmsg, entry: InFlight): void {
     const tag = t.tag;
-    const p = this.dialect === '9P2000.L' ? this.adapter.request(t, entry.ctrl.signal) : this.service.request(t, entry.ctrl.signal);
+    const p = this.dialect === '9P2000.L' ? this.adapter.call(t, entry.ctrl) : callService(this.service, t, entry.ctrl);
     entry.answer = p;
     p.then(
       (r) => this.finish(tag, entry, r),
@@ -169,7 +171,7 @@ export class Session {
   /** Gives up on a request: its reply, if it ever comes, is not sent; its tag waits for it. */
   private drop(tag: number, entry: InFlight): void {
     entry.dropped = true;
-    entry.ctrl.abort();
+    if (!entry.aborted) { entry.aborted = true; entry.ctrl.abort(); }
     if (!entry.answer) return;
     const settled = entry.answer.then(() => {}, () => {});
     this.zombies.set(tag, settled);
@@ -199,7 +201,8 @@ export class Session {
       return;
     }
     old.flushes.push(tag);
-    if (old.ctrl.signal.aborted) return;
+    if (old.aborted) return;
+    old.aborted = true;
     old.ctrl.abort();
     // A handler that answers as soon as it sees the abort is answered; otherwise the request is
     // dropped. Either way its reply (if any) goes out before the Rflush.

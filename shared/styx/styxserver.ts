@@ -12,7 +12,7 @@ import {
   Etoomanyfids, Eunsupported, StyxError,
 } from './errors.ts';
 import { Fid } from './fid.ts';
-import type { FileServer, Service } from './service.ts';
+import type { Cancellation, FileServer, Service } from './service.ts';
 import type { Navigator } from './navigator.ts';
 
 /** A request as the program sees it: the T-message plus the signal its flush aborts. */
@@ -33,6 +33,21 @@ export interface StyxOptions {
 /** The loop a program runs over its requests. */
 export type ServeLoop = (tmsgs: AsyncIterable<Request>, srv: Styxserver) => Promise<void>;
 
+/**
+ * A handler called at once for each request (no queue, no async iteration); it must answer every
+ * request, by reply/error or by passing it to srv.default. What Tree uses: it never waits in its
+ * loop, so the loop's machinery would only cost time.
+ */
+export type ServeHandler = (m: Tmsg, cancel: Cancellation, srv: Styxserver) => void;
+
+/** The reply type each request type expects (built once: string concatenation per request adds up). */
+const EXPECT = new Map<string, string>();
+const expectedReply = (type: string): string => {
+  let r = EXPECT.get(type);
+  if (r === undefined) EXPECT.set(type, (r = 'R' + type.slice(1)));
+  return r;
+};
+
 export const DEFAULT_MAX_FIDS = 4096;
 
 export class Styxserver implements Service {
@@ -48,6 +63,7 @@ export class Styxserver implements Service {
   private readonly queue: Request[] = [];
   private wake: (() => void) | null = null;
   private looping = false;
+  private handler: ServeHandler | null = null;
   private closed = false;
   private lastYielded: Request | null = null;
 
@@ -71,17 +87,30 @@ export class Styxserver implements Service {
   }
 
   request(t: Tmsg, signal: AbortSignal): Promise<Rmsg> {
-    const req = t as Request;
-    (req as { signal: AbortSignal }).signal = signal;
+    return this.call(t, { signal });
+  }
+
+  call(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
     return new Promise<Rmsg>((resolve) => {
-      this.waiting.set(t.tag, { expect: 'R' + t.type.slice(1), resolve });
-      if (this.looping) {
+      this.waiting.set(t.tag, { expect: expectedReply(t.type), resolve });
+      if (this.handler) {
+        try {
+          this.handler(t, cancel, this);
+        } catch (e) {
+          const msg = e instanceof Error ? e.message : String(e);
+          this.log(`styx: handler error: ${msg}`);
+          this.error(t, msg);
+        }
+      } else if (this.looping) {
+        // A program's loop sees the request with its signal (made here, as the program may wait).
+        const req = t as Request;
+        (req as { signal: AbortSignal }).signal = cancel.signal;
         this.queue.push(req);
         const w = this.wake;
         this.wake = null;
         w?.();
       } else {
-        this.default(req);
+        this.default(t);
       }
     });
   }
@@ -102,6 +131,11 @@ export class Styxserver implements Service {
   }
 
   // ---- the program's side ----
+
+  /** Has every request go to `handler` as it arrives (see ServeHandler), instead of a loop. */
+  handle(handler: ServeHandler): void {
+    this.handler = handler;
+  }
 
   /** Runs a message loop; a loop that throws has its current request answered with the error and is started again. */
   run(loop: ServeLoop): void {

@@ -3,25 +3,28 @@
 // bytes, or compute their content at open (fixed for that open), or act as devices. A writable
 // tree also takes creates, writes, removes and wstat (rename, chmod, truncate).
 import {
-  DMDIR, DMSYMLINK, OTRUNC, type Rmsg, type Stat,
+  DMDIR, DMSYMLINK, OTRUNC, type Rmsg, type Stat, type Tmsg,
 } from '../ninep/index.ts';
 import { type Dir, qidOf, toStat } from './dir.ts';
 import { Eexist, Eisdir, Enotdir, Enotempty, Enotfound, Eperm, StyxError } from './errors.ts';
 import type { Fid } from './fid.ts';
 import type { Navigator } from './navigator.ts';
 import { readBytes } from './read.ts';
-import type { FileServer } from './service.ts';
-import { type Request, type StyxOptions, Styxserver, permits } from './styxserver.ts';
+import type { Cancellation, FileServer } from './service.ts';
+import { type StyxOptions, Styxserver, permits } from './styxserver.ts';
 
 /**
- * A device-like file: reads and writes are computed per request. `signal` aborts when the client
- * flushes the request: a device that waits (for data, for an event) should stop waiting then, and
- * may answer at once (with what it has, or by throwing) or not at all.
+ * A device-like file: reads and writes are computed per request. `req.signal` aborts when the
+ * client flushes the request: a device that waits (for data, for an event) should stop waiting
+ * then, and may answer at once (with what it has, or by throwing) or not at all. The signal is made
+ * when first read, which costs a few microseconds: devices that answer at once should not touch it.
  */
 export interface Device {
-  read?(offset: bigint, count: number, fid: Fid, signal: AbortSignal): Uint8Array | Promise<Uint8Array>;
-  write?(offset: bigint, data: Uint8Array, fid: Fid, signal: AbortSignal): number | Promise<number>;
+  read?(offset: bigint, count: number, fid: Fid, req: DeviceRequest): Uint8Array | Promise<Uint8Array>;
+  write?(offset: bigint, data: Uint8Array, fid: Fid, req: DeviceRequest): number | Promise<number>;
 }
+
+export type DeviceRequest = Cancellation;
 
 /** What a file holds: bytes, a string, a function computing the content at each open, or a device. */
 export type Content = Uint8Array | string | (() => Uint8Array | string | Promise<Uint8Array | string>) | Device;
@@ -160,24 +163,22 @@ export class Tree implements Navigator, FileServer {
 
   connect(): Styxserver {
     const srv = new Styxserver(this, this.root.path, this.opts);
-    srv.run(async (tmsgs) => {
-      for await (const m of tmsgs) this.handle(srv, m);
-    });
+    srv.handle((m, cancel) => this.handle(srv, m, cancel));
     return srv;
   }
 
-  private handle(srv: Styxserver, m: Request): void {
+  private handle(srv: Styxserver, m: Tmsg, cancel: Cancellation): void {
     const f = 'fid' in m ? srv.getfid(m.fid) : undefined;
     if (!f) return srv.default(m);
     let p: Promise<Rmsg | null>;
     switch (m.type) {
       case 'Topen': p = this.open(srv, f, m); break;
-      case 'Tread': p = f.isDir ? Promise.resolve(null) : this.read(f, m); break;
-      case 'Twrite': p = this.write(f, m); break;
+      case 'Tread': if (f.isDir) return srv.default(m); p = this.read(f, m, cancel); break;
+      case 'Twrite': p = this.write(f, m, cancel); break;
       case 'Tcreate': p = this.create(srv, f, m); break;
       case 'Tremove': p = this.remove(srv, f, m); break;
       case 'Twstat': p = this.wstat(f, m); break;
-      default: p = Promise.resolve(null);
+      default: return srv.default(m);
     }
     p.then(
       (r) => (r ? srv.reply(r) : srv.default(m)),
@@ -185,7 +186,7 @@ export class Tree implements Navigator, FileServer {
     );
   }
 
-  private async open(srv: Styxserver, f: Fid, m: Extract<Request, { type: 'Topen' }>): Promise<Rmsg | null> {
+  private async open(srv: Styxserver, f: Fid, m: Extract<Tmsg, { type: 'Topen' }>): Promise<Rmsg | null> {
     const n = this.node(f.path);
     // Truncating a device or computed file means nothing (echo > null): the open goes on.
     if (m.mode & OTRUNC && !n.isDir && n.content === null) {
@@ -201,7 +202,7 @@ export class Tree implements Navigator, FileServer {
     return null; // the default does the permission check and the reply
   }
 
-  private async read(f: Fid, m: Extract<Request, { type: 'Tread' }>): Promise<Rmsg | null> {
+  private async read(f: Fid, m: Extract<Tmsg, { type: 'Tread' }>, cancel: Cancellation): Promise<Rmsg | null> {
     if (!f.canRead()) return null;
     const n = this.node(f.path);
     n.atime = now();
@@ -210,17 +211,17 @@ export class Tree implements Navigator, FileServer {
     if (typeof c === 'function') return readBytes(m, f.data as Uint8Array);
     if (c instanceof Uint8Array || typeof c === 'string') return readBytes(m, toBytes(c));
     if (!c.read) throw new StyxError(Eperm);
-    const data = await c.read(m.offset, m.count, f, m.signal);
+    const data = await c.read(m.offset, m.count, f, cancel);
     return { type: 'Rread', tag: m.tag, data: data.subarray(0, m.count) };
   }
 
-  private async write(f: Fid, m: Extract<Request, { type: 'Twrite' }>): Promise<Rmsg | null> {
+  private async write(f: Fid, m: Extract<Tmsg, { type: 'Twrite' }>, cancel: Cancellation): Promise<Rmsg | null> {
     if (!f.canWrite()) return null;
     const n = this.node(f.path);
     const c = n.content;
     if (c !== null) {
       if (typeof c === 'object' && !(c instanceof Uint8Array) && c.write) {
-        return { type: 'Rwrite', tag: m.tag, count: await c.write(m.offset, m.data, f, m.signal) };
+        return { type: 'Rwrite', tag: m.tag, count: await c.write(m.offset, m.data, f, cancel) };
       }
       throw new StyxError(Eperm);
     }
@@ -238,7 +239,7 @@ export class Tree implements Navigator, FileServer {
     return { type: 'Rwrite', tag: m.tag, count: m.data.length };
   }
 
-  private async create(srv: Styxserver, f: Fid, m: Extract<Request, { type: 'Tcreate' }>): Promise<Rmsg | null> {
+  private async create(srv: Styxserver, f: Fid, m: Extract<Tmsg, { type: 'Tcreate' }>): Promise<Rmsg | null> {
     if (!this.writable) return null;
     if (f.isOpen) return null;
     const dir = this.node(f.path);
@@ -255,7 +256,7 @@ export class Tree implements Navigator, FileServer {
     return { type: 'Rcreate', tag: m.tag, qid: n.dir().qid, iounit: srv.iounit };
   }
 
-  private async remove(srv: Styxserver, f: Fid, m: Extract<Request, { type: 'Tremove' }>): Promise<Rmsg | null> {
+  private async remove(srv: Styxserver, f: Fid, m: Extract<Tmsg, { type: 'Tremove' }>): Promise<Rmsg | null> {
     srv.delfid(f.fid);
     if (!this.writable) throw new StyxError(Eperm);
     const n = this.node(f.path);
@@ -268,7 +269,7 @@ export class Tree implements Navigator, FileServer {
     return { type: 'Rremove', tag: m.tag };
   }
 
-  private async wstat(f: Fid, m: Extract<Request, { type: 'Twstat' }>): Promise<Rmsg | null> {
+  private async wstat(f: Fid, m: Extract<Tmsg, { type: 'Twstat' }>): Promise<Rmsg | null> {
     if (!this.writable) throw new StyxError(Eperm);
     const n = this.node(f.path);
     const st: Stat = m.stat;

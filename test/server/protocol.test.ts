@@ -40,7 +40,7 @@ class SlowDevice {
   readonly waiting = new Map<bigint, (text: string) => void>();
 
   constructor() {
-    this.tree.root.file('file', 0o444, { read: (offset, _count, _fid, signal) => this.read(offset, signal) });
+    this.tree.root.file('file', 0o444, { read: (offset, _count, _fid, req) => this.read(offset, req.signal) });
     this.tree.root.file('fast', 0o444, 'fast\n');
   }
 
