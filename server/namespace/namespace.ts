@@ -163,7 +163,23 @@ export class Router implements Service {
     return this.call(t, { signal });
   }
 
-  async call(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
+  call(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
+    // Most traffic: a request on a fid attached straight to a mount (diodload, Linux with an aname)
+    // goes to the mount's service as it is, without route()'s async frames.
+    if (t.type !== 'Twalk' && t.type !== 'Tattach' && t.type !== 'Tcreate' && 'fid' in t) {
+      const f = this.fids.get(t.fid);
+      if (f !== undefined && f.at === 'mount' && f.direct) {
+        const svc = this.services.get(f.mount);
+        if (svc !== undefined && this.ns.get(f.mount.name) === f.mount) {
+          if (t.type === 'Tclunk' || t.type === 'Tremove') this.fids.delete(t.fid);
+          return callService(svc, t, cancel);
+        }
+      }
+    }
+    return this.routeCaught(t, cancel);
+  }
+
+  private async routeCaught(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
     try {
       return await this.route(t, cancel);
     } catch (e) {

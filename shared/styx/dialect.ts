@@ -21,6 +21,8 @@ class LError extends Error {
   constructor(readonly errno: number) { super(`errno ${errno}`); }
 }
 
+const lerror = (r: Rmsg): Rmsg => (r.type === 'Rerror' ? { type: 'Rlerror', tag: r.tag, ecode: r.errno || stringToErrno(r.ename) } : r);
+
 export class LinuxAdapter {
   private nextFid = 0;
   private nextTag = 0;
@@ -31,7 +33,18 @@ export class LinuxAdapter {
     return this.call(t, { signal });
   }
 
-  async call(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
+  call(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
+    switch (t.type) {
+      case 'Tattach': case 'Tauth': case 'Twalk': case 'Tread': case 'Twrite': case 'Tclunk':
+      case 'Tremove': case 'Treaddir':
+        // The same in both vocabularies (most of the traffic): only an Rerror needs translating,
+        // so skip translate's async frames.
+        return callService(this.service, t, cancel).then(lerror, () => ({ type: 'Rlerror', tag: t.tag, ecode: Errno.EIO }));
+    }
+    return this.callTranslated(t, cancel);
+  }
+
+  private async callTranslated(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
     const tag = t.tag;
     try {
       return await this.translate(t, cancel);
