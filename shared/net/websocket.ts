@@ -35,7 +35,10 @@ function toBytes(data: unknown): Uint8Array | null {
 /** Wraps an open (or opening) WebSocket. */
 export function webSocketTransport(ws: WebSocketLike): MessageTransport {
   ws.binaryType = 'arraybuffer';
-  let onMessage: (f: Uint8Array) => void = () => {};
+  // Messages that arrive before a receiver is registered wait for it: a server that speaks first
+  // (the mount endpoint sends Tversion at once) must not lose its first message.
+  let onMessage: ((f: Uint8Array) => void) | null = null;
+  const early: Uint8Array[] = [];
   let onClose: (err?: Error) => void = () => {};
   let closed = false;
   const queued: Uint8Array[] = [];
@@ -54,7 +57,8 @@ export function webSocketTransport(ws: WebSocketLike): MessageTransport {
       finish(new Error('peer sent a text message'));
       return;
     }
-    onMessage(b);
+    if (onMessage) onMessage(b);
+    else early.push(b);
   };
   ws.onclose = (ev) => finish(ev.code === 1000 ? undefined : new WebSocketClosed(ev.code, ev.reason));
   ws.onerror = () => {};
@@ -64,7 +68,10 @@ export function webSocketTransport(ws: WebSocketLike): MessageTransport {
       if (ws.readyState === OPEN) ws.send(frame);
       else queued.push(frame);
     },
-    onMessage(cb) { onMessage = cb; },
+    onMessage(cb) {
+      onMessage = cb;
+      for (const f of early.splice(0)) cb(f);
+    },
     onClose(cb) { onClose = cb; },
     close(reason) {
       try { ws.close(1000, reason?.slice(0, 120)); } catch { /* already closing */ }
@@ -73,13 +80,25 @@ export function webSocketTransport(ws: WebSocketLike): MessageTransport {
   };
 }
 
-/** Opens a WebSocket and resolves once it is open, or rejects with the close code and reason. */
-export function openWebSocket(make: () => WebSocketLike): Promise<WebSocketLike> {
+/**
+ * Opens a WebSocket as a message transport; resolves once it is open, or rejects with the close
+ * code and reason. The transport is attached before the socket opens, so nothing sent by the peer
+ * right after the upgrade is lost.
+ */
+export function dialWebSocket(make: () => WebSocketLike): Promise<MessageTransport> {
   const ws = make();
-  ws.binaryType = 'arraybuffer';
+  const t = webSocketTransport(ws);
+  const flushQueued = ws.onopen;
+  const closed = ws.onclose;
   return new Promise((resolve, reject) => {
-    ws.onopen = () => resolve(ws);
-    ws.onclose = (ev) => reject(new WebSocketClosed(ev.code, ev.reason || 'could not connect'));
-    ws.onerror = () => {};
+    ws.onopen = (ev) => {
+      ws.onclose = closed;
+      flushQueued?.(ev);
+      resolve(t);
+    };
+    ws.onclose = (ev) => {
+      closed?.(ev);
+      reject(new WebSocketClosed(ev.code, ev.reason || 'could not connect'));
+    };
   });
 }

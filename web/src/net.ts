@@ -2,7 +2,7 @@
 // server refuses other origins).
 import { Client } from '../../shared/client/index.ts';
 import type { Dialect } from '../../shared/ninep/index.ts';
-import { type WebSocketLike, openWebSocket, webSocketTransport } from '../../shared/net/websocket.ts';
+import { type WebSocketLike, dialWebSocket } from '../../shared/net/websocket.ts';
 
 export interface MountStatus {
   name: string;
@@ -52,8 +52,8 @@ export const DEFAULT_BACKEND_USER = 'nobody';
  */
 export async function connectGateway(backend: string, aname = '', signal?: AbortSignal, uname?: string): Promise<Client> {
   // The DOM's handler types take Event subtypes where WebSocketLike says unknown; same object.
-  const ws = await openWebSocket(() => new WebSocket(wsURL(`/gateway/${encodeURIComponent(backend)}`)) as unknown as WebSocketLike);
+  const transport = await dialWebSocket(() => new WebSocket(wsURL(`/gateway/${encodeURIComponent(backend)}`)) as unknown as WebSocketLike);
   const local = backend === 'local';
   const version: Dialect = local ? '9P2000.u' : '9P2000.L';
-  return Client.connect(webSocketTransport(ws), { version, aname, uname: uname || (local ? 'styxlab' : DEFAULT_BACKEND_USER), signal });
+  return Client.connect(transport, { version, aname, uname: uname || (local ? 'styxlab' : DEFAULT_BACKEND_USER), signal });
 }
