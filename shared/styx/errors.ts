@@ -22,4 +22,8 @@ export const Einterrupted = 'interrupted';
 /** Thrown by Navigators and handlers; its message becomes the Rerror string. */
 export class StyxError extends Error {
   override readonly name = 'StyxError';
+  /** The errno for .u and .L clients when the message is not one the errno table knows. */
+  constructor(message: string, readonly errno = 0) {
+    super(message);
+  }
 }
