@@ -50,3 +50,18 @@ test('the code and the mount name survive a reload, which runs nothing', async (
   await expect(page.locator('#tree [data-path="/dev"]')).toBeVisible();
   await expect(page.locator('#tree [data-path="/mynotes"]')).toHaveCount(0);
 });
+
+test('a reload that fails to load leaves the running version serving', async ({ page, styxlab, errors }) => {
+  void errors;
+  await openPlayground(page, styxlab.url);
+  await chooseDoc(page, 'hellofs');
+  await page.getByLabel('Mount as').fill('steady');
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  expect(await settled(page)).toMatchObject({ name: 'steady', state: 'running' });
+  const code = await page.evaluate(() => window.styxlab.getCode());
+  await page.evaluate((c) => window.styxlab.setCode(c), code.replace('const Qroot = 0n;', "const Qroot = 0n;\nthrow new Error('boom at load');"));
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(page.locator('#console-out')).toContainText('steady: reload failed (failed: Error: boom at load); the previous version keeps running');
+  expect(await diodcat(styxlab.ninep, 'steady', 'hello')).toBe('Hello, World!\n');
+  expect((await state(page)).state).toBe('running');
+});

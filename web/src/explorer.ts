@@ -16,6 +16,18 @@ const LIST_TIMEOUT_MS = 5000;
 /** Entries shown per directory; a huge directory is cut short rather than freezing the page. */
 const MAX_ENTRIES = 500;
 
+/**
+ * A promise that settles within ms even if p never does: a cancelled request waits for the
+ * server's Rflush, and a server that sends none must not stall every later listing.
+ */
+function bounded<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 export class Explorer {
   client: Client | null = null;
   backend = 'local';
@@ -23,6 +35,8 @@ export class Explorer {
   uname = '';
   private readonly expanded = new Set<string>(['/']);
   private listing: Promise<void> | null = null;
+  /** Names at the root as last listed (null before a listing, or when it failed). */
+  rootNames: string[] | null = null;
   private again = false;
   private generation = 0;
 
@@ -38,6 +52,7 @@ export class Explorer {
     this.expanded.clear();
     this.expanded.add('/');
     this.tree.replaceChildren();
+    this.rootNames = null;
     this.say(`connecting to ${backend}…`);
     try {
       const c = await connectGateway(backend, aname, AbortSignal.timeout(LIST_TIMEOUT_MS), uname);
@@ -102,13 +117,15 @@ export class Explorer {
     const dirs = new Map<string, Dir[] | string>();
     for (const path of [...this.expanded].sort()) {
       try {
-        const ents = await c.readdir(path, { signal: AbortSignal.timeout(LIST_TIMEOUT_MS) });
+        const ents = await bounded(c.readdir(path, { signal: AbortSignal.timeout(LIST_TIMEOUT_MS) }), LIST_TIMEOUT_MS + 1000);
         dirs.set(path, ents.sort((a, b) => a.name.localeCompare(b.name)));
       } catch (e) {
         // Stays open: a mount being replaced (live reload) fails a listing for a moment.
         dirs.set(path, e instanceof Error ? e.message : String(e));
       }
     }
+    const root = dirs.get('/');
+    this.rootNames = Array.isArray(root) ? root.map((d) => d.name).sort() : null;
     this.render(dirs);
     this.say(`${this.backend}${this.aname ? ` (${this.aname})` : ''}`);
   }

@@ -99,8 +99,9 @@ function openDoc(id: string, code?: string, name?: string): void {
 function saveCode(): void {
   const d = DOCS.get(docId);
   const code = codeNow();
-  // The untouched starting code is not stored, so an improved example reaches returning users.
-  store.setCode(docId, d && code === d.source ? null : code);
+  // The untouched starting code of an example or lesson is not stored, so an improved example
+  // reaches returning users; a shared program has no other home.
+  store.setCode(docId, d && d.id !== 'shared' && code === d.source ? null : code);
 }
 
 // ---- status ----
@@ -175,6 +176,8 @@ function hooksFor(r: () => Runner | null, name: string) {
       if (state !== 'starting') trace.mark(`${name}: ${state}${detail ? `: ${detail}` : ''}`);
       if (state === 'crashed' || state === 'failed') con.write(`${name}: ${state}: ${detail}`, 'err');
       void pollStatus();
+      // The server unmounts a moment after the socket closes: look again then.
+      if (state !== 'running') setTimeout(() => void pollStatus(), 250);
     },
     trace: (lines: string[]) => trace.add(lines),
     log: (line: string, level: 'info' | 'error') => con.write(`${name}: ${line}`, level === 'error' ? 'err' : 'out'),
@@ -212,10 +215,11 @@ function showProblems(errors: Problem[]): void {
 const NAME_RE = /^[A-Za-z0-9._-]{1,64}$/;
 
 /**
- * Compiles the editor's program and mounts it. reload: replace the running mount of the same
- * name in place (live edit); the old run keeps serving until the new one has taken over.
+ * Compiles the editor's program and mounts it. When it already runs under the same name, the new
+ * version replaces it in place (live edit): the old run keeps serving until the new one has
+ * taken over the name.
  */
-async function run(reload = false): Promise<void> {
+async function run(): Promise<void> {
   if (busy || !editor) return;
   const name = ui.name.value.trim();
   if (!NAME_RE.test(name)) {
@@ -252,8 +256,16 @@ async function run(reload = false): Promise<void> {
         status.detail = `reloaded in ${Math.round(performance.now() - t0)} ms`;
         showStatus();
         trace.mark(`${name}: reloaded`);
+      } else if (old.state === 'running') {
+        con.write(`${name}: reload failed (${next.state}${next.detail ? `: ${next.detail}` : ''}); the previous version keeps running`, 'err');
       } else {
-        con.write(`${name}: reload failed (${next.state}); the previous version keeps running`, 'err');
+        // The old run is gone too: the new one's failure is the news.
+        runner = next;
+        status.name = name;
+        status.state = next.state;
+        status.detail = next.detail;
+        showStatus();
+        con.write(`${name}: ${next.state}: ${next.detail}`, 'err');
       }
     }
     void explorer.ensure().then(() => explorer.refresh());
@@ -270,7 +282,7 @@ function stop(): void {
 async function save(): Promise<void> {
   saveCode();
   if (runner && (runner.state === 'running' || runner.state === 'starting') && runner.name === ui.name.value.trim()) {
-    await run(true);
+    await run();
   } else {
     con.write('saved', 'info');
   }
@@ -451,7 +463,11 @@ function pollStatus(): Promise<void> {
       failures = 0;
       showMounts(s);
       const sig = s.mounts.map((m) => `${m.name}:${m.status}`).join(',');
-      if (sig !== lastMounts) {
+      // List again when the mounts changed, or when the tree shows other mounts than the server
+      // has (a listing can land between two polls, e.g. during a live reload's swap).
+      const names = s.mounts.map((m) => m.name).sort().join('/');
+      const shown = explorer.backend === 'local' ? explorer.rootNames?.join('/') : names;
+      if (sig !== lastMounts || shown !== names) {
         lastMounts = sig;
         await explorer.ensure();
         if (explorer.backend === 'local') await explorer.refresh();
@@ -507,7 +523,14 @@ async function start(): Promise<void> {
     openDoc('shared', shared.code, shared.name);
     con.write('loaded the program from the link; press Run to start it', 'info');
   } else {
-    openDoc(store.current() ?? 'hellofs');
+    const cur = store.current() ?? 'hellofs';
+    // A program from a link the user went on editing is still theirs without the link.
+    const kept = cur === 'shared' ? store.code('shared') : null;
+    if (kept !== null) {
+      DOCS.set('shared', { id: 'shared', title: 'Shared program', mount: store.name('shared') ?? 'shared', source: kept });
+      fillDocMenu();
+    }
+    openDoc(cur);
   }
 
   const { createEditor } = await import('./editor.ts');

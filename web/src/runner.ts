@@ -49,6 +49,8 @@ function prepareSpare(): void {
 
 export class Runner {
   state: RunState = 'starting';
+  /** What the state is about: a crash's reason, a failure's message. */
+  detail = '';
   private worker: Worker | null = null;
   private ws: WebSocket | null = null;
   /** Set when the page ended this run on purpose: its close is no crash. */
@@ -58,6 +60,7 @@ export class Runner {
 
   private set(state: RunState, detail = ''): void {
     this.state = state;
+    this.detail = detail;
     this.hooks.status(state, detail);
   }
 
