@@ -89,3 +89,27 @@ test('the console writes, lists and removes files in the ram file system', async
   await consoleRun(page, 'ls e2e');
   await expect(out).toContainText(/ls: .*file does not exist/);
 });
+
+test('the controls are reachable and usable from the keyboard', async ({ page, styxlab, errors }) => {
+  void errors;
+  await openPlayground(page, styxlab.url);
+  await chooseDoc(page, 'hellofs');
+  const name = page.getByLabel('Mount as');
+  await name.fill('keyboard');
+  await name.focus();
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('button', { name: 'Run', exact: true })).toBeFocused();
+  await page.keyboard.press('Enter');
+  expect(await settled(page)).toMatchObject({ name: 'keyboard', state: 'running' });
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('button', { name: 'Stop' })).toBeFocused();
+  await page.keyboard.press('Space');
+  await expect(page.locator('#run-status')).toHaveText('keyboard: stopped');
+  // The theme switch says what it does and its state.
+  const theme = page.locator('#theme');
+  const before = await page.evaluate(() => document.documentElement.dataset.theme);
+  await theme.focus();
+  await page.keyboard.press('Enter');
+  expect(await page.evaluate(() => document.documentElement.dataset.theme)).not.toBe(before);
+  await expect(theme).toHaveAttribute('aria-pressed', before === 'dark' ? 'true' : 'false');
+});

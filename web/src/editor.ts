@@ -28,6 +28,8 @@ import 'monaco-editor/editor/contrib/smartSelect/browser/smartSelect.js';
 import 'monaco-editor/editor/contrib/snippet/browser/snippetController2.js';
 import 'monaco-editor/editor/contrib/suggest/browser/suggestController.js';
 import 'monaco-editor/editor/contrib/tokenization/browser/tokenization.js';
+// Ctrl+M: Tab moves the focus out of the editor instead of indenting (keyboard users).
+import 'monaco-editor/editor/contrib/toggleTabFocusMode/browser/toggleTabFocusMode.js';
 import 'monaco-editor/editor/contrib/wordHighlighter/browser/wordHighlighter.js';
 import 'monaco-editor/editor/contrib/wordOperations/browser/wordOperations.js';
 import 'monaco-esm/base/browser/ui/codicons/codicon/codicon.css';
@@ -108,7 +110,7 @@ export function createEditor(el: HTMLElement, code: string, dark: boolean, keys:
     tabSize: 2,
     scrollBeyondLastLine: false,
     fixedOverflowWidgets: true,
-    ariaLabel: 'Program editor',
+    ariaLabel: 'Program editor. Ctrl+Enter runs, Ctrl+S saves, Ctrl+M makes Tab leave the editor',
   });
   editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.Enter, () => keys.run());
   editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS, () => keys.save());
