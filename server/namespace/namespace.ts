@@ -4,11 +4,11 @@
 // to that mount's per-connection Service.
 import {
   type Dialect, DirReadBuilder, DMDIR, DT_DIR, type Qid, QTDIR, type Rmsg, type Stat, type Tmsg,
-  NOFID, NONUNAME,
+  Errno, NOFID, NONUNAME,
 } from '../../shared/ninep/index.ts';
 import {
   DEFAULT_MAX_FIDS, NUMERIC_OWNER, Ebadfid, Einuse, Eisdir, Enoauth, Enotfound, Enotopen, Eoffset, Eopen, Eperm,
-  Etoomanyfids, type Cancellation, CANCELLED, type FileServer, type Service, callService,
+  Etoomanyfids, type Cancellation, CANCELLED, type FileServer, type Service, StyxError, callService,
 } from '../../shared/styx/index.ts';
 
 export interface MountInfo {
@@ -183,7 +183,7 @@ export class Router implements Service {
     try {
       return await this.route(t, cancel);
     } catch (e) {
-      return { type: 'Rerror', tag: t.tag, ename: e instanceof Error ? e.message : String(e), errno: 0 };
+      return { type: 'Rerror', tag: t.tag, ename: e instanceof Error ? e.message : String(e), errno: e instanceof StyxError ? e.errno : 0 };
     }
   }
 
@@ -231,7 +231,7 @@ export class Router implements Service {
         }
         // diod's load generator attaches "ctl"; so does anything that names a mount.
         const m = this.ns.get(aname) ?? (aname === 'ctl' ? this.ns.get('dev') : undefined);
-        if (!m) throw new Error(`no mount called '${aname}'`);
+        if (!m) throw new StyxError(`no mount called '${aname}'`, Errno.ENOENT);
         const r = await callService(this.service(m), { ...t, aname: '' }, cancel);
         if (r.type === 'Rattach') this.fids.set(t.fid, { at: 'mount', mount: m, direct: true, depth: 0, qtype: r.qid.type, uname: t.uname });
         return r;

@@ -9,7 +9,7 @@ import {
   unpackDirents, unpackStats,
 } from '../../shared/ninep/index.ts';
 import { type Client, NinepError, dmToLinuxMode, linuxFlags, linuxModeToDM } from '../../shared/client/index.ts';
-import { Ebadfid, Einuse, Enoauth, Eoffset, type FileServer, type Service } from '../../shared/styx/index.ts';
+import { Ebadfid, Einuse, Enoauth, Eoffset, type FileServer, NUMERIC_OWNER, type Service } from '../../shared/styx/index.ts';
 import { Edown } from './namespace.ts';
 
 export interface RemoteOptions {
@@ -417,7 +417,8 @@ function attrStat(name: string, a: { qid: Qid; mode: number; uid: number; gid: n
 function minimalStat(name: string, qid: Qid): Stat {
   const mode = qid.type & QTDIR ? (DMDIR | 0o555) >>> 0 : 0o444;
   return {
+    // Linux .u clients treat a missing numeric owner as an invalid uid and refuse writes.
     type: 0, dev: 0, qid, mode, atime: 0, mtime: 0, length: 0n, name, uid: '', gid: '', muid: '',
-    extension: '', nUid: NONUNAME, nGid: NONUNAME, nMuid: NONUNAME,
+    extension: '', nUid: NUMERIC_OWNER, nGid: NUMERIC_OWNER, nMuid: NONUNAME,
   };
 }
