@@ -65,3 +65,24 @@ test('a reload that fails to load leaves the running version serving', async ({ 
   expect(await diodcat(styxlab.ninep, 'steady', 'hello')).toBe('Hello, World!\n');
   expect((await state(page)).state).toBe('running');
 });
+
+test('Stop while a program is still loading stops it, and Run works again', async ({ page, styxlab, errors }) => {
+  void errors;
+  await openPlayground(page, styxlab.url);
+  await chooseDoc(page, 'hellofs');
+  const code = await page.evaluate(() => window.styxlab.getCode());
+  // Top-level code that takes a while: the run stays 'starting' meanwhile.
+  await page.evaluate((c) => window.styxlab.setCode(c), code.replace('const Qroot = 0n;', 'const Qroot = 0n;\nfor (const t = Date.now(); Date.now() - t < 3000;) { /* slow start */ }'));
+  await page.getByLabel('Mount as').fill('slowstart');
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  await expect(page.locator('#run-status')).toHaveText('slowstart: starting');
+  await page.getByRole('button', { name: 'Stop' }).click();
+  await expect(page.locator('#run-status')).toHaveText('slowstart: stopped');
+  const run = page.getByRole('button', { name: 'Run', exact: true });
+  await expect(run).toBeEnabled();
+  await page.evaluate((c) => window.styxlab.setCode(c), code);
+  await run.click();
+  // (settled() would see the earlier 'stopped' before this run begins.)
+  await expect(page.locator('#run-status')).toHaveText('slowstart: running');
+  expect(await diodcat(styxlab.ninep, 'slowstart', 'hello')).toBe('Hello, World!\n');
+});

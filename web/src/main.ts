@@ -163,6 +163,8 @@ ui.uname.onchange = connectBackend;
 // ---- running ----
 
 let runner: Runner | null = null;
+/** A run still starting (a reload waits here until it takes over from `runner`). */
+let pending: Runner | null = null;
 let busy = false;
 
 function hooksFor(r: () => Runner | null, name: string) {
@@ -246,9 +248,16 @@ async function run(): Promise<void> {
     // stays current (and keeps serving) until the new one has taken over the name.
     const next: Runner = new Runner(name, hooksFor(() => next, name));
     if (!replace) runner = next;
-    await next.start(js, replace);
+    pending = next;
+    try {
+      await next.start(js, replace);
+    } finally {
+      pending = null;
+    }
     if (replace && old) {
-      if (next.state === 'running') {
+      if (next.state === 'stopped') {
+        // Stopped while reloading: both are gone.
+      } else if (next.state === 'running') {
         old.supersede();
         runner = next;
         status.name = name;
@@ -276,6 +285,7 @@ async function run(): Promise<void> {
 }
 
 function stop(): void {
+  pending?.stop();
   runner?.stop();
 }
 

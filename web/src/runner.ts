@@ -73,6 +73,7 @@ export class Runner {
     const w = takeWorker(this.name);
     this.worker = w;
     const loaded = await new Promise<string | null>((resolve) => {
+      this.wake = () => resolve('stopped');
       const timer = setTimeout(() => resolve(`the program did not finish loading in ${LOAD_TIMEOUT_MS / 1000} s (an endless loop at the top level?)`), LOAD_TIMEOUT_MS);
       w.onmessage = (ev: MessageEvent<FromWorker>) => {
         const m = ev.data;
@@ -106,6 +107,7 @@ export class Runner {
     this.ws = ws;
     await new Promise<void>((resolve) => {
       this.onAttached = resolve;
+      this.wake = resolve;
       ws.onopen = () => {
         this.post({ t: 'open' });
         // The next run (a save while this one runs) gets a worker that is already up.
@@ -125,6 +127,8 @@ export class Runner {
 
   /** Resolves start() once the mount is there; set while the server has not attached yet. */
   private onAttached: (() => void) | null = null;
+  /** Ends whatever start() waits for (a Stop while starting). */
+  private wake: (() => void) | null = null;
 
   /**
    * The program answered the server's Tattach: the server mounts it on receipt. Running means
@@ -170,6 +174,10 @@ export class Runner {
   }
 
   private teardown(): void {
+    const wake = this.wake;
+    this.wake = null;
+    this.onAttached = null;
+    wake?.();
     this.worker?.terminate();
     this.worker = null;
     const ws = this.ws;
