@@ -109,6 +109,9 @@ type MountFid = {
       depth: number;
       qtype: number;
       uname: string;
+      /** Opened (Topen, Tcreate): a walk that leaves the mount must be refused here, as the
+       * mount's own server would refuse one inside it. */
+      isOpen?: boolean;
     };
 type FidState = RootFid | MountFid;
 
@@ -246,6 +249,7 @@ export class Router implements Service {
     const svc = this.service(f.mount);
     const r = await callService(svc, t, cancel);
     if (t.type === 'Tcreate' && r.type === 'Rcreate') { f.depth++; f.qtype = r.qid.type; }
+    if (r.type === 'Ropen' || r.type === 'Rcreate') f.isOpen = true;
     if (f.direct) return r;
     return this.rewrite(r, f, t);
   }
@@ -272,7 +276,7 @@ export class Router implements Service {
     const tag = t.tag;
     const f = this.fid(t.fid);
     // As in Styxserver.walk: .L may clone an open fid (the clone is not open), nothing else walks one.
-    if (f.at === 'root' && f.isOpen && (this.dialect !== '9P2000.L' || t.newfid === t.fid)) throw new Error(Eopen);
+    if (f.isOpen && (this.dialect !== '9P2000.L' || t.newfid === t.fid) && (f.at === 'root' || leavesMount(f, t.wnames))) throw new Error(Eopen);
     if (t.newfid !== t.fid) {
       if (this.fids.has(t.newfid)) throw new Error(Einuse);
       this.roomForFid();
@@ -280,7 +284,7 @@ export class Router implements Service {
     const names = t.wnames;
     if (f.at === 'mount' && !leavesMount(f, names)) return this.walkInMount(t, f, cancel);
     if (names.length === 0) {
-      this.fids.set(t.newfid, f.at === 'root' ? { ...f, isOpen: false, dirIndex: 0, dirOffset: 0n } : { ...f });
+      this.fids.set(t.newfid, f.at === 'root' ? { ...f, isOpen: false, dirIndex: 0, dirOffset: 0n } : { ...f, isOpen: false });
       return { type: 'Rwalk', tag, qids: [] };
     }
     // The walk crosses the namespace root. It works on a mount-side fid `target` (newfid, or a
@@ -338,7 +342,7 @@ export class Router implements Service {
       await callService(this.service(pos.mount), { type: 'Twalk', tag, fid: target, newfid: t.newfid, wnames: [] }, cancel);
       this.clunkIn(pos.mount, target);
     }
-    this.fids.set(t.newfid, pos);
+    this.fids.set(t.newfid, pos.at === 'mount' ? { ...pos, isOpen: false } : pos);
     return { type: 'Rwalk', tag, qids };
   }
 
@@ -350,7 +354,7 @@ export class Router implements Service {
       let depth = f.depth;
       for (const n of t.wnames) depth = n === '..' ? Math.max(0, depth - 1) : depth + 1;
       const last = r.qids[r.qids.length - 1];
-      this.fids.set(t.newfid, { ...f, depth, qtype: last ? last.type : f.qtype });
+      this.fids.set(t.newfid, { ...f, depth, qtype: last ? last.type : f.qtype, isOpen: false });
     }
     return f.direct ? r : { ...r, qids: r.qids.map((q) => tagQid(q, f.mount.id)) };
   }
