@@ -2,6 +2,7 @@
 // mounts never collide, ".." leaves a mount for the root, and an open fid cannot walk out of one.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import type { TBody } from '../../shared/client/index.ts';
 import { devfs, hellofs, ramfs, slightlyfs } from '../../shared/fs/index.ts';
 import { NOFID, type Message, type Qid, unpackStats } from '../../shared/ninep/index.ts';
 import { Namespace } from '../../server/namespace/namespace.ts';
@@ -12,7 +13,7 @@ describe('the namespace router', () => {
   let srv: InProcess;
   let ns: Namespace;
   let c: RawConn;
-  const rpc = (m: Omit<Message, 'tag'> & { type: Message['type'] }) => c.request({ ...m, tag: c.tag() } as Message);
+  const rpc = (m: TBody) => c.request({ ...m, tag: c.tag() } as Message);
 
   before(async () => {
     ns = new Namespace();
