@@ -49,6 +49,7 @@ test('hellofs: run, explore, cat, read over TCP, edit and reload live', async ({
   // A picture for the README: the running server, its trace and the console.
   await page.locator('#tree [data-path="/hello/hello"]').click();
   await expect(page.locator('#console-out')).toContainText('Hello again, from the editor!');
+  await expect(page.locator('#mounts')).toContainText('hello (page, this page): running');
   mkdirSync(join(ROOT, 'docs'), { recursive: true });
   await page.screenshot({ path: join(ROOT, 'docs', 'screenshot.png') });
 

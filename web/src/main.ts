@@ -163,6 +163,8 @@ ui.uname.onchange = connectBackend;
 // ---- running ----
 
 let runner: Runner | null = null;
+/** Names this page has mounted (the mounts list reports their end). */
+const ranHere = new Set<string>();
 /** A run still starting (a reload waits here until it takes over from `runner`). */
 let pending: Runner | null = null;
 let busy = false;
@@ -247,6 +249,7 @@ async function run(): Promise<void> {
     // A run reports its status only while it is the current one: during a reload the old run
     // stays current (and keeps serving) until the new one has taken over the name.
     const next: Runner = new Runner(name, hooksFor(() => next, name));
+    ranHere.add(name);
     if (!replace) runner = next;
     pending = next;
     try {
@@ -265,6 +268,7 @@ async function run(): Promise<void> {
         status.detail = `reloaded in ${Math.round(performance.now() - t0)} ms`;
         showStatus();
         trace.mark(`${name}: reloaded`);
+        void pollStatus();
       } else if (old.state === 'running') {
         con.write(`${name}: reload failed (${next.state}${next.detail ? `: ${next.detail}` : ''}); the previous version keeps running`, 'err');
       } else {
@@ -453,9 +457,9 @@ function showMounts(s: ServerStatus): void {
     li.dataset.status = m.status;
     return li;
   });
-  // Page mounts that are gone, with the server's last word on them.
+  // This page's mounts that are gone, with the server's last word on them.
   for (const [name, why] of Object.entries(s.ended ?? {})) {
-    if (live.has(name)) continue;
+    if (live.has(name) || !ranHere.has(name)) continue;
     const li = document.createElement('li');
     li.className = 'ended';
     li.textContent = `${name}: ended: ${why}`;
@@ -464,32 +468,47 @@ function showMounts(s: ServerStatus): void {
   ui.mounts.replaceChildren(...items);
 }
 
+/** Set when a poll is asked for while one is under way: its answer may predate the change. */
+let pollAgain = false;
+
 /** Asks the server for its mounts; the file tree is listed again when they change. */
 function pollStatus(): Promise<void> {
-  if (polling) return polling;
+  if (polling) {
+    pollAgain = true;
+    return polling;
+  }
   polling = (async () => {
     try {
-      const s = await fetchStatus(AbortSignal.timeout(5000));
-      failures = 0;
-      showMounts(s);
-      const sig = s.mounts.map((m) => `${m.name}:${m.status}`).join(',');
-      // List again when the mounts changed, or when the tree shows other mounts than the server
-      // has (a listing can land between two polls, e.g. during a live reload's swap).
-      const names = s.mounts.map((m) => m.name).sort().join('/');
-      const shown = explorer.backend === 'local' ? explorer.rootNames?.join('/') : names;
-      if (sig !== lastMounts || shown !== names) {
-        lastMounts = sig;
-        await explorer.ensure();
-        if (explorer.backend === 'local') await explorer.refresh();
-      }
-    } catch {
-      failures++;
-      ui.mounts.replaceChildren(Object.assign(document.createElement('li'), { textContent: 'styxlab is not answering', className: 'err' }));
+      do {
+        pollAgain = false;
+        await pollOnce();
+      } while (pollAgain);
     } finally {
       polling = null;
     }
   })();
   return polling;
+}
+
+async function pollOnce(): Promise<void> {
+  try {
+    const s = await fetchStatus(AbortSignal.timeout(5000));
+    failures = 0;
+    showMounts(s);
+    const sig = s.mounts.map((m) => `${m.name}:${m.status}`).join(',');
+    // List again when the mounts changed, or when the tree shows other mounts than the server
+    // has (a listing can land between two polls, e.g. during a live reload's swap).
+    const names = s.mounts.map((m) => m.name).sort().join('/');
+    const shown = explorer.backend === 'local' ? explorer.rootNames?.join('/') : names;
+    if (sig !== lastMounts || shown !== names) {
+      lastMounts = sig;
+      await explorer.ensure();
+      if (explorer.backend === 'local') await explorer.refresh();
+    }
+  } catch {
+    failures++;
+    ui.mounts.replaceChildren(Object.assign(document.createElement('li'), { textContent: 'styxlab is not answering', className: 'err' }));
+  }
 }
 
 // One poll every 2 s while the page is visible, backing off to 30 s while the server is away.
