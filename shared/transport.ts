@@ -14,29 +14,39 @@ export interface MessageTransport {
   resume?(): void;
 }
 
+/** One end of an in-memory pair: what it is given to deliver, it hands to its receiver. */
+class MemoryEnd implements MessageTransport {
+  peer!: MemoryEnd;
+  private receiver: (f: Uint8Array) => void = () => {};
+  private closer: (err?: Error) => void = () => {};
+  private closed = false;
+
+  send(frame: Uint8Array): void {
+    if (this.closed) return;
+    // Asynchronous, as a socket is: a reply never arrives inside the call that sent the request.
+    queueMicrotask(() => this.peer.deliver(frame));
+  }
+  onMessage(cb: (frame: Uint8Array) => void): void { this.receiver = cb; }
+  onClose(cb: (err?: Error) => void): void { this.closer = cb; }
+  close(): void {
+    queueMicrotask(() => this.peer.end());
+    this.end();
+  }
+  private deliver(frame: Uint8Array): void {
+    if (!this.closed) this.receiver(frame);
+  }
+  private end(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.closer();
+  }
+}
+
 /** Two transports connected back to back in memory: what one sends, the other receives. */
 export function transportPair(): [MessageTransport, MessageTransport] {
-  const make = () => {
-    let receiver: (f: Uint8Array) => void = () => {};
-    let closer: (err?: Error) => void = () => {};
-    let closed = false;
-    return {
-      deliver: (f: Uint8Array) => { if (!closed) receiver(f); },
-      end: (err?: Error) => { if (!closed) { closed = true; closer(err); } },
-      t: null as unknown as MessageTransport,
-      set(peer: { deliver(f: Uint8Array): void; end(err?: Error): void }) {
-        this.t = {
-          send: (f) => { if (!closed) queueMicrotask(() => peer.deliver(f)); },
-          onMessage: (cb) => { receiver = cb; },
-          onClose: (cb) => { closer = cb; },
-          close: () => { queueMicrotask(() => peer.end()); this.end(); },
-        };
-      },
-    };
-  };
-  const a = make();
-  const b = make();
-  a.set(b);
-  b.set(a);
-  return [a.t, b.t];
+  const a = new MemoryEnd();
+  const b = new MemoryEnd();
+  a.peer = b;
+  b.peer = a;
+  return [a, b];
 }
