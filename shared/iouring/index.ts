@@ -1,0 +1,7 @@
+// The isomorphic IOD1 1.12 codec and client (iouringd's protocol).
+export * from './constants.ts';
+export * from './messages.ts';
+export * from './errors.ts';
+export * from './codec.ts';
+export { ByteQueue, RequestReader, ResponseReader, type Incoming } from './framing.ts';
+export * from './trace.ts';
