@@ -6,10 +6,11 @@ const USAGE = `usage: styxlab <command> [flags]
 commands:
   serve     run the local 9P server (and the playground)
   9p        a 9P client in the style of plan9port's 9p: ls, read, write, stat, ...
+  iouringd  an io_uring daemon speaking the iouringd protocol (IOD1 1.12) on a unix socket
 
   styxlab <command> --help   shows the flags of one command`;
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[]): Promise<number | undefined> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case undefined:
@@ -27,6 +28,8 @@ export async function main(argv: string[]): Promise<number> {
       const { main: ninep } = await import('./cli/ninep.ts');
       return ninep(rest);
     }
+    case 'iouringd':
+      return (await import('./cli/iouringd.ts')).iouringd(rest);
     case 'serve':
       return (await import('./cli/serve.ts')).serve(rest);
     default:
