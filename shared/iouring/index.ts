@@ -5,3 +5,4 @@ export * from './errors.ts';
 export * from './codec.ts';
 export { ByteQueue, RequestReader, ResponseReader, type Incoming } from './framing.ts';
 export * from './trace.ts';
+export * from './client.ts';
