@@ -14,6 +14,7 @@ export const PEERS = {
   'qemu-system-x86': '/usr/bin/qemu-system-x86_64',
   'busybox-static': '/bin/busybox',
   cpio: '/usr/bin/cpio',
+  'liburing-dev': '/usr/include/liburing.h',
 };
 
 function run(cmd, args, opts = {}) {
@@ -33,11 +34,24 @@ export function ensureNpm() {
   run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error']);
 }
 
-/** Installs the named Debian packages when missing (as root), or stops naming them. */
-export function ensureDebian(names) {
+/**
+ * Installs the named Debian packages when missing (as root), or stops naming them. With
+ * optional, a package that cannot be installed is reported in one line and the caller goes on.
+ */
+export function ensureDebian(names, { optional = false } = {}) {
   const missing = names.filter((n) => !existsSync(PEERS[n]));
   if (missing.length === 0) return;
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (optional) {
+    if (isRoot && existsSync('/usr/bin/apt-get')) {
+      console.error(`styxlab: installing Debian packages: ${missing.join(' ')}`);
+      const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+      spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+    }
+    const still = missing.filter((n) => !existsSync(PEERS[n]));
+    if (still.length) console.error(`styxlab: optional Debian packages missing (sudo apt-get install -y ${still.join(' ')})`);
+    return;
+  }
   if (!isRoot || !existsSync('/usr/bin/apt-get')) {
     console.error(`styxlab: missing Debian packages; install them with: sudo apt-get install -y ${missing.join(' ')}`);
     process.exit(1);

@@ -3,10 +3,14 @@
 // `styxlab serve` (extra arguments are passed on) and says where to point the browser.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { ensureNpm, root } from './ensure.js';
+import { ensureDebian, ensureNpm, root } from './ensure.js';
 import { ensureWeb } from './web.js';
+import { ensureAddon } from './addon.js';
 
 ensureNpm();
+// io_uring: liburing-dev and the native addon; neither stops the rest when it cannot be had.
+ensureDebian(['liburing-dev'], { optional: true });
+ensureAddon();
 ensureWeb();
 
 // Its own process group: a Ctrl-C at the terminal reaches this script alone, which passes it on

@@ -6,8 +6,12 @@ import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ensureDebian, ensureNpm, root } from './ensure.js';
 import { ensureWeb } from './web.js';
+import { ensureAddon } from './addon.js';
 
 ensureNpm();
+// io_uring: liburing-dev and the native addon; neither stops the rest when it cannot be had.
+ensureDebian(['liburing-dev'], { optional: true });
+ensureAddon();
 ensureDebian(['diod', 'qemu-system-x86', 'busybox-static', 'cpio', 'chromium']);
 
 function step(label, cmd, args) {

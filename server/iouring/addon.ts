@@ -31,7 +31,9 @@ export interface IouringAddon {
   ringClose(ring: Handle): void;
 }
 
-export const ADDON_PATH = fileURLToPath(new URL('../../native/build/Release/iouring.node', import.meta.url));
+/** STYXLAB_IOURING_ADDON overrides where the addon is looked for (tests use it to see the no-addon path). */
+export const ADDON_PATH = process.env.STYXLAB_IOURING_ADDON ||
+  fileURLToPath(new URL('../../native/build/Release/iouring.node', import.meta.url));
 
 export type AddonLoad = { ok: true; addon: IouringAddon } | { ok: false; reason: string };
 

@@ -55,6 +55,12 @@ for (const [fault, text] of [
   });
 }
 
+test('without the addon: one line saying why, exit 1', async () => {
+  const r = await runDaemon(['/tmp/never.sock'], { STYXLAB_IOURING_ADDON: '/nonexistent/iouring.node' });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /^iouringd: io_uring is not available in styxlab: native addon not built \(.*\)\n$/);
+});
+
 test('socket path of 108 bytes or more: exit 2', async () => {
   const r = await runDaemon(['/tmp/' + 'x'.repeat(103)]);
   if (r.stderr.includes('not available in styxlab')) return;
