@@ -472,8 +472,8 @@ static napi_value ring_prep(napi_env env, napi_callback_info info) {
     case 1: io_uring_prep_nop(sqe); break;
     case 2: io_uring_prep_timeout(sqe, (struct __kernel_timespec*)buf, 0, 0); break;
     case 3: io_uring_prep_cancel64(sqe, arg, 0); break;
-    case 4: case 8: io_uring_prep_read(sqe, fd, buf, len, 0); break;
-    case 5: case 9: io_uring_prep_write(sqe, fd, buf, len, 0); break;
+    case 4: case 8: io_uring_prep_read(sqe, fd, buf, len, arg); break;  // arg: offset (0 from the daemon)
+    case 5: case 9: io_uring_prep_write(sqe, fd, buf, len, arg); break;
     case 6: io_uring_prep_read_fixed(sqe, fd, buf, len, 0, aux); break;
     case 7: io_uring_prep_write_fixed(sqe, fd, buf, len, 0, aux); break;
     case 10: io_uring_prep_poll_add(sqe, fd, (unsigned)aux); break;

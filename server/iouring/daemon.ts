@@ -71,12 +71,21 @@ class Conn {
   reader: RequestReader;
   watch: Handle | null = null;
   handshaken = false;
-  /** An fd received with the current request's bytes, not yet consumed. */
-  pendingFd = -1;
+  /**
+   * Fds received and not yet matched to a request, with the stream position of the last byte
+   * of the recvmsg that carried each: the kernel ends a read after the segment with the fds, so
+   * that byte lies in the request they came with.
+   */
+  fds: { fd: number; pos: number }[] = [];
+  /** Stream positions: bytes received, and bytes taken as handshake or requests. */
+  received = 0;
+  consumed = 0;
   pending: Request | null = null;
+  /** The fd that came with the pending request (REGISTER_FD only), or -1. */
+  pendingFd = -1;
   out: Uint8Array[] = [];
   outBytes = 0;
-  waitingWritable = false;
+  watching: [boolean, boolean] = [true, false];
   closeAfterFlush = false;
   closed = false;
   constructor(readonly fd: number, readonly client: Client, ioBytesMax: number) {
@@ -85,6 +94,8 @@ class Conn {
 }
 
 const EAGAIN_RECV = -11;
+/** Stop reading a connection with this many request bytes buffered and not yet parsed. */
+const IN_HIGH_WATER = 256 << 10;
 /** Stop reading a connection whose peer does not read its answers past this many queued bytes. */
 const OUT_HIGH_WATER = 1 << 20;
 const IOPRIO_HIGH = (2 << 13) | 0;
@@ -112,6 +123,9 @@ export class IouringDaemon {
   private lastServed = -1;
   private dirty = new Set<Conn>();
   private recvOut = new Int32Array(2);
+  private recvBuf = new Uint8Array(64 << 10);
+  /** Tasks whose SQEs this pass prepared and has not submitted yet (one io_uring_submit per pass). */
+  private prepared: Task[] = [];
   private cqOut = new Float64Array(512);
   private stopped = false;
 
@@ -212,44 +226,61 @@ export class IouringDaemon {
     if (!conn.closed && (events & 1 || status < 0)) this.onReadable(conn);
   }
 
-  /** Reads at most one request: exactly the bytes it needs, so a passed fd belongs to it. */
+  /**
+   * Reads what the socket has (up to 64 KiB), then parses at most one request: each connection
+   * has at most one request waiting for dispatch, and the rest stay buffered for later passes.
+   */
   private onReadable(conn: Conn): void {
+    if (conn.closed || conn.closeAfterFlush || conn.reader.buffered >= IN_HIGH_WATER) return this.updateWatch(conn);
     const a = this.addon;
-    for (let guard = 0; guard < 8 && !conn.closed && !conn.pending && !conn.closeAfterFlush; guard++) {
-      let need: number;
-      try {
-        need = conn.reader.needed();
-      } catch (e) {
-        return this.violation(conn, e);
-      }
-      const buf = new Uint8Array(need);
-      const n = a.recvFds(conn.fd, buf, this.recvOut);
-      if (n === EAGAIN_RECV) return;
-      if (n <= 0) return this.dropConn(conn); // EOF (mid-request or between requests) or a read error
-      if (this.recvOut[1]) return this.dropConn(conn);
-      if (this.recvOut[0] >= 0) {
-        if (conn.pendingFd >= 0) { a.closeFd(this.recvOut[0]); return this.dropConn(conn); }
-        conn.pendingFd = this.recvOut[0];
-      }
-      conn.reader.push(n === need ? buf : buf.subarray(0, n));
-      if (!conn.handshaken) {
-        const h = conn.reader.handshake();
-        if (h) this.handshake(conn, h);
-        continue;
-      }
-      let req: Request;
-      try {
-        const frame = conn.reader.next();
-        if (!frame) continue;
-        req = decodeRequest(frame);
-      } catch (e) {
-        return this.violation(conn, e);
-      }
-      if (conn.pendingFd >= 0 && req.kind !== 'register_fd') return this.dropConn(conn);
-      conn.pending = req;
-      this.scheduleDispatch();
-      return;
+    const n = a.recvFds(conn.fd, this.recvBuf, this.recvOut);
+    if (n === EAGAIN_RECV) return;
+    if (n <= 0) {
+      // EOF between requests is a disconnect; in the middle of one (or a read error) a close all the same.
+      return this.dropConn(conn);
     }
+    if (this.recvOut[1]) return this.dropConn(conn);
+    conn.received += n;
+    if (this.recvOut[0] >= 0) conn.fds.push({ fd: this.recvOut[0], pos: conn.received - 1 });
+    conn.reader.push(this.recvBuf.slice(0, n));
+    if (!conn.pending) this.parseOne(conn);
+    this.updateWatch(conn);
+  }
+
+  /** Takes the handshake or one whole request from the buffered bytes; false on a violation. */
+  private parseOne(conn: Conn): void {
+    if (conn.closed || conn.pending || conn.closeAfterFlush) return;
+    if (!conn.handshaken) {
+      const h = conn.reader.handshake();
+      if (!h) return;
+      conn.consumed += h.length;
+      this.handshake(conn, h);
+      if (!conn.handshaken) return;
+    }
+    let req: Request;
+    let frame: Uint8Array | null;
+    try {
+      frame = conn.reader.next();
+      if (!frame) return;
+      req = decodeRequest(frame);
+    } catch (e) {
+      return this.violation(conn, e);
+    }
+    const start = conn.consumed;
+    conn.consumed += frame.length;
+    const mine = conn.fds.filter((f) => f.pos < conn.consumed);
+    if (mine.length) {
+      conn.fds = conn.fds.filter((f) => f.pos >= conn.consumed);
+      // One fd, on a REGISTER_FD: anything else closes the connection (5.3 steps 3 and 4).
+      const ok = mine.length === 1 && mine[0].pos >= start && req.kind === 'register_fd';
+      if (!ok) {
+        for (const f of mine) this.addon.closeFd(f.fd);
+        return this.dropConn(conn);
+      }
+      conn.pendingFd = mine[0].fd;
+    }
+    conn.pending = req;
+    this.scheduleDispatch();
   }
 
   private violation(conn: Conn, e: unknown): void {
@@ -300,13 +331,17 @@ export class IouringDaemon {
     }
     if (conn.closed) return;
     if (conn.out.length === 0 && conn.closeAfterFlush) return this.dropConn(conn);
+    this.updateWatch(conn);
+  }
+
+  /** Polls for what the connection needs: reading unless its buffers are full, writing while output waits. */
+  private updateWatch(conn: Conn): void {
+    if (conn.closed || !conn.watch) return;
+    const wantRead = !conn.closeAfterFlush && conn.outBytes < OUT_HIGH_WATER && conn.reader.buffered < IN_HIGH_WATER;
     const wantWrite = conn.out.length > 0;
-    const wantRead = !conn.closeAfterFlush && conn.outBytes < OUT_HIGH_WATER;
-    if (conn.watch && (wantWrite !== conn.waitingWritable || !wantRead)) {
-      conn.waitingWritable = wantWrite;
-      a.watchSet(conn.watch, wantRead, wantWrite);
-    } else if (conn.watch && wantRead && conn.outBytes === 0 && !conn.waitingWritable) {
-      a.watchSet(conn.watch, true, false);
+    if (wantRead !== conn.watching[0] || wantWrite !== conn.watching[1]) {
+      conn.watching = [wantRead, wantWrite];
+      this.addon.watchSet(conn.watch, wantRead, wantWrite);
     }
   }
 
@@ -319,6 +354,8 @@ export class IouringDaemon {
     if (conn.watch) this.addon.unwatch(conn.watch);
     this.addon.closeFd(conn.fd);
     if (conn.pendingFd >= 0) this.addon.closeFd(conn.pendingFd);
+    for (const f of conn.fds) this.addon.closeFd(f.fd);
+    conn.fds = [];
     conn.pending = null;
     const c = conn.client;
     c.conn = null;
@@ -361,6 +398,14 @@ export class IouringDaemon {
         else this.control(conn, req);
       }
     }
+    // The next pass takes the next buffered request of every connection (and reads sockets first).
+    for (const c of this.clients) {
+      if (c.conn && !c.conn.pending) {
+        this.parseOne(c.conn);
+        if (c.conn && !c.conn.closed) this.updateWatch(c.conn);
+      }
+    }
+    this.flushSubmissions();
     this.flushDirty();
   }
 
@@ -603,8 +648,20 @@ export class IouringDaemon {
       case 'close': rc = a.ringPrep(ring, 14, ud, (t.file as FileRes).fd, false, null, 0, 0, ioprio, 0); break;
     }
     if (rc < 0) return rc;
-    const s = a.ringSubmit(ring);
-    return s < 0 ? s : 0;
+    this.prepared.push(t);
+    return 0;
+  }
+
+  /**
+   * One io_uring_submit for every SQE the pass prepared. Should the kernel refuse the batch, its
+   * tasks complete with that error (the original submits one at a time and rejects instead).
+   */
+  private flushSubmissions(): void {
+    if (this.prepared.length === 0) return;
+    const batch = this.prepared;
+    this.prepared = [];
+    const rc = this.addon.ringSubmit(this.ring.ring);
+    if (rc < 0) for (const t of batch) this.complete(t, rc);
   }
 
   // ------------------------------------------------------------ completions (8.3)

@@ -13,7 +13,14 @@ function socketFd(s: net.Socket): number {
 
 export function unixStream(sock: net.Socket): ByteStream {
   return {
-    write: (b) => { sock.write(b); },
+    write: (b) => {
+      // Requests sent in one tick go out in one write.
+      if (!sock.writableCorked) {
+        sock.cork();
+        process.nextTick(() => sock.uncork());
+      }
+      sock.write(b);
+    },
     async writeWithFd(bytes, fd) {
       const load = loadAddon();
       if (!load.ok) throw new IodRejected(Errno.EOPNOTSUPP, `cannot pass a file descriptor: ${load.reason}`);
