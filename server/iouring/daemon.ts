@@ -94,6 +94,13 @@ class Conn {
 }
 
 const EAGAIN_RECV = -11;
+/** Rounds of buffered requests per dispatch pass (bounded, so sockets are read again soon). */
+const MAX_ROUNDS = 64;
+/** Dispatch band: control requests first, then HIGH, NORMAL, LOW (9.3). */
+function bandOf(r: Request): number {
+  if (!('priority' in r)) return 0;
+  return r.priority === 'high' ? 1 : r.priority === 'normal' ? 2 : 3;
+}
 /** Stop reading a connection with this many request bytes buffered and not yet parsed. */
 const IN_HIGH_WATER = 256 << 10;
 /** Stop reading a connection whose peer does not read its answers past this many queued bytes. */
@@ -377,20 +384,37 @@ export class IouringDaemon {
     });
   }
 
+  /**
+   * One pass: the requests waiting on every connection go out in bands (control, HIGH, NORMAL,
+   * LOW), round-robin within a band. Requests already buffered behind them are taken in further
+   * rounds of the same pass, one per connection per round, so a pipelining client does not wait
+   * a loop turn per request and the band order still holds among everything buffered.
+   */
   private dispatch(): void {
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      this.dispatchRound();
+      let more = false;
+      for (const c of this.clients) {
+        const conn = c.conn;
+        if (!conn || conn.pending) continue;
+        this.parseOne(conn);
+        if (conn.pending) more = true;
+        else if (!conn.closed) this.updateWatch(conn);
+      }
+      if (!more) break;
+    }
+    this.flushSubmissions();
+    this.flushDirty();
+  }
+
+  private dispatchRound(): void {
     const n = this.clients.length;
-    const bands: ((r: Request) => boolean)[] = [
-      (r) => !('priority' in r),
-      (r) => 'priority' in r && r.priority === 'high',
-      (r) => 'priority' in r && r.priority === 'normal',
-      (r) => 'priority' in r && r.priority === 'low',
-    ];
-    for (const inBand of bands) {
+    for (let band = 0; band < 4; band++) {
       const start = this.lastServed + 1;
       for (let k = 0; k < n; k++) {
         const c = this.clients[(start + k) % n];
         const conn = c.conn;
-        if (!conn || !conn.pending || !inBand(conn.pending)) continue;
+        if (!conn || !conn.pending || bandOf(conn.pending) !== band) continue;
         const req = conn.pending;
         conn.pending = null;
         this.lastServed = c.slot;
@@ -398,15 +422,6 @@ export class IouringDaemon {
         else this.control(conn, req);
       }
     }
-    // The next pass takes the next buffered request of every connection (and reads sockets first).
-    for (const c of this.clients) {
-      if (c.conn && !c.conn.pending) {
-        this.parseOne(c.conn);
-        if (c.conn && !c.conn.closed) this.updateWatch(c.conn);
-      }
-    }
-    this.flushSubmissions();
-    this.flushDirty();
   }
 
   // ------------------------------------------------------------ control requests (11)

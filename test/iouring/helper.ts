@@ -37,6 +37,21 @@ export function runDaemon(args: string[], env: Record<string, string> = {}): Pro
   });
 }
 
+/**
+ * The socket file appears at bind, a moment before listen: a connect in between is refused.
+ * Retries that (only that) a bounded number of times.
+ */
+async function refusedRetry<T>(fn: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ECONNREFUSED' || i >= 50) throw e;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}
+
 export async function startDaemon(flags: string[] = [], env: Record<string, string> = {}): Promise<Daemon> {
   const dir = tempDir();
   const path = join(dir, `iouringd-${process.pid}.sock`);
@@ -46,12 +61,12 @@ export async function startDaemon(flags: string[] = [], env: Record<string, stri
   const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => proc.on('exit', (code, signal) => r({ code, signal })));
   const d: Daemon = {
     path, dir, proc, stderr: () => err,
-    connect: () => connectIouringd(path),
-    raw: () => new Promise((resolve, reject) => {
+    connect: () => refusedRetry(() => connectIouringd(path)),
+    raw: () => refusedRetry(() => new Promise<net.Socket>((resolve, reject) => {
       const s = net.connect(path);
       s.once('error', reject);
       s.once('connect', () => { s.off('error', reject); resolve(s); });
-    }),
+    })),
     async stop(sig = 'SIGTERM') {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(sig);
       const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
