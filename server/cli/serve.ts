@@ -8,6 +8,7 @@ import { DEFAULT_MAX_FIDS, DEFAULT_MAX_FILE_SIZE } from '../../shared/styx/index
 import { Namespace } from '../namespace/namespace.ts';
 import { RemoteMount, parseMountSpec } from '../namespace/remote-mount.ts';
 import { parseBackend, readBackendConfig } from '../http/backends.ts';
+import { startIouringdChild } from '../iouring/child.ts';
 import { HttpServer } from '../http/server.ts';
 import { isLoopback, newToken } from '../http/security.ts';
 import { DEFAULT_MAX_CONNECTIONS, NinepListener } from '../ninep/listener.ts';
@@ -35,6 +36,7 @@ HTTP (the playground, /api/status, the gateway and the mount endpoint):
                        a gateway backend (repeatable): KIND is 9p, nbd or iouring; ADDRESS a
                        dial string tcp!host!port or unix!/path. 'local' is always the namespace
   --config FILE        JSON {"backends": {"NAME": "KIND:ADDRESS"}}
+  --iouringd           start an io_uring daemon (styxlab iouringd) and offer it as backend 'iouring'
   --deadline MS        how long a page-hosted server has to answer a request (default 5000)
   --max-websockets N   WebSocket connections at once (default 64)
   --max-mounts N       page-hosted mounts at once (default 32)
@@ -66,6 +68,7 @@ export async function serve(argv: string[]): Promise<number> {
       'allow-origin': { type: 'string', multiple: true },
       backend: { type: 'string', multiple: true },
       config: { type: 'string' },
+      iouringd: { type: 'boolean' },
       deadline: { type: 'string' },
       'max-websockets': { type: 'string' },
       'max-mounts': { type: 'string' },
@@ -102,6 +105,7 @@ export async function serve(argv: string[]): Promise<number> {
   for (const a of bound) console.log(`styxlab: 9P on ${a}`);
   console.log(`styxlab: mounted ${ns.list().map((m) => m.name).join(', ')}`);
   let http: HttpServer | null = null;
+  let iouringd: { stop(): Promise<void> } | null = null;
   const httpAddr = values.http ?? '127.0.0.1:5680';
   if (httpAddr !== 'off') {
     const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(httpAddr);
@@ -109,6 +113,13 @@ export async function serve(argv: string[]): Promise<number> {
     const host = m[1] ?? (m[2] || '127.0.0.1');
     const token = values.token ?? (isLoopback(host) ? null : newToken());
     const backends = [...(values.config ? readBackendConfig(values.config) : []), ...(values.backend ?? []).map(parseBackend)];
+    if (values.iouringd) {
+      const child = await startIouringdChild();
+      if (child.ok) {
+        iouringd = child;
+        backends.push(parseBackend(`iouring=iouring:unix!${child.socketPath}`));
+      } else console.error(`styxlab: no io_uring backend: ${child.reason}`);
+    }
     http = new HttpServer(ns, {
       host, port: Number(m[3]), backends, token, allowOrigins: values['allow-origin'] ?? [],
       webRoot: join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dist'),
@@ -128,7 +139,7 @@ export async function serve(argv: string[]): Promise<number> {
     const stop = (sig: string) => {
       console.error(`styxlab: ${sig}, shutting down`);
       for (const r of remotes) r.stop();
-      void Promise.all([listener.close(), http?.close()]).then(() => resolve());
+      void Promise.all([listener.close(), http?.close(), iouringd?.stop()]).then(() => resolve());
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));

@@ -1,6 +1,6 @@
 // /gateway/NAME: relays one WebSocket to one connection to a configured backend. For 9P, one
 // WebSocket binary message is exactly one 9P message both ways (frames are cut on the TCP side);
-// for NBD and iouringd, raw bytes. Backpressure both ways keeps memory bounded whatever the size
+// for iouringd, one IOD1 record (server/http/iouring-framer.ts); for NBD, raw bytes. Backpressure both ways keeps memory bounded whatever the size
 // of the transfer.
 import { type Socket, connect } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -8,6 +8,7 @@ import type { WebSocket } from 'ws';
 import { HEADER_SIZE, MAX_MSIZE, ProtocolError, frameSize } from '../../shared/ninep/index.ts';
 import type { Backend } from './backends.ts';
 import { Close, closeReason } from './closecodes.ts';
+import { IouringFramer } from './iouring-framer.ts';
 
 /** Pause the side that produces once this much waits to be written to the other. */
 export const HIGH_WATER = 4 * 1024 * 1024;
@@ -72,6 +73,7 @@ export function relay(ws: WebSocket, backend: Backend, stats: RelayStats, log: (
   let wsClosed = false;
   const pending: Buffer[] = [];
   const nine = backend.kind === '9p';
+  const iod = backend.kind === 'iouring' ? new IouringFramer() : null;
 
   const closeWs = (code: number, reason: string) => {
     if (wsClosed) return;
@@ -121,6 +123,20 @@ export function relay(ws: WebSocket, backend: Backend, stats: RelayStats, log: (
         wsSocket?.uncork();
       }
     };
+  } else if (iod) {
+    // One WebSocket message per IOD1 record (handshake answer, response or completion).
+    onData = (chunk: Buffer) => {
+      wsSocket?.cork();
+      try {
+        iod.fromBackend(chunk, (record) => toPage(record));
+      } catch (e) {
+        log(`gateway ${backend.name}: bad IOD1 from the backend: ${(e as Error).message}`);
+        closeWs(Close.backendClosed, `backend '${backend.name}' sent a bad IOD1 record`);
+        sock.destroy();
+      } finally {
+        wsSocket?.uncork();
+      }
+    };
   } else {
     onData = (chunk: Buffer) => toPage(chunk);
   }
@@ -138,6 +154,12 @@ export function relay(ws: WebSocket, backend: Backend, stats: RelayStats, log: (
     }
     if (nine && !isOneMessage(data)) {
       closeWs(Close.badData, 'a WebSocket message must hold exactly one 9P message');
+      sock.destroy();
+      return;
+    }
+    const refused = iod?.fromPage(data);
+    if (refused) {
+      closeWs(Close.badData, refused);
       sock.destroy();
       return;
     }

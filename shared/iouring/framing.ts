@@ -113,10 +113,12 @@ export class RequestReader {
 
 type Expect = { kind: 'handshake' } | { kind: ResponseKind; capacity: number };
 
-export type Incoming =
+/** A received record, decoded; `raw` is its bytes (a view when they came in one chunk). */
+export type Incoming = (
   | { type: 'handshake'; frame: Uint8Array }
   | { type: 'completion'; completion: Completion }
-  | Response;
+  | Response
+) & { raw: Uint8Array };
 
 /**
  * The client's side. Responses carry no header, so the reader needs to know what it waits for:
@@ -151,36 +153,45 @@ export class ResponseReader {
     if (e?.kind === 'handshake') {
       if (q.length < HANDSHAKE_RESPONSE_SIZE) return null;
       this.shift();
-      return { type: 'handshake', frame: q.take(HANDSHAKE_RESPONSE_SIZE) };
+      const frame = q.take(HANDSHAKE_RESPONSE_SIZE);
+      return { type: 'handshake', frame, raw: frame };
     }
     if (q.length < HEADER_SIZE) return null;
     if (isHeader(q.peek(HEADER_SIZE))) {
       if (q.length < COMPLETION_SIZE) return null;
       const h = checkCompletionHead(q.peek(COMPLETION_SIZE));
       if (q.length < COMPLETION_SIZE + h.payloadLength) return null;
-      return { type: 'completion', completion: decodeCompletion(q.take(COMPLETION_SIZE + h.payloadLength)) };
+      const raw = q.take(COMPLETION_SIZE + h.payloadLength);
+      return { type: 'completion', completion: decodeCompletion(raw), raw };
     }
     if (!e) throw new IodError('unexpected', 'bytes arrived with no request outstanding');
     switch (e.kind) {
-      case 'submit':
+      case 'submit': {
         if (q.length < SUBMIT_RESULT_SIZE) return null;
         this.shift();
-        return { type: 'submit', result: decodeSubmitResult(q.take(SUBMIT_RESULT_SIZE)) };
-      case 'resource':
+        const raw = q.take(SUBMIT_RESULT_SIZE);
+        return { type: 'submit', result: decodeSubmitResult(raw), raw };
+      }
+      case 'resource': {
         if (q.length < RESOURCE_RESULT_SIZE) return null;
         this.shift();
-        return { type: 'resource', result: decodeResourceResult(q.take(RESOURCE_RESULT_SIZE)) };
-      case 'stats':
+        const raw = q.take(RESOURCE_RESULT_SIZE);
+        return { type: 'resource', result: decodeResourceResult(raw), raw };
+      }
+      case 'stats': {
         if (q.length < STATS_SIZE) return null;
         this.shift();
-        return { type: 'stats', result: decodeStats(q.take(STATS_SIZE)) };
+        const raw = q.take(STATS_SIZE);
+        return { type: 'stats', result: decodeStats(raw), raw };
+      }
       case 'trace': {
         if (q.length < TRACE_RESULT_SIZE) return null;
         const { count } = decodeTraceHead(q.peek(TRACE_RESULT_SIZE), e.capacity);
         const size = TRACE_RESULT_SIZE + TRACE_EVENT_SIZE * count;
         if (q.length < size) return null;
         this.shift();
-        return { type: 'trace', result: decodeTraceResult(q.take(size), e.capacity) };
+        const raw = q.take(size);
+        return { type: 'trace', result: decodeTraceResult(raw, e.capacity), raw };
       }
     }
   }

@@ -6,3 +6,4 @@ export * from './codec.ts';
 export { ByteQueue, RequestReader, ResponseReader, type Incoming } from './framing.ts';
 export * from './trace.ts';
 export * from './client.ts';
+export { messageByteStream } from './websocket.ts';
