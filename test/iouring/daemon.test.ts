@@ -202,6 +202,32 @@ describe('iouringd integration (default flags)', { skip: skipReason || false }, 
     }
   });
 
+  test('ACCEPT on a registered listener: the new socket is a resource, the payload its peer address', async () => {
+    if (!addon.ok) return;
+    const own = await d.connect();
+    const path = join(d.dir, 'accept.sock');
+    // A listener Node does not watch, so only the daemon accepts on it.
+    const [lfd] = addon.addon.listenUnix(path, 4);
+    assert.ok(lfd >= 0);
+    let peer: net.Socket | undefined;
+    try {
+      const reg = await own.registerFd(lfd);
+      const acc = await own.start({ kind: 'accept', priority: 'normal', resourceId: reg.resourceId, sockaddrLength: 110 });
+      peer = net.connect(path);
+      const done = await acc.done;
+      assert.ok(done.res > reg.resourceId, `accept gave ${done.res}`);
+      assert.equal(done.payload.length, 2, 'an unbound peer: the family only');
+      assert.deepEqual([...done.payload], [1, 0]);
+      const got = new Promise<Buffer>((r) => peer!.once('data', r));
+      assert.equal((await own.run({ kind: 'sock_write', priority: 'normal', resourceId: done.res, data: new TextEncoder().encode('hi') })).res, 2);
+      assert.equal((await got).toString(), 'hi');
+    } finally {
+      own.close();
+      peer?.destroy();
+      addon.addon.closeFd(lfd);
+    }
+  });
+
   test('stats and trace: register, poll, completion, release read back in order', async () => {
     const own = await d.connect();
     const [ours, peer, srv] = await socketPair(d.dir, 'trace.sock');
