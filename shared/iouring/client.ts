@@ -63,7 +63,7 @@ export class IodClient {
   private waiters: Waiter[] = [];
   private wi = 0;
   private done = new Map<bigint, Completion>();
-  private completionWaiters = new Map<bigint, (c: Completion) => void>();
+  private completionWaiters = new Map<bigint, { resolve: (c: Completion) => void; reject: (e: Error) => void }>();
   private creditWaiters: (() => void)[] = [];
   /** Credit-using tasks this client has sent and not seen complete (or rejected). */
   private inFlight = 0;
@@ -131,7 +131,7 @@ export class IodClient {
       const c = m.completion;
       if (c.taskKind !== 3) this.releaseCredit();
       const w = this.completionWaiters.get(c.taskId);
-      if (w) { this.completionWaiters.delete(c.taskId); w(c); } else this.done.set(c.taskId, c);
+      if (w) { this.completionWaiters.delete(c.taskId); w.resolve(c); } else this.done.set(c.taskId, c);
       return;
     }
     if (m.type === 'submit' || m.type === 'resource') this.credits = m.type === 'submit' ? m.result.credits : this.credits;
@@ -158,6 +158,8 @@ export class IodClient {
     this.wi = 0;
     for (const w of this.creditWaiters) w();
     this.creditWaiters = [];
+    // Tasks in flight keep running in the daemon, but their completions will not reach us.
+    for (const w of this.completionWaiters.values()) w.reject(err);
     this.completionWaiters.clear();
     this.stream.close();
     for (const cb of this.closeCbs) cb(err);
@@ -182,9 +184,14 @@ export class IodClient {
    * Credits are not waited for: see run() for that.
    */
   async submit(req: TaskRequest): Promise<SubmitResult> {
+    if (req.kind !== 'cancel') this.inFlight++;
+    return this.submitHeld(req);
+  }
+
+  /** Sends a task whose credit (if it uses one) is already counted in inFlight. */
+  private async submitHeld(req: TaskRequest): Promise<SubmitResult> {
     const credit = req.kind !== 'cancel';
-    if (credit) this.inFlight++;
-    const m = await this.request(req).catch((e: Error) => { if (credit) this.inFlight--; throw e; });
+    const m = await this.request(req).catch((e: Error) => { if (credit) this.releaseCredit(); throw e; });
     if (m.type !== 'submit') throw new IodError('unexpected', `expected a submit result, got ${m.type}`);
     if (m.result.res < 0 && credit) this.releaseCredit();
     return m.result;
@@ -195,7 +202,7 @@ export class IodClient {
     const c = this.done.get(taskId);
     if (c) { this.done.delete(taskId); return Promise.resolve(c); }
     if (this.closedErr) return Promise.reject(this.closedErr);
-    return new Promise((resolve) => this.completionWaiters.set(taskId, resolve));
+    return new Promise((resolve, reject) => this.completionWaiters.set(taskId, { resolve, reject }));
   }
 
   /**
@@ -206,8 +213,12 @@ export class IodClient {
   async start(req: TaskRequest, signal?: AbortSignal): Promise<{ taskId: bigint; done: Promise<Completion> }> {
     for (let attempt = 0; ; attempt++) {
       if (req.kind !== 'cancel') await this.creditSlot(signal);
-      const r = await this.submit(req);
-      if (r.res === 0) return { taskId: r.taskId, done: this.completion(r.taskId) };
+      const r = await this.submitHeld(req);
+      if (r.res === 0) {
+        const done = this.completion(r.taskId);
+        done.catch(() => {}); // a caller that never awaits it must not see an unhandled rejection at close
+        return { taskId: r.taskId, done };
+      }
       if (r.res !== -Errno.EAGAIN) throw new IodRejected(-r.res, `${req.kind} rejected: errno ${-r.res}`, r.credits);
       // The daemon is out of credits: wait for one of ours to come back, or briefly when none
       // of ours is in flight (another client holds them).
@@ -222,12 +233,15 @@ export class IodClient {
     return (await this.start(req, signal)).done;
   }
 
+  /** Waits until fewer than `capacity` credit tasks are in flight, then counts one more (synchronously). */
   private async creditSlot(signal?: AbortSignal): Promise<void> {
     while (this.inFlight >= this.capacity) {
       if (this.closedErr) throw this.closedErr;
       if (signal?.aborted) throw new IodRejected(Errno.ECANCELED, 'aborted');
       await new Promise<void>((res) => this.creditWaiters.push(res));
     }
+    if (this.closedErr) throw this.closedErr;
+    this.inFlight++;
   }
 
   // ---- helpers for each kind
