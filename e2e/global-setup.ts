@@ -23,7 +23,8 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   try {
     writeFileSync(join(diod.exportDir, DIOD_FILE), DIOD_TEXT);
     const pg = await startPlayground(
-      ['--deadline', String(DEADLINE_MS), '--backend', `diod=9p:${diod.address}`],
+      // --iouringd: serve's own io_uring daemon, backend 'iouring' (skipped with a line when no addon).
+      ['--deadline', String(DEADLINE_MS), '--backend', `diod=9p:${diod.address}`, '--iouringd'],
       { echoStderr: !!process.env.STYXLAB_E2E_LOG },
     );
     process.env.STYXLAB_E2E_URL = pg.url;

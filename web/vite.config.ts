@@ -46,7 +46,11 @@ export default defineConfig({
     chunkSizeWarningLimit: 6000,
     reportCompressedSize: false,
     // The build is dominated by Monaco and by compiling the declarations; no timing report needed.
-    rolldownOptions: { checks: { bundlerTimings: false } },
+    rolldownOptions: {
+      checks: { bundlerTimings: false },
+      // Two pages: the playground, and the io_uring panel (iouring.html).
+      input: { main: join(here, 'index.html'), iouring: join(here, 'iouring.html') },
+    },
   },
   worker: { format: 'es' },
   server: {

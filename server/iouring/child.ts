@@ -2,12 +2,14 @@
 // private temporary directory, offered as the gateway backend `iouring`. A child (not in-process)
 // because the daemon owns its signals and exit status as the original does.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const STYXLAB = fileURLToPath(new URL('../../bin/styxlab.js', import.meta.url));
+/** A file in the daemon's working directory, for the page's lesson. */
+export const HELLO = 'Hello from io_uring!\n';
 
 export type IouringdChild =
   | { ok: true; socketPath: string; stop(): Promise<void> }
@@ -16,7 +18,10 @@ export type IouringdChild =
 export async function startIouringdChild(flags: string[] = []): Promise<IouringdChild> {
   const dir = mkdtempSync(join(tmpdir(), 'styxlab-iouringd-'));
   const socketPath = join(dir, 'iouringd.sock');
-  const proc = spawn(process.execPath, [STYXLAB, 'iouringd', ...flags, socketPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // The daemon works in its directory: OPENAT of a relative path (the page's lesson opens
+  // hello.txt) resolves there, never in the user's tree.
+  writeFileSync(join(dir, 'hello.txt'), HELLO);
+  const proc = spawn(process.execPath, [STYXLAB, 'iouringd', ...flags, socketPath], { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir });
   let err = '';
   proc.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
   const ended = new Promise<void>((r) => proc.once('exit', () => r()));

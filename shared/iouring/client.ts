@@ -24,7 +24,7 @@ type Waiter = { resolve: (m: Incoming) => void; reject: (e: Error) => void };
 
 export interface ClientEvents {
   /** Every record as it is sent or received, for a trace panel or a log. */
-  onMessage?(dir: 'send' | 'recv', m: { request: Request } | Incoming): void;
+  onMessage?(ev: { dir: 'send'; request: Request } | { dir: 'recv'; message: Incoming }): void;
 }
 
 /** The original client's argument checks (16.3), made before anything is sent. */
@@ -91,7 +91,7 @@ export class IodClient {
             settled = true;
             const caps = checkHandshakeResponse(decodeHandshakeResponse(m.frame));
             client = new IodClient(stream, caps, events, reader);
-            events.onMessage?.('recv', m);
+            events.onMessage?.({ dir: 'recv', message: m });
             resolve(client);
           });
         } catch (e) {
@@ -126,7 +126,7 @@ export class IodClient {
   }
 
   private onIncoming(m: Incoming): void {
-    this.events.onMessage?.('recv', m);
+    this.events.onMessage?.({ dir: 'recv', message: m });
     if (m.type === 'completion') {
       const c = m.completion;
       if (c.taskKind !== 3) this.releaseCredit();
@@ -172,7 +172,7 @@ export class IodClient {
     const bytes = encodeRequest(req);
     const p = new Promise<Incoming>((resolve, reject) => this.waiters.push({ resolve, reject }));
     this.reader.expect(responseKindOf(req), req.kind === 'get_trace' ? req.maxEvents : 256);
-    this.events.onMessage?.('send', { request: req });
+    this.events.onMessage?.({ dir: 'send', request: req });
     if (fd === undefined) this.stream.write(bytes);
     else if (!this.stream.writeWithFd) return Promise.reject(new IodRejected(Errno.EOPNOTSUPP, 'this transport cannot pass file descriptors'));
     else this.stream.writeWithFd(bytes, fd).catch((e: Error) => this.fail(e));
