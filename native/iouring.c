@@ -102,6 +102,14 @@ out:
   return r;
 }
 
+// socketUnix() -> a new unconnected AF_UNIX stream socket (close-on-exec), or -errno. For
+// CONNECT, whose socket must exist before it is connected (Node cannot make one).
+static napi_value socket_unix(napi_env env, napi_callback_info info) {
+  (void)info;
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  return num(env, fd < 0 ? -errno : fd);
+}
+
 // acceptConn(fd) -> new fd (close-on-exec, non-blocking) or -errno.
 static napi_value accept_conn(napi_env env, napi_callback_info info) {
   ARGS(1);
@@ -610,6 +618,7 @@ static napi_value ring_close(napi_env env, napi_callback_info info) {
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"listenUnix", NULL, listen_unix, NULL, NULL, NULL, napi_default, NULL},
+    {"socketUnix", NULL, socket_unix, NULL, NULL, NULL, napi_default, NULL},
     {"acceptConn", NULL, accept_conn, NULL, NULL, NULL, napi_default, NULL},
     {"recvFds", NULL, recv_fds, NULL, NULL, NULL, napi_default, NULL},
     {"sendBytes", NULL, send_bytes, NULL, NULL, NULL, napi_default, NULL},

@@ -10,6 +10,7 @@ export type Handle = { readonly __handle: unique symbol };
 export interface IouringAddon {
   listenUnix(path: string, backlog: number): [fd: number, step: number, errno: number];
   acceptConn(fd: number): number;
+  socketUnix(): number;
   recvFds(fd: number, buf: Uint8Array, out: Int32Array): number;
   sendBytes(fd: number, buf: Uint8Array, passFd?: number): number;
   closeFd(fd: number): number;

@@ -228,6 +228,36 @@ describe('iouringd integration (default flags)', { skip: skipReason || false }, 
     }
   });
 
+  test('CONNECT a registered socket: the client\'s own fd ends up connected', async () => {
+    if (!addon.ok) return;
+    const own = await d.connect();
+    const path = join(d.dir, 'connect.sock');
+    const srv = net.createServer();
+    await new Promise<void>((r) => srv.listen(path, r));
+    const accepted = new Promise<net.Socket>((r) => srv.once('connection', r));
+    const fd = addon.addon.socketUnix();
+    assert.ok(fd >= 0);
+    try {
+      const id = (await own.registerFd(fd)).resourceId;
+      const p = Buffer.from(path);
+      const sockaddr = new Uint8Array(2 + p.length + 1);
+      sockaddr[0] = 1; // AF_UNIX, host order
+      sockaddr.set(p, 2);
+      const c = await own.run({ kind: 'connect', priority: 'normal', resourceId: id, sockaddr });
+      assert.equal(c.res, 0);
+      const peer = await accepted;
+      // The daemon's copy shares the open file description: our fd is connected too.
+      const got = new Promise<Buffer>((r) => peer.once('data', r));
+      assert.equal(addon.addon.sendBytes(fd, new TextEncoder().encode('mine')), 4);
+      assert.equal((await got).toString(), 'mine');
+      peer.destroy();
+    } finally {
+      own.close();
+      addon.addon.closeFd(fd);
+      srv.close();
+    }
+  });
+
   test('stats and trace: register, poll, completion, release read back in order', async () => {
     const own = await d.connect();
     const [ours, peer, srv] = await socketPair(d.dir, 'trace.sock');
