@@ -63,6 +63,8 @@ export class IodClient {
   private waiters: Waiter[] = [];
   private wi = 0;
   private done = new Map<bigint, Completion>();
+  /** Tasks accepted for this connection and not completed yet. */
+  private outstanding = new Set<bigint>();
   private completionWaiters = new Map<bigint, { resolve: (c: Completion) => void; reject: (e: Error) => void }>();
   private creditWaiters: (() => void)[] = [];
   /** Credit-using tasks this client has sent and not seen complete (or rejected). */
@@ -129,12 +131,21 @@ export class IodClient {
     this.events.onMessage?.({ dir: 'recv', message: m });
     if (m.type === 'completion') {
       const c = m.completion;
+      // Completions go only to the connection that submitted the task: any other id is a
+      // protocol error (and would let a peer grow our completion table without bound).
+      if (!this.outstanding.delete(c.taskId)) {
+        this.fail(new IodError('bad-value', `completion for task ${c.taskId}, which this connection has not submitted`));
+        return;
+      }
       if (c.taskKind !== 3) this.releaseCredit();
       const w = this.completionWaiters.get(c.taskId);
       if (w) { this.completionWaiters.delete(c.taskId); w.resolve(c); } else this.done.set(c.taskId, c);
       return;
     }
-    if (m.type === 'submit' || m.type === 'resource') this.credits = m.type === 'submit' ? m.result.credits : this.credits;
+    if (m.type === 'submit') {
+      this.credits = m.result.credits;
+      if (m.result.res === 0) this.outstanding.add(m.result.taskId);
+    }
     const w = this.waiters[this.wi++];
     if (this.wi > 64 && this.wi * 2 > this.waiters.length) { this.waiters = this.waiters.slice(this.wi); this.wi = 0; }
     w?.resolve(m);

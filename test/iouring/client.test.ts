@@ -94,3 +94,14 @@ test('a malformed record from the peer fails every waiter with EPROTO and closes
   await assert.rejects(done, IodError, 'a completion still awaited fails too');
   await assert.rejects(client.submit({ kind: 'nop', priority: 'normal' }), IodError);
 });
+
+test('a completion for a task id this connection never got is EPROTO', async () => {
+  const { client, peer } = await connected();
+  const a = client.submit({ kind: 'nop', priority: 'normal' });
+  peer.reply(encodeSubmitResult({ taskId: 5n, res: 0, credits: 2 }));
+  await a;
+  const done = client.completion(5n);
+  peer.reply(encodeCompletion({ taskId: 6n, res: 0, taskKind: 1, payload: new Uint8Array(0) }));
+  await assert.rejects(done, (e: unknown) => e instanceof IodError && e.errno === Errno.EPROTO);
+  assert.ok(client.closed);
+});
