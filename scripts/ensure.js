@@ -46,6 +46,7 @@ export function ensureDebian(names, { optional = false } = {}) {
     if (isRoot && existsSync('/usr/bin/apt-get')) {
       console.error(`styxlab: installing Debian packages: ${missing.join(' ')}`);
       const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+      spawnSync('apt-get', ['update', '-q'], { stdio: 'inherit', env });
       spawnSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
     }
     const still = missing.filter((n) => !existsSync(PEERS[n]));
