@@ -2,7 +2,6 @@
 // buffers, then the socket, each failure with the original's one-line message and exit code.
 // IOURINGD_TEST_FAULT simulates kernel refusals so each path is testable.
 import { Buffer } from 'node:buffer';
-import { Op } from '../../shared/iouring/index.ts';
 import { loadAddon, strerror } from './addon.ts';
 import { IouringDaemon } from './daemon.ts';
 import type { DaemonOptions } from './flags.ts';
@@ -28,9 +27,8 @@ export function startDaemon(o: DaemonOptions): Startup {
   const load = loadAddon();
   if (!load.ok) return fail(`iouringd: io_uring is not available in styxlab: ${load.reason}`);
   const a = load.addon;
-  const [ring, errno, stage, sq, cq, features, opMask] = a.ringCreate(o.ringEntries);
+  const [ring, errno, , sq, cq, features, opMask] = a.ringCreate(o.ringEntries);
   if (!ring) return setupError(errno);
-  void stage;
   if (fault() === 'probe_eperm') { a.ringClose(ring); return setupError(1); }
   if ((opMask & 0xfff) === 0) { a.ringClose(ring); return fail('iouringd: io_uring probe reported no supported operations (ENOTSUP)'); }
   // 4. the granted size
@@ -61,4 +59,3 @@ export function startDaemon(o: DaemonOptions): Startup {
   return { ok: true, daemon };
 }
 
-export { Op };

@@ -1,7 +1,7 @@
 // The IOD1 client: handshake, pipelined requests, completions matched to task ids, and credits
 // that wait rather than fail. It speaks over any byte stream: a unix socket in Node
 // (server/iouring/unixstream.ts, which can also pass fds) or a WebSocket through the gateway.
-import { CLIENT_IO_BYTES_MAX, Errno, MAX_SOCKADDR, PriorityNumber, type Priority } from './constants.ts';
+import { CLIENT_IO_BYTES_MAX, Errno, MAX_SOCKADDR, type Priority } from './constants.ts';
 import { checkHandshakeResponse, decodeHandshakeResponse, encodeHandshakeRequest, encodeRequest } from './codec.ts';
 import { IodError, IodRejected } from './errors.ts';
 import { ResponseReader, type Incoming } from './framing.ts';
@@ -310,4 +310,3 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-export { PriorityNumber };

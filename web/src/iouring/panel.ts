@@ -3,7 +3,7 @@
 // submits tasks, lists completions, gauges credits, follows the trace and stats, and walks a
 // three-step lesson with checks.
 import {
-  Errno, IodClient, TASK_KIND_NAMES, capabilitiesText, completionText, cPath, messageByteStream, traceEventText,
+  Errno, IodClient, capabilitiesText, completionText, cPath, messageByteStream, traceEventText,
   OP_NAMES, type Completion, type Priority, type TaskRequest,
 } from '../../../shared/iouring/index.ts';
 import { type WebSocketLike, dialWebSocket } from '../../../shared/net/websocket.ts';
@@ -192,7 +192,6 @@ function init(): void {
       }
     });
   }
-  void TASK_KIND_NAMES;
 }
 
 init();
