@@ -50,7 +50,7 @@ export function statsText(s: Stats): string {
 
 export function traceEventText(e: TraceEvent): string {
   return `Event(${e.sequence},${TRACE_EVENT_NAMES[e.eventKind] ?? e.eventKind},${TASK_KIND_NAMES[e.taskKind] ?? e.taskKind},` +
-    `slot ${e.clientSlot},task ${e.taskId},res ${e.resourceId},${e.res},credits ${e.credits})`;
+    `slot ${e.clientSlot},task ${e.taskId},resource ${e.resourceId},res ${e.res},credits ${e.credits})`;
 }
 
 export const traceResultText = (r: TraceResult): string =>
