@@ -78,7 +78,8 @@ export async function startDaemon(flags: string[] = [], env: Record<string, stri
   };
   // The socket file appears at bind, and listen follows in the same call: its existence means
   // the daemon accepts. (Probing with a connection would take an admission slot for a moment.)
-  for (let i = 0; i < 500; i++) {
+  // Bounded: 3000 checks 10 ms apart (tsx compiles on start, slowly on a loaded machine).
+  for (let i = 0; i < 3000; i++) {
     if (proc.exitCode !== null) throw new Error(`iouringd exited ${proc.exitCode}: ${err}`);
     if (existsSync(path)) return d;
     await new Promise((r) => setTimeout(r, 10));

@@ -90,16 +90,18 @@ test('credits: per client (two clients), then the global pool, -EAGAIN never que
 test('bounded admission: all credits in use, a NOP gets -EAGAIN with credits 0, then succeeds', { skip }, async () => {
   await withDaemon([], async (d) => {
     const c = await d.connect();
-    const ids: bigint[] = [];
-    for (let i = 0; i < 3; i++) ids.push((await c.submit({ kind: 'timeout', priority: 'normal', timeoutNsec: 100_000_000n })).taskId);
+    // The first timeout frees a credit later; the other two hold theirs until the daemon stops.
+    const first = (await c.submit({ kind: 'timeout', priority: 'normal', timeoutNsec: 1_500_000_000n })).taskId;
+    const rest: bigint[] = [];
+    for (let i = 0; i < 2; i++) rest.push((await c.submit({ kind: 'timeout', priority: 'normal', timeoutNsec: 60_000_000_000n })).taskId);
     const r = await c.submit({ kind: 'nop', priority: 'normal' });
     assert.deepEqual(r, { taskId: 0n, res: -Errno.EAGAIN, credits: 0 });
-    const cancel = await c.submit({ kind: 'cancel', priority: 'normal', target: 1n });
+    const cancel = await c.submit({ kind: 'cancel', priority: 'normal', target: rest[0] });
     assert.equal(cancel.res, -Errno.EAGAIN, 'a CANCEL while credit tasks fill every slot');
-    await c.completion(ids[0]);
+    assert.equal((await c.completion(first)).res, -Errno.ETIME);
     const ok = await c.submit({ kind: 'nop', priority: 'normal' });
     assert.equal(ok.res, 0);
-    assert.equal(ok.taskId, ids[2] + 1n);
+    assert.equal(ok.taskId, rest[1] + 1n);
     c.close();
   });
 });
@@ -120,24 +122,34 @@ test('two clients share one credit and both finish: the client waits instead of 
 });
 
 test('admission: at max clients a new connection is closed; a slot with a task in flight stays taken', { skip }, async () => {
-  await withDaemon(['--max-clients', '1'], async (d) => {
+  await withDaemon(['--max-clients', '2'], async (d) => {
     const a = await d.connect();
-    await assert.rejects(d.connect(), (e: unknown) => (e as { errno?: number }).errno === Errno.EPIPE);
-    const t = await a.submit({ kind: 'timeout', priority: 'normal', timeoutNsec: 300_000_000n });
+    const b = await d.connect();
+    await assert.rejects(d.connect(), (e: unknown) => (e as { errno?: number }).errno === Errno.EPIPE, 'both slots taken');
+    const t = await a.submit({ kind: 'timeout', priority: 'normal', timeoutNsec: 60_000_000_000n });
     assert.equal(t.res, 0);
     a.close();
-    // Until the timeout completes the slot is held; afterwards a connection is admitted. Bounded retries.
-    let admitted: IodClient | null = null;
-    let refused = 0;
-    for (let i = 0; i < 200 && !admitted; i++) {
-      admitted = await d.connect().catch(() => null);
-      if (!admitted) { refused++; await new Promise((r) => setTimeout(r, 25)); }
+    // a's slot stays taken while its timeout is in flight: wait until the daemon has seen a go.
+    let gone = false;
+    for (let i = 0; i < 400 && !gone; i++) {
+      gone = (await b.stats()).activeClients === 1;
+      if (!gone) await new Promise((r) => setTimeout(r, 10));
     }
-    assert.ok(admitted, 'admitted once the slot is free');
-    assert.ok(refused > 0, 'refused while the previous client\'s timeout was in flight');
-    const n = await admitted.submit({ kind: 'nop', priority: 'normal' });
-    assert.equal(n.taskId, t.taskId + 1n, 'task ids continue across connections');
-    admitted.close();
+    assert.ok(gone);
+    await assert.rejects(d.connect(), (e: unknown) => (e as { errno?: number }).errno === Errno.EPIPE, 'the slot is held by a task');
+    // Cancelling it (from b: any connection may) frees the slot.
+    assert.equal((await b.cancel(t.taskId)).res, 0);
+    // The timeout's own completion (-ECANCELED) may be reaped a moment after the CANCEL's.
+    let c: IodClient | null = null;
+    for (let i = 0; i < 200 && !c; i++) {
+      c = await d.connect().catch(() => null);
+      if (!c) await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.ok(c, 'admitted once the task is gone');
+    const n = await c.submit({ kind: 'nop', priority: 'normal' });
+    assert.equal(n.taskId, t.taskId + 2n, 'task ids continue across connections (the cancel took one)');
+    c.close();
+    b.close();
   });
 });
 
