@@ -33,7 +33,9 @@ export function runDaemon(args: string[], env: Record<string, string> = {}): Pro
     const proc = spawn(process.execPath, [STYXLAB, 'iouringd', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
     let err = '';
     proc.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
-    proc.on('exit', (code, signal) => resolve({ code, signal, stderr: err }));
+    // A daemon expected to fail that starts instead must not outlive the test.
+    const guard = setTimeout(() => proc.kill('SIGKILL'), 30_000);
+    proc.on('exit', (code, signal) => { clearTimeout(guard); resolve({ code, signal, stderr: err }); });
   });
 }
 
