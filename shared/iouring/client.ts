@@ -7,7 +7,7 @@ import { IodError, IodRejected } from './errors.ts';
 import { ResponseReader, type Incoming } from './framing.ts';
 import {
   responseKindOf, type Capabilities, type Completion, type ControlRequest, type Request, type ResourceResult,
-  type Stats, type SubmitResult, type TaskRequest, type TraceResult,
+  type Stats, type SubmitResult, type TaskRequest, type TraceEvent, type TraceResult,
 } from './messages.ts';
 
 /** A byte stream to the daemon. */
@@ -299,6 +299,24 @@ export class IodClient {
     const m = await this.control({ kind: 'get_trace', afterSequence, maxEvents });
     if (m.type !== 'trace') throw new IodError('unexpected', `expected a trace, got ${m.type}`);
     return m.result;
+  }
+}
+
+/**
+ * The daemon's trace as a stream: polls GET_TRACE every intervalMs and yields each new event
+ * once, oldest first, from the sequence after `after`. Ends when signal aborts or the client closes.
+ */
+export async function* traceEvents(client: IodClient, opts: { after?: bigint; intervalMs?: number; signal?: AbortSignal } = {}): AsyncGenerator<TraceEvent> {
+  let after = opts.after ?? 0n;
+  while (!client.closed && !opts.signal?.aborted) {
+    const t = await client.trace(after, 256);
+    for (const e of t.events) {
+      after = e.sequence;
+      yield e;
+      if (opts.signal?.aborted) return;
+    }
+    // A full batch means more may be waiting: ask again at once.
+    if (t.events.length < 256) await sleep(opts.intervalMs ?? 250, opts.signal).catch(() => {});
   }
 }
 

@@ -6,7 +6,7 @@ import { closeSync, constants as C, openSync, readFileSync, writeFileSync } from
 import net from 'node:net';
 import { join } from 'node:path';
 import {
-  Errno, IodClient, IodRejected, Op, encodeHandshakeRequest, encodeRequest, decodeHandshakeResponse,
+  Errno, IodClient, IodRejected, Op, encodeHandshakeRequest, encodeRequest, decodeHandshakeResponse, traceEvents,
 } from '../../shared/iouring/index.ts';
 import { type Daemon, addon, sendUntilClose, skipReason, startDaemon } from './helper.ts';
 
@@ -290,6 +290,22 @@ describe('iouringd integration (default flags)', { skip: skipReason || false }, 
       peer.destroy();
       srv.close();
     }
+  });
+
+  test('traceEvents: the trace as a stream of new events', async () => {
+    const start = (await c.trace(0n, 0)).latestSequence;
+    const ac = new AbortController();
+    const seen: number[] = [];
+    const reading = (async () => {
+      for await (const e of traceEvents(c, { after: start, intervalMs: 20, signal: ac.signal })) {
+        seen.push(e.eventKind);
+        if (seen.length === 4) ac.abort();
+      }
+    })();
+    await c.nop();
+    await c.nop();
+    await reading;
+    assert.deepEqual(seen, [1, 3, 1, 3]);
   });
 
   test('hostile requests: the daemon closes without a byte', async () => {
