@@ -22,6 +22,25 @@ export function newToken(): string {
   return randomBytes(24).toString('hex');
 }
 
+/**
+ * The request target as a URL, or null when it is not one (`//[`, a bare `*`): `new URL` throws on
+ * those, and a throw in a request handler would stop the whole server.
+ */
+export function requestUrl(req: IncomingMessage): URL | null {
+  const target = req.url ?? '/';
+  if (!target.startsWith('/')) return null;
+  try {
+    return new URL(target, 'http://x');
+  } catch {
+    return null;
+  }
+}
+
+/** A request target fit for a log line: the query's token, if any, replaced. */
+export function redactTarget(target: string | undefined): string {
+  return JSON.stringify((target ?? '').slice(0, 200).replace(/([?&]token=)[^&]*/gi, '$1…'));
+}
+
 export class Security {
   private readonly origins: Set<string>;
   private readonly hosts: Set<string>;
@@ -51,8 +70,7 @@ export class Security {
   }
 
   tokenFrom(req: IncomingMessage): string | null {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const q = url.searchParams.get('token');
+    const q = requestUrl(req)?.searchParams.get('token');
     if (q) return q;
     const auth = req.headers.authorization;
     if (auth?.startsWith('Bearer ')) return auth.slice(7);

@@ -12,7 +12,7 @@ import { type Backend, LOCAL_BACKEND } from './backends.ts';
 import { Close, closeReason } from './closecodes.ts';
 import { type RelayStats, guardMessages, relay } from './gateway.ts';
 import { PageMounts } from './mount-endpoint.ts';
-import { Security } from './security.ts';
+import { Security, redactTarget, requestUrl } from './security.ts';
 import { serveStatic } from './static.ts';
 
 export interface HttpOptions {
@@ -58,7 +58,8 @@ export class HttpServer {
   }
 
   async listen(): Promise<number> {
-    const server = createServer((req, res) => this.http(req, res));
+    // A client that trickles its headers (slowloris) is cut off well before Node's defaults.
+    const server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => this.http(req, res));
     server.on('upgrade', (req, sock, head) => this.upgrade(req, sock, head));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -94,7 +95,11 @@ export class HttpServer {
       res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' }).end(`forbidden: ${why}\n`);
       return;
     }
-    const url = new URL(req.url ?? '/', 'http://x');
+    const url = requestUrl(req);
+    if (!url) {
+      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }).end('bad request target\n');
+      return;
+    }
     if (this.opts.token && url.searchParams.get('token') === this.opts.token) {
       // A browser that opened the printed link keeps the token for its assets and WebSockets.
       res.setHeader('set-cookie', `styxlab_token=${this.opts.token}; Path=/; HttpOnly; SameSite=Strict`);
@@ -114,14 +119,17 @@ export class HttpServer {
   }
 
   private upgrade(req: IncomingMessage, sock: Duplex, head: Buffer): void {
+    // From here the socket is ours: a reset before the handshake ends must not be unhandled.
+    sock.on('error', () => sock.destroy());
     const refuse = (status: number, why: string) => {
       this.counters.refused++;
-      this.opts.log(`http: refused WebSocket ${req.url}: ${why}`);
-      sock.end(`HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : 'Not Found'}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${why}\n`);
+      this.opts.log(`http: refused WebSocket ${redactTarget(req.url)}: ${why}`);
+      sock.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${why}\n`);
     };
     const why = this.security.check(req, true);
     if (why) return refuse(403, why);
-    const url = new URL(req.url ?? '/', 'http://x');
+    const url = requestUrl(req);
+    if (!url) return refuse(400, 'bad request target');
     const isGateway = url.pathname.startsWith('/gateway/');
     if (!isGateway && url.pathname !== '/mount') return refuse(404, 'no such endpoint');
     this.wss.handleUpgrade(req, sock, head, (ws) => {
@@ -145,7 +153,7 @@ export class HttpServer {
       else {
         this.counters.mountConnections++;
         guardMessages(ws);
-        void this.pages.accept(ws, url.searchParams.get('name') ?? '', url.searchParams.get('replace') === '1', req.headers.origin ?? '');
+        void this.pages.accept(ws, url.searchParams.get('name') ?? '', url.searchParams.get('replace') === '1', req.headers.origin ?? '', url.searchParams.get('key') ?? '');
       }
     });
   }
@@ -216,6 +224,8 @@ function pausable(ws: WebSocket): MessageTransport {
     },
   };
 }
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests' };
 
 function json(res: ServerResponse, v: unknown): void {
   res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
