@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { devfs, hellofs, ramfs, slightlyfs } from '../../shared/fs/index.ts';
 import { MAX_MSIZE } from '../../shared/ninep/index.ts';
 import { DEFAULT_MAX_FIDS, DEFAULT_MAX_FILE_SIZE } from '../../shared/styx/index.ts';
+import { DEFAULT_RAM_BUDGET } from '../../shared/styx/tree.ts';
 import { Namespace } from '../namespace/namespace.ts';
 import { RemoteMount, parseMountSpec } from '../namespace/remote-mount.ts';
 import { parseBackend, readBackendConfig } from '../http/backends.ts';
@@ -22,6 +23,8 @@ const USAGE = `usage: styxlab serve [flags]
   --max-inflight N     requests in flight per connection (default 256)
   --max-fids N         fids per connection and file system (default ${DEFAULT_MAX_FIDS})
   --max-file-size N    largest file in ram, in bytes (default ${DEFAULT_MAX_FILE_SIZE})
+  --ram-budget N       total bytes ram may hold, all files together (default ${DEFAULT_RAM_BUDGET},
+                       256 MiB); a write past it fails with ENOSPC
   --mount NAME=ADDR[,aname=A,version=V,uname=U]
                        mount a remote 9P server at /NAME (repeatable; V: 9P2000, 9P2000.u,
                        9P2000.L, default 9P2000.L); reconnects while the remote is away
@@ -60,6 +63,7 @@ export async function serve(argv: string[]): Promise<number> {
       'max-inflight': { type: 'string' },
       'max-fids': { type: 'string' },
       'max-file-size': { type: 'string' },
+      'ram-budget': { type: 'string' },
       mount: { type: 'string', multiple: true },
       http: { type: 'string' },
       token: { type: 'string' },
@@ -83,7 +87,8 @@ export async function serve(argv: string[]): Promise<number> {
   ns.mount('hellofs', 'builtin', 'builtin', hellofs);
   ns.mount('slightlyfs', 'builtin', 'builtin', slightlyfs);
   const maxFileSize = positiveInt(values['max-file-size'], 'max-file-size', DEFAULT_MAX_FILE_SIZE);
-  ns.mount('ram', 'builtin', 'builtin', ramfs({ maxFids, maxFileSize, log }));
+  const ramBudget = positiveInt(values['ram-budget'], 'ram-budget', DEFAULT_RAM_BUDGET);
+  ns.mount('ram', 'builtin', 'builtin', ramfs({ maxFids, maxFileSize, budget: ramBudget, log }));
   ns.mount('dev', 'builtin', 'builtin', devfs({ maxFids, log }));
   const remotes: RemoteMount[] = [];
   for (const m of values.mount ?? []) {
@@ -101,6 +106,7 @@ export async function serve(argv: string[]): Promise<number> {
   const bound = await listener.listen(values.listen ?? ['tcp!127.0.0.1!5640']);
   for (const a of bound) console.log(`styxlab: 9P on ${a}`);
   console.log(`styxlab: mounted ${ns.list().map((m) => m.name).join(', ')}`);
+  console.log(`styxlab: ram budget ${ramBudget} bytes (--ram-budget)`);
   let http: HttpServer | null = null;
   const httpAddr = values.http ?? '127.0.0.1:5680';
   if (httpAddr !== 'off') {
