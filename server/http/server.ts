@@ -26,6 +26,8 @@ export interface HttpOptions {
   webRoot: string;
   /** WebSocket connections at once (gateway and mounts together). */
   maxSockets: number;
+  /** With every WebSocket slot taken, one idle this long is closed for the newcomer. */
+  idleTimeoutMs: number;
   maxMounts: number;
   /** Milliseconds a page-hosted server has to answer a request. */
   deadlineMs: number;
@@ -42,7 +44,8 @@ export class HttpServer {
   private security: Security;
   private readonly backends = new Map<string, Backend>();
   readonly pages: PageMounts;
-  private readonly sockets = new Set<WebSocket>();
+  /** Open WebSockets, each with when it last carried a message and whether it holds a mount. */
+  private readonly sockets = new Map<WebSocket, { lastActive: number; mount: boolean }>();
   readonly counters = { httpRequests: 0, refused: 0, gatewayConnections: 0, mountConnections: 0, bytesToBackend: 0, bytesFromBackend: 0 };
   port = 0;
 
@@ -133,11 +136,13 @@ export class HttpServer {
     const isGateway = url.pathname.startsWith('/gateway/');
     if (!isGateway && url.pathname !== '/mount') return refuse(404, 'no such endpoint');
     this.wss.handleUpgrade(req, sock, head, (ws) => {
-      if (this.sockets.size >= this.opts.maxSockets) {
-        ws.close(Close.limit, `too many WebSocket connections (${this.opts.maxSockets})`);
+      if (this.sockets.size >= this.opts.maxSockets && !this.evictIdle()) {
+        ws.close(Close.limit, `too many WebSocket connections (${this.opts.maxSockets}), none idle`);
         return;
       }
-      this.sockets.add(ws);
+      const state = { lastActive: Date.now(), mount: !isGateway };
+      this.sockets.set(ws, state);
+      ws.on('message', () => { state.lastActive = Date.now(); });
       ws.once('close', () => this.sockets.delete(ws));
       ws.on('error', (e) => this.opts.log(`http: WebSocket error: ${e.message}`));
       if (isGateway) {
@@ -156,6 +161,25 @@ export class HttpServer {
         void this.pages.accept(ws, url.searchParams.get('name') ?? '', url.searchParams.get('replace') === '1', req.headers.origin ?? '', url.searchParams.get('key') ?? '');
       }
     });
+  }
+
+  /**
+   * Makes room for a new WebSocket: closes the one idle the longest (idleTimeoutMs at least),
+   * gateway connections before page mounts, which a user is running. True if one was closed.
+   */
+  private evictIdle(): boolean {
+    const now = Date.now();
+    let victim: WebSocket | null = null;
+    let best: { lastActive: number; mount: boolean } | null = null;
+    for (const [ws, st] of this.sockets) {
+      if (now - st.lastActive < this.opts.idleTimeoutMs || ws.readyState !== ws.OPEN) continue;
+      if (!best || (best.mount && !st.mount) || (best.mount === st.mount && st.lastActive < best.lastActive)) { victim = ws; best = st; }
+    }
+    if (!victim) return false;
+    this.opts.log(`http: closed a WebSocket idle for ${Math.round((now - best!.lastActive) / 1000)} s to make room`);
+    victim.close(Close.limit, 'closed while idle: the server needed the slot');
+    this.sockets.delete(victim);
+    return true;
   }
 
   private gateway(ws: WebSocket, name: string, wsSocket: Duplex): void {
@@ -182,7 +206,7 @@ export class HttpServer {
   }
 
   async close(): Promise<void> {
-    for (const ws of this.sockets) ws.close(Close.shutdown, 'server shutting down');
+    for (const ws of this.sockets.keys()) ws.close(Close.shutdown, 'server shutting down');
     this.wss.close();
     const server = this.server;
     if (!server) return;
@@ -191,7 +215,7 @@ export class HttpServer {
     // A peer that does not answer the close frame (a frozen page) would hold the shutdown for
     // ws's 30 s close timeout: after a moment, cut what is left.
     const cut = setTimeout(() => {
-      for (const ws of this.sockets) ws.terminate();
+      for (const ws of this.sockets.keys()) ws.terminate();
       server.closeAllConnections();
     }, 1000);
     await closed;

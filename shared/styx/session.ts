@@ -100,6 +100,10 @@ export class Session {
 
   get inFlight(): number { return this.inflight.size; }
 
+  /** When the last whole message came or a reply went (Date.now()); a listener short of slots
+   * closes the connection idle the longest. */
+  lastActive = Date.now();
+
   /** Ends the session: pending requests are dropped, the service releases its fids. */
   close(reason?: string): void {
     if (this.closed) return;
@@ -121,6 +125,7 @@ export class Session {
 
   private receive(frame: Uint8Array): void {
     if (this.closed) return;
+    this.lastActive = Date.now();
     let m: Message;
     try {
       if (frame.length < HEADER_SIZE || frame.length > this.msize) {
@@ -316,6 +321,7 @@ export class Session {
     if (frame.length > this.msize) {
       frame = encode(this.error(r.tag, 'reply larger than msize', Errno.EMSGSIZE), this.dialect ?? '9P2000');
     }
+    this.lastActive = Date.now();
     try {
       this.transport.send(frame);
     } catch (e) {
