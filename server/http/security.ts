@@ -36,9 +36,26 @@ export function requestUrl(req: IncomingMessage): URL | null {
   }
 }
 
-/** A request target fit for a log line: the query's token, if any, replaced. */
+/**
+ * A request target fit for a log line: the value of every query parameter whose name decodes to
+ * "token" (as the token check reads it, `%74oken` included) replaced, then cut short.
+ */
 export function redactTarget(target: string | undefined): string {
-  return JSON.stringify((target ?? '').slice(0, 200).replace(/([?&]token=)[^&]*/gi, '$1…'));
+  const t = target ?? '';
+  const q = t.indexOf('?');
+  if (q < 0) return JSON.stringify(t.slice(0, 200));
+  const params = t.slice(q + 1).split('&').map((p) => {
+    const eq = p.indexOf('=');
+    const key = eq < 0 ? p : p.slice(0, eq);
+    let name = key;
+    try {
+      name = decodeURIComponent(key.replace(/\+/g, ' '));
+    } catch {
+      // undecodable: compared as it is
+    }
+    return name.trim().toLowerCase() === 'token' ? `${key}=…` : p;
+  });
+  return JSON.stringify(`${t.slice(0, q)}?${params.join('&')}`.slice(0, 200));
 }
 
 export class Security {
