@@ -61,6 +61,9 @@ export class RemoteFileServer implements FileServer {
   }
 }
 
+/** Errors of a connection that is gone, as the client library reports them. */
+const LOST = new Set<number>([Errno.ESHUTDOWN, Errno.ECONNRESET, Errno.EHOSTDOWN]);
+
 interface RFid {
   rfid: number;
   generation: number;
@@ -118,6 +121,10 @@ export class RemoteView implements Service {
     try {
       return await this.withDeadline(t, signal);
     } catch (e) {
+      if (e instanceof NinepError && e.kind === 'closed' && LOST.has(e.errno)) {
+        // The connection went while the request was out (a reconnect, a remote that went away).
+        return { type: 'Rerror', tag: t.tag, ename: `${Edown} (${e.message})`, errno: Errno.EHOSTDOWN };
+      }
       const ename = e instanceof Error ? e.message : String(e);
       const errno = e instanceof NinepError ? e.errno : 0;
       return { type: 'Rerror', tag: t.tag, ename, errno };
