@@ -128,7 +128,7 @@ export class LinuxAdapter {
       case 'Tmkdir':
       case 'Tsymlink': {
         const dfid = t.type === 'Tmkdir' ? t.dfid : t.fid;
-        const perm = t.type === 'Tmkdir' ? DMDIR | (t.mode & 0o777) : DMSYMLINK | 0o777;
+        const perm = (t.type === 'Tmkdir' ? DMDIR | (t.mode & 0o777) : DMSYMLINK | 0o777) >>> 0; // DMDIR is bit 31: | makes it negative
         const extension = t.type === 'Tsymlink' ? t.symtgt : '';
         const qid = await this.withClone(dfid, [], cancel, async (c) => {
           const r = await this.internal({ type: 'Tcreate', tag: 0, fid: c.fid, name: t.name, perm, mode: 0, extension }, cancel);
