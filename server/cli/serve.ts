@@ -28,8 +28,9 @@ const USAGE = `usage: styxlab serve [flags]
   --msize N            largest msize offered (default ${MAX_MSIZE})
   --max-connections N  9P connections at once (default ${DEFAULT_MAX_CONNECTIONS})
   --max-inflight N     requests in flight per connection (default 256)
-  --max-unsent N       bytes of replies a connection may leave unread (plus what its reads in
-                       flight may return) before its requests wait (default ${DEFAULT_MAX_UNSENT})
+  --max-unsent N       bytes of replies a connection may leave unread, plus what its requests in
+                       flight hold (writes) or may return (reads), before its requests wait
+                       (default ${DEFAULT_MAX_UNSENT})
   --version-timeout MS a new connection's first Tversion must come within this (default
                        ${DEFAULT_VERSION_TIMEOUT_MS}; QEMU connects seconds before it speaks)
   --idle-timeout MS    when every connection slot is taken, one idle this long is closed for a

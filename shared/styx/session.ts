@@ -22,9 +22,10 @@ export interface SessionOptions {
   /** Requests in flight before the session stops reading (default 256). */
   maxInFlight?: number;
   /**
-   * Bytes of replies not yet sent, plus the most the requests in flight may still answer with,
-   * past which the session stops reading requests (default 16 MiB): a client that sends reads and
-   * never reads its socket costs this much memory, not msize times its requests.
+   * Bytes of replies not yet sent, plus what the requests in flight hold (a write's data) or may
+   * still answer with (a read's count), past which the session stops reading requests (default
+   * 16 MiB): a client that sends reads and never reads its socket, or writes to a mount that
+   * stalls, costs this much memory, not msize times its requests.
    */
   maxUnsent?: number;
   /** Connection id used in trace events and log lines. */
@@ -43,7 +44,7 @@ interface InFlight {
   dropped: boolean;
   /** The service's answer, once the request has been handed to it. */
   answer: Promise<unknown> | null;
-  /** Bytes its reply may take (see maxUnsent). */
+  /** Memory it holds or may answer with (see maxUnsent). */
   cost: number;
 }
 
@@ -52,9 +53,13 @@ export const DEFAULT_MAX_UNSENT = 16 * 1024 * 1024;
 /** Longest wait between looks at a send backlog that is draining (a transport has no drain event). */
 const MAX_BACKLOG_POLL_MS = 64;
 
-/** The most bytes a reply to t can take: reads answer with up to count bytes, the rest are small. */
-function replyCost(t: Tmsg, msize: number): number {
-  return t.type === 'Tread' || t.type === 'Treaddir' ? Math.min(t.count, msize) : 0;
+/**
+ * The memory a request holds while in flight: the data of a write, or the most a read may answer
+ * with; the rest are small.
+ */
+function cost(t: Tmsg, msize: number): number {
+  if (t.type === 'Tread' || t.type === 'Treaddir') return Math.min(t.count, msize);
+  return t.type === 'Twrite' ? t.data.length : 0;
 }
 
 export class Session {
@@ -167,7 +172,7 @@ export class Session {
     const backlog = this.transport.backlog?.() ?? 0;
     if (backlog >= this.maxUnsent) return false;
     // Nothing in flight: one request may start whatever its size, or a large msize could never read.
-    return this.inflight.size === 0 || backlog + this.reserved + replyCost(t, this.msize) <= this.maxUnsent;
+    return this.inflight.size === 0 || backlog + this.reserved + cost(t, this.msize) <= this.maxUnsent;
   }
 
   /** Stops reading while requests are held; looks again when the send backlog may have drained. */
@@ -235,7 +240,7 @@ export class Session {
   }
 
   private dispatch(t: Tmsg): void {
-    const entry: InFlight = { ctrl: new AbortController(), aborted: false, flushes: [], dropped: false, answer: null, cost: replyCost(t, this.msize) };
+    const entry: InFlight = { ctrl: new AbortController(), aborted: false, flushes: [], dropped: false, answer: null, cost: cost(t, this.msize) };
     this.inflight.set(t.tag, entry);
     this.reserved += entry.cost;
     const prior = this.zombies.size === 0 ? undefined : this.zombies.get(t.tag);
