@@ -365,7 +365,7 @@ export class Tree implements Navigator, FileServer {
     let p: Promise<Rmsg | null>;
     switch (m.type) {
       case 'Topen': p = this.open(srv, f, m); break;
-      case 'Tread': if (f.isDir) return srv.default(m); p = this.read(f, m, cancel); break;
+      case 'Tread': if (f.isDir) return srv.default(m); p = this.read(srv, f, m, cancel); break;
       case 'Twrite': p = this.write(f, m, cancel); break;
       case 'Tcreate': p = this.create(srv, f, m); break;
       case 'Tremove': p = this.remove(srv, f, m); break;
@@ -397,13 +397,15 @@ export class Tree implements Navigator, FileServer {
     return null; // the default does the permission check and the reply
   }
 
-  private async read(f: Fid, m: Extract<Tmsg, { type: 'Tread' }>, cancel: Cancellation): Promise<Rmsg | null> {
+  private async read(srv: Styxserver, f: Fid, m: Extract<Tmsg, { type: 'Tread' }>, cancel: Cancellation): Promise<Rmsg | null> {
     if (!f.canRead()) return null;
     const n = this.node(f.path);
     n.atime = now();
     const c = n.content;
     if (c === null) {
-      const data = m.offset >= BigInt(n.size) ? new Uint8Array(0) : n.read(Number(m.offset), m.count);
+      // A read spanning chunks or holes is a new buffer: never larger than a reply can be (a
+      // count of 4 GiB over a sparse file must not allocate the file).
+      const data = m.offset >= BigInt(n.size) ? new Uint8Array(0) : n.read(Number(m.offset), Math.min(m.count, srv.msize - 24));
       return { type: 'Rread', tag: m.tag, data };
     }
     if (typeof c === 'function') return readBytes(m, f.data as Uint8Array);
