@@ -143,7 +143,11 @@ if (!crashed) {
   console.log(`2. ${SECONDS} s mixed load (3 honest clients: ${honestOps} ops; a client that never reads; slowloris; fuzz): ${crashed ? 'CRASHED' : '0 crashes'}, ${h.failures.length} hangs`);
   console.log(`   ${healthLine('mixed', h)}`);
   await new Promise((r2) => setTimeout(r2, 2000));
-  if (!crashed) console.log(`   serve RSS: idle ${mib(idle)}, peak ${mib(peak)}, after ${mib(rss(pid))} (${((rss(pid) / idle - 1) * 100).toFixed(0)}% over idle)`);
+  if (!crashed) {
+    console.log(`   serve RSS: idle ${mib(idle)}, peak ${mib(peak)}, after ${mib(rss(pid))} (${((rss(pid) / idle - 1) * 100).toFixed(0)}% over idle)`);
+    const m = (await g.status() as unknown as { memory: Record<string, number> }).memory;
+    console.log(`   serve memory after: heap used ${mib(m.heapUsed)} of ${mib(m.heapTotal)}, array buffers ${mib(m.arrayBuffers)}`);
+  }
 }
 
 clearInterval(sampler);

@@ -162,7 +162,13 @@ export async function serve(argv: string[]): Promise<number> {
       deadlineMs: positiveInt(values.deadline, 'deadline', 5000),
       maxMessage: msize,
       log,
-      extraStatus: () => ({ ninep: { connections: listener.connections, ...listener.stats } }),
+      extraStatus: () => {
+        const m = process.memoryUsage();
+        return {
+          ninep: { connections: listener.connections, ...listener.stats },
+          memory: { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers },
+        };
+      },
     });
     const port = await http.listen();
     const shown = host.includes(':') ? `[${host}]` : host;
