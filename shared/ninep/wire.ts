@@ -160,11 +160,11 @@ export class Writer {
     this.pos = p + 8;
   }
 
-  /** Writes len[2] and the UTF-8 bytes; byteLength must be utf8Length(s). */
+  /** Writes len[2] and the UTF-8 bytes; byteLength must be utf8Length(s), which sizing checked (strLen). */
   str(s: string, byteLength: number): void {
-    this.u16(byteLength);
     const b = this.buf;
     let p = this.pos;
+    b[p++] = byteLength; b[p++] = byteLength >>> 8;
     if (byteLength === s.length) {
       for (let i = 0; i < s.length; i++) b[p++] = s.charCodeAt(i);
     } else {
