@@ -9,7 +9,9 @@ import {
   errnoToString, unpackDirents, unpackStats,
 } from '../../shared/ninep/index.ts';
 import { type Client, NinepError, dmToLinuxMode, linuxFlags, linuxModeToDM } from '../../shared/client/index.ts';
-import { Ebadfid, Einuse, Enoauth, Enotfound, Eoffset, type FileServer, NUMERIC_OWNER, type Service } from '../../shared/styx/index.ts';
+import {
+  Ebadfid, Einuse, Enoauth, Enotfound, Eoffset, type FileServer, NUMERIC_OWNER, type Service, statTime,
+} from '../../shared/styx/index.ts';
 import { Edown } from './namespace.ts';
 
 export interface RemoteOptions {
@@ -490,7 +492,7 @@ export class RemoteView implements Service {
 function attrStat(name: string, a: { qid: Qid; mode: number; uid: number; gid: number; size: bigint; atimeSec: bigint; mtimeSec: bigint }): Stat {
   const mode = linuxModeToDM(a.mode);
   return {
-    type: 0, dev: 0, qid: a.qid, mode, atime: Number(a.atimeSec), mtime: Number(a.mtimeSec),
+    type: 0, dev: 0, qid: a.qid, mode, atime: statTime(a.atimeSec), mtime: statTime(a.mtimeSec),
     length: mode & DMDIR ? 0n : a.size, name, uid: String(a.uid), gid: String(a.gid), muid: '',
     extension: '', nUid: a.uid, nGid: a.gid, nMuid: NONUNAME,
   };

@@ -25,8 +25,11 @@ function checkNewName(name: string): void {
 /** Largest size a Tsetattr may ask for: off_t is signed, so a size at or above 2^63 is a negative length. */
 const MAX_OFF_T = (1n << 63n) - 1n;
 
-/** A .L time in seconds as a stat's u32, clamped (0xffffffff means "don't change" in a wstat). */
-const statTime = (sec: bigint): number => (sec > MAX_OFF_T ? 0 : sec >= 0xffffffffn ? 0xfffffffe : Number(sec));
+/**
+ * A .L time (i64 seconds) as a stat's u32: negative ones as 0, later ones as the last second
+ * (0xffffffff means "don't change" in a wstat).
+ */
+export const statTime = (sec: bigint): number => (sec > MAX_OFF_T ? 0 : sec >= 0xffffffffn ? 0xfffffffe : Number(sec));
 
 class LError extends Error {
   constructor(readonly errno: number) { super(`errno ${errno}`); }

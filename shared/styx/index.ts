@@ -11,5 +11,5 @@ export {
   type Request, type RequestOf, type StyxOptions, type ServeLoop, type ServeHandler,
 } from './styxserver.ts';
 export { Session, DEFAULT_MAX_UNSENT, type SessionOptions, type TraceEvent } from './session.ts';
-export { LinuxAdapter } from './dialect.ts';
+export { LinuxAdapter, statTime } from './dialect.ts';
 export { Tree, Node, DEFAULT_MAX_FILE_SIZE, type TreeOptions, type Content, type Device, type DeviceRequest } from './tree.ts';
