@@ -21,7 +21,7 @@ const FRAMES = Number(process.env.SOAK_FRAMES ?? 1_000_000);
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 60);
 const PER_CONN = 250;
 
-const g = await startHttpServe(['--max-connections', '64', '--idle-timeout', '2000', '--max-websockets', '16']);
+const g = await startHttpServe(['--max-connections', '64', '--idle-timeout', '2000', '--max-websockets', '16'], { nodeArgs: process.env.STYXLAB_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.STYXLAB_CPU_PROF] : [] });
 const pid = g.proc.pid!;
 let crashed = false;
 let stopping = false;
@@ -145,8 +145,10 @@ if (!crashed) {
   await new Promise((r2) => setTimeout(r2, 2000));
   if (!crashed) {
     console.log(`   serve RSS: idle ${mib(idle)}, peak ${mib(peak)}, after ${mib(rss(pid))} (${((rss(pid) / idle - 1) * 100).toFixed(0)}% over idle)`);
-    const m = (await g.status() as unknown as { memory: Record<string, number> }).memory;
+    const st = await g.status() as unknown as { memory: Record<string, number>; eventLoopDelayMs: { max: number; p99: number } };
+    const m = st.memory;
     console.log(`   serve memory after: heap used ${mib(m.heapUsed)} of ${mib(m.heapTotal)}, array buffers ${mib(m.arrayBuffers)}`);
+    console.log(`   serve's event loop delay since start: max ${st.eventLoopDelayMs.max.toFixed(1)} ms, p99 ${st.eventLoopDelayMs.p99.toFixed(1)} ms`);
   }
 }
 

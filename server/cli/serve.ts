@@ -1,6 +1,7 @@
 // `styxlab serve`: the local 9P server with the built-in file systems mounted.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { devfs, hellofs, ramfs, slightlyfs } from '../../shared/fs/index.ts';
 import { MAX_MSIZE } from '../../shared/ninep/index.ts';
@@ -145,6 +146,8 @@ export async function serve(argv: string[]): Promise<number> {
   for (const r of remotes) r.start();
   console.log(`styxlab: mounted ${ns.list().map((m) => m.name).join(', ')}`);
   console.log(`styxlab: ram budget ${ramBudget} bytes (--ram-budget)`);
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   let http: HttpServer | null = null;
   const httpAddr = values.http ?? '127.0.0.1:5680';
   if (httpAddr !== 'off') {
@@ -166,6 +169,8 @@ export async function serve(argv: string[]): Promise<number> {
         const m = process.memoryUsage();
         return {
           ninep: { connections: listener.connections, ...listener.stats },
+          // How long the event loop was held up, since start: every client waits that long.
+          eventLoopDelayMs: { max: loopDelay.max / 1e6, p99: loopDelay.percentile(99) / 1e6 },
           memory: { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers },
         };
       },

@@ -52,6 +52,9 @@ const MIN_MSIZE = 256;
 export const DEFAULT_MAX_UNSENT = 16 * 1024 * 1024;
 /** Longest wait between looks at a send backlog that is draining (a transport has no drain event). */
 const MAX_BACKLOG_POLL_MS = 64;
+/** Held requests, and bytes of reads and writes, started per turn of the event loop (see startHeld). */
+const HELD_PER_TURN = 32;
+const TURN_BYTES = 4 * 1024 * 1024;
 
 /**
  * The memory a request holds while in flight: the data of a write, or the most a read may answer
@@ -84,6 +87,10 @@ export class Session {
   /** Sum of the costs of the requests in flight. */
   private reserved = 0;
   private backlogTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Bytes of reads and writes started in this turn of the event loop (see turnFull). */
+  private turnBytes = 0;
+  /** The next batch of held requests, when one is due. */
+  private turn: ReturnType<typeof setTimeout> | null = null;
   private backlogPollMs = 1;
   private paused = false;
   private closed = false;
@@ -124,6 +131,7 @@ export class Session {
     this.inflight.clear();
     this.held.length = 0;
     if (this.backlogTimer) clearTimeout(this.backlogTimer);
+    if (this.turn) clearTimeout(this.turn);
     this.service.close();
     this.resolveDone();
   }
@@ -163,7 +171,26 @@ export class Session {
       this.hold();
       return;
     }
+    if (this.turnFull(t)) {
+      this.held.push(t);
+      this.hold();
+      this.startHeld();
+      return;
+    }
     this.admit(t);
+  }
+
+  /**
+   * Whether t would take this turn of the event loop past TURN_BYTES of reads and writes started:
+   * answering 1 MiB reads back to back, one client would hold the loop for all of them.
+   */
+  private turnFull(t: Tmsg): boolean {
+    const c = cost(t, this.msize);
+    if (c === 0) return false;
+    if (this.turnBytes > 0 && this.turnBytes + c > TURN_BYTES) return true;
+    if (this.turnBytes === 0) setTimeout(() => { this.turnBytes = 0; }, 0);
+    this.turnBytes += c;
+    return false;
   }
 
   /** Whether t may start now: in flight and unsent bytes under their limits. */
@@ -186,19 +213,41 @@ export class Session {
       this.backlogTimer = setTimeout(() => {
         this.backlogTimer = null;
         this.backlogPollMs = Math.min(this.backlogPollMs * 2, MAX_BACKLOG_POLL_MS);
-        this.startHeld();
+        this.admitHeld();
       }, this.backlogPollMs);
     }
   }
 
-  /** Starts held requests while there is room, and reads again once none are held. */
+  /**
+   * A request finished: held ones may start. They start in a later turn of the event loop, a
+   * batch at a time, not in this chain of promise callbacks: a client that sent thousands of
+   * requests in one write would otherwise hold the loop for all of them, and every other client
+   * would wait.
+   */
   private startHeld(): void {
     if (this.closed) return;
-    while (this.held.length > 0 && this.room(this.held[0])) this.admit(this.held.shift()!);
-    if (this.held.length > 0) {
-      this.hold();
+    if (this.held.length === 0) {
+      this.readAgain();
       return;
     }
+    this.turn ??= setTimeout(() => {
+      this.turn = null;
+      this.admitHeld();
+    }, 0);
+  }
+
+  /** Starts up to a batch of held requests while there is room, and reads again once none are held. */
+  private admitHeld(): void {
+    if (this.closed) return;
+    for (let n = 0; n < HELD_PER_TURN && this.held.length > 0 && this.room(this.held[0]) && !this.turnFull(this.held[0]); n++) {
+      this.admit(this.held.shift()!);
+    }
+    if (this.held.length === 0) this.readAgain();
+    else if (this.room(this.held[0])) this.startHeld();
+    else this.hold();
+  }
+
+  private readAgain(): void {
     this.backlogPollMs = 1;
     if (this.paused) {
       this.paused = false;
