@@ -95,6 +95,11 @@ export class Session {
   private paused = false;
   private closed = false;
   private resolveDone!: () => void;
+  /**
+   * When the last whole message came or a reply went (Date.now()): a listener short of slots
+   * closes the connection idle the longest.
+   */
+  lastActive = Date.now();
 
   constructor(private readonly transport: MessageTransport, private readonly service: Service, private readonly opts: SessionOptions = {}) {
     this.maxMsize = Math.min(opts.maxMsize ?? MAX_MSIZE, MAX_MSIZE);
@@ -111,10 +116,6 @@ export class Session {
   }
 
   get inFlight(): number { return this.inflight.size; }
-
-  /** When the last whole message came or a reply went (Date.now()); a listener short of slots
-   * closes the connection idle the longest. */
-  lastActive = Date.now();
 
   /** Ends the session: pending requests are dropped, the service releases its fids. */
   close(reason?: string): void {
