@@ -53,6 +53,7 @@ chmodSync(dir, 0o755);
 writeFileSync(join(dir, 'big'), randomBytes(SIZE));
 const diod = await startDiod({ exportDir: dir });
 const serve = await startServe(['--mount', `diod=${diod.address},aname=${dir}`]);
+await serve.logged(/at \/diod/);
 try {
   console.log(`reading ${MIB} MiB, best of ${RUNS} runs; diod on ${diod.address}, styxlab on ${serve.address}`);
   const diodcat = await best('diodcat from diod', () => timed('diodcat', ['-s', `127.0.0.1:${diod.port}`, '-a', dir, 'big']));

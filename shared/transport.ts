@@ -12,6 +12,8 @@ export interface MessageTransport {
   /** Stop / restart delivering messages (backpressure); optional for transports that cannot. */
   pause?(): void;
   resume?(): void;
+  /** Bytes given to send and not yet handed to the network: a peer that does not read grows it. */
+  backlog?(): number;
 }
 
 /** One end of an in-memory pair: what it is given to deliver, it hands to its receiver. */

@@ -1,31 +1,55 @@
 // `styxlab serve`: the local 9P server with the built-in file systems mounted.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { devfs, hellofs, ramfs, slightlyfs } from '../../shared/fs/index.ts';
 import { MAX_MSIZE } from '../../shared/ninep/index.ts';
-import { DEFAULT_MAX_FIDS, DEFAULT_MAX_FILE_SIZE } from '../../shared/styx/index.ts';
+import { DEFAULT_MAX_FIDS, DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_UNSENT } from '../../shared/styx/index.ts';
+import { DEFAULT_RAM_BUDGET } from '../../shared/styx/tree.ts';
 import { Namespace } from '../namespace/namespace.ts';
-import { RemoteMount, parseMountSpec } from '../namespace/remote-mount.ts';
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, RemoteMount, parseMountSpec,
+} from '../namespace/remote-mount.ts';
 import { parseBackend, readBackendConfig } from '../http/backends.ts';
 import { startIouringdChild } from '../iouring/child.ts';
 import { HttpServer } from '../http/server.ts';
 import { isLoopback, newToken } from '../http/security.ts';
-import { DEFAULT_MAX_CONNECTIONS, NinepListener } from '../ninep/listener.ts';
+import {
+  DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_VERSION_TIMEOUT_MS, NinepListener,
+} from '../ninep/listener.ts';
+import { parseDialString } from '../net/dial.ts';
 
 const USAGE = `usage: styxlab serve [flags]
 
   --listen ADDR        9P listen address, repeatable (default tcp!127.0.0.1!5640);
                        dial strings tcp!host!port and unix!/path
+  --listen-public      allow --listen on an address other than loopback (9P has no
+                       authentication here: anyone who reaches the port reads and writes)
   -d, --debug          print every 9P message (Inferno's trace text) to stderr
   --msize N            largest msize offered (default ${MAX_MSIZE})
   --max-connections N  9P connections at once (default ${DEFAULT_MAX_CONNECTIONS})
   --max-inflight N     requests in flight per connection (default 256)
+  --max-unsent N       bytes of replies a connection may leave unread, plus what its requests in
+                       flight hold (writes) or may return (reads), before its requests wait
+                       (default ${DEFAULT_MAX_UNSENT})
+  --version-timeout MS a new connection's first Tversion must come within this (default
+                       ${DEFAULT_VERSION_TIMEOUT_MS}; QEMU connects seconds before it speaks)
+  --idle-timeout MS    when every connection slot is taken, one idle this long is closed for a
+                       new client (default ${DEFAULT_IDLE_TIMEOUT_MS}); also for WebSockets
   --max-fids N         fids per connection and file system (default ${DEFAULT_MAX_FIDS})
   --max-file-size N    largest file in ram, in bytes (default ${DEFAULT_MAX_FILE_SIZE})
+  --ram-budget N       total bytes ram may hold, all files together (default ${DEFAULT_RAM_BUDGET},
+                       256 MiB); a write past it fails with ENOSPC
   --mount NAME=ADDR[,aname=A,version=V,uname=U]
                        mount a remote 9P server at /NAME (repeatable; V: 9P2000, 9P2000.u,
-                       9P2000.L, default 9P2000.L); reconnects while the remote is away
+                       9P2000.L, default 9P2000.L; U, the remote user every local user works
+                       as, default nobody). Mounted at once, down until it connects; reconnects
+                       while the remote is away
+  --connect-timeout MS a remote mount's connect, Tversion and Tattach (default ${DEFAULT_CONNECT_TIMEOUT_MS})
+  --remote-timeout MS  each request to a remote mount; past it the request is flushed and fails
+                       with ETIMEDOUT, and a remote that does not answer the flush either is
+                       reconnected (default ${DEFAULT_REQUEST_TIMEOUT_MS})
 
 HTTP (the playground, /api/status, the gateway and the mount endpoint):
   --http HOST:PORT     where to serve HTTP (default 127.0.0.1:5680; 'off' for none). Any host
@@ -60,8 +84,15 @@ export async function serve(argv: string[]): Promise<number> {
       msize: { type: 'string' },
       'max-connections': { type: 'string' },
       'max-inflight': { type: 'string' },
+      'max-unsent': { type: 'string' },
+      'version-timeout': { type: 'string' },
+      'idle-timeout': { type: 'string' },
+      'connect-timeout': { type: 'string' },
+      'remote-timeout': { type: 'string' },
+      'listen-public': { type: 'boolean' },
       'max-fids': { type: 'string' },
       'max-file-size': { type: 'string' },
+      'ram-budget': { type: 'string' },
       mount: { type: 'string', multiple: true },
       http: { type: 'string' },
       token: { type: 'string' },
@@ -86,24 +117,40 @@ export async function serve(argv: string[]): Promise<number> {
   ns.mount('hellofs', 'builtin', 'builtin', hellofs);
   ns.mount('slightlyfs', 'builtin', 'builtin', slightlyfs);
   const maxFileSize = positiveInt(values['max-file-size'], 'max-file-size', DEFAULT_MAX_FILE_SIZE);
-  ns.mount('ram', 'builtin', 'builtin', ramfs({ maxFids, maxFileSize, log }));
+  const ramBudget = positiveInt(values['ram-budget'], 'ram-budget', DEFAULT_RAM_BUDGET);
+  ns.mount('ram', 'builtin', 'builtin', ramfs({ maxFids, maxFileSize, budget: ramBudget, log }));
   ns.mount('dev', 'builtin', 'builtin', devfs({ maxFids, log }));
-  const remotes: RemoteMount[] = [];
-  for (const m of values.mount ?? []) {
-    const rm = new RemoteMount(ns, parseMountSpec(m), log);
-    await rm.start();
-    remotes.push(rm);
+  const remoteOpts = {
+    connectTimeoutMs: positiveInt(values['connect-timeout'], 'connect-timeout', DEFAULT_CONNECT_TIMEOUT_MS),
+    requestTimeoutMs: positiveInt(values['remote-timeout'], 'remote-timeout', DEFAULT_REQUEST_TIMEOUT_MS),
+    log,
+  };
+  const remotes = (values.mount ?? []).map((m) => new RemoteMount(ns, parseMountSpec(m), remoteOpts));
+  const listenOn = values.listen ?? ['tcp!127.0.0.1!5640'];
+  for (const a of listenOn) {
+    const t = parseDialString(a, 5640);
+    if (t.kind !== 'tcp' || isLoopback(t.host)) continue;
+    if (!values['listen-public']) throw new Error(`--listen '${a}' is not loopback: 9P has no authentication here; add --listen-public to allow it`);
+    log(`styxlab: warning: 9P on ${a} serves anyone who can reach it, without authentication`);
   }
+  const idleTimeoutMs = positiveInt(values['idle-timeout'], 'idle-timeout', DEFAULT_IDLE_TIMEOUT_MS);
   const listener = new NinepListener(ns, {
     msize,
     maxConnections: positiveInt(values['max-connections'], 'max-connections', DEFAULT_MAX_CONNECTIONS),
     maxInFlight: positiveInt(values['max-inflight'], 'max-inflight', 256),
+    maxUnsent: positiveInt(values['max-unsent'], 'max-unsent', DEFAULT_MAX_UNSENT),
+    versionTimeoutMs: positiveInt(values['version-timeout'], 'version-timeout', DEFAULT_VERSION_TIMEOUT_MS),
+    idleTimeoutMs,
     trace: values.debug ? (e) => process.stderr.write(`[${e.conn}] ${e.dir} ${e.text}\n`) : undefined,
     log,
   });
-  const bound = await listener.listen(values.listen ?? ['tcp!127.0.0.1!5640']);
+  const bound = await listener.listen(listenOn);
   for (const a of bound) console.log(`styxlab: 9P on ${a}`);
+  for (const r of remotes) r.start();
   console.log(`styxlab: mounted ${ns.list().map((m) => m.name).join(', ')}`);
+  console.log(`styxlab: ram budget ${ramBudget} bytes (--ram-budget)`);
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   let http: HttpServer | null = null;
   let iouringd: { stop(): Promise<void> } | null = null;
   const httpAddr = values.http ?? '127.0.0.1:5680';
@@ -125,10 +172,19 @@ export async function serve(argv: string[]): Promise<number> {
       webRoot: join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dist'),
       maxSockets: positiveInt(values['max-websockets'], 'max-websockets', 64),
       maxMounts: positiveInt(values['max-mounts'], 'max-mounts', 32),
+      idleTimeoutMs,
       deadlineMs: positiveInt(values.deadline, 'deadline', 5000),
       maxMessage: msize,
       log,
-      extraStatus: () => ({ ninep: { connections: listener.connections, ...listener.stats } }),
+      extraStatus: () => {
+        const m = process.memoryUsage();
+        return {
+          ninep: { connections: listener.connections, ...listener.stats },
+          // How long the event loop was held up, since start: every client waits that long.
+          eventLoopDelayMs: { max: loopDelay.max / 1e6, p99: loopDelay.percentile(99) / 1e6 },
+          memory: { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers },
+        };
+      },
     });
     const port = await http.listen();
     const shown = host.includes(':') ? `[${host}]` : host;

@@ -2,6 +2,7 @@
 // at NAME. Everything the page sends is checked like any peer's; a request it leaves unanswered past
 // the deadline closes the mount (the page's watchdog shows "crashed"), and on disconnect the mount
 // disappears and its pending requests fail at once.
+import { timingSafeEqual } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { Client, type MessageTransport } from '../../shared/client/index.ts';
 import { type WebSocketLike, webSocketTransport } from '../../shared/net/websocket.ts';
@@ -14,9 +15,15 @@ export interface PageMount {
   ws: WebSocket;
   origin: string;
   since: number;
+  /** The page's secret: only a page that shows it again may replace this mount. */
+  key: string;
 }
 
 export const NAME_RE = /^[A-Za-z0-9._-]{1,64}$/;
+/** A page's mount key: long enough that another local program cannot guess it. */
+export const KEY_RE = /^[A-Za-z0-9_-]{22,128}$/;
+/** Names a page may not take: what the namespace answers to besides its mounts. */
+const RESERVED = new Set(['ctl']);
 
 export class PageMounts {
   readonly live = new Map<string, PageMount>();
@@ -29,7 +36,12 @@ export class PageMounts {
   ) {}
 
   /** Serves one /mount WebSocket until it closes. */
-  async accept(ws: WebSocket, name: string, replace: boolean, origin: string): Promise<void> {
+  /**
+   * key: the page's secret (see KEY_RE), chosen by the page and kept by it (the playground keeps
+   * one per browser profile); a mount made without one can never be replaced, only freed by its
+   * page disconnecting.
+   */
+  async accept(ws: WebSocket, name: string, replace: boolean, origin: string, key: string): Promise<void> {
     const log = this.opts.log;
     // Every close here may quote the page's input: closeReason keeps it within a close frame
     // (ws throws on a longer reason, which would take the whole server down).
@@ -38,11 +50,27 @@ export class PageMounts {
       close(Close.badData, `bad mount name '${name}': use letters, digits, '.', '_' and '-'`);
       return;
     }
+    if (RESERVED.has(name)) {
+      close(Close.nameTaken, `'${name}' is reserved`);
+      return;
+    }
+    if (key !== '' && !KEY_RE.test(key)) {
+      close(Close.badData, 'bad mount key: 22 to 128 letters, digits, \'-\' or \'_\'');
+      return;
+    }
     // A page still connecting holds its name too, so two pages cannot race for one name.
     const page = this.live.get(name);
     if (this.ns.get(name) || page) {
-      if (!replace || !page) {
-        close(Close.nameTaken, `'${name}' is already mounted${page ? ' (by another page; ask to replace it)' : ''}`);
+      if (!page) {
+        close(Close.nameTaken, `'${name}' is already mounted (a built-in or remote mount)`);
+        return;
+      }
+      if (!replace) {
+        close(Close.nameTaken, `'${name}' is already mounted by another page`);
+        return;
+      }
+      if (page.key === '' || !sameKey(page.key, key)) {
+        close(Close.nameTaken, `'${name}' is mounted by another page, which alone may replace it`);
         return;
       }
       // Live reload: the newer page takes the name over.
@@ -52,7 +80,7 @@ export class PageMounts {
       close(Close.limit, `too many page mounts (${this.opts.maxMounts})`);
       return;
     }
-    const entry: PageMount = { name, ws, origin, since: Date.now() };
+    const entry: PageMount = { name, ws, origin, since: Date.now(), key };
     this.live.set(name, entry);
     this.ended.delete(name);
     const inner = webSocketTransport(ws as unknown as WebSocketLike);
@@ -113,4 +141,8 @@ export class PageMounts {
     if (this.ns.get(name)?.kind === 'page') this.ns.unmount(name);
     this.opts.log(`mount ${name}: gone (${why})`);
   }
+}
+
+function sameKey(a: string, b: string): boolean {
+  return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
 }

@@ -22,6 +22,42 @@ export function newToken(): string {
   return randomBytes(24).toString('hex');
 }
 
+/**
+ * The request target as a URL, or null when it is not one (`//[`, a bare `*`): `new URL` throws on
+ * those, and a throw in a request handler would stop the whole server.
+ */
+export function requestUrl(req: IncomingMessage): URL | null {
+  const target = req.url ?? '/';
+  if (!target.startsWith('/')) return null;
+  try {
+    return new URL(target, 'http://x');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A request target fit for a log line: the value of every query parameter whose name decodes to
+ * "token" (as the token check reads it, `%74oken` included) replaced, then cut short.
+ */
+export function redactTarget(target: string | undefined): string {
+  const t = target ?? '';
+  const q = t.indexOf('?');
+  if (q < 0) return JSON.stringify(t.slice(0, 200));
+  const params = t.slice(q + 1).split('&').map((p) => {
+    const eq = p.indexOf('=');
+    const key = eq < 0 ? p : p.slice(0, eq);
+    let name = key;
+    try {
+      name = decodeURIComponent(key.replace(/\+/g, ' '));
+    } catch {
+      // undecodable: compared as it is
+    }
+    return name.trim().toLowerCase() === 'token' ? `${key}=…` : p;
+  });
+  return JSON.stringify(`${t.slice(0, q)}?${params.join('&')}`.slice(0, 200));
+}
+
 export class Security {
   private readonly origins: Set<string>;
   private readonly hosts: Set<string>;
@@ -51,8 +87,7 @@ export class Security {
   }
 
   tokenFrom(req: IncomingMessage): string | null {
-    const url = new URL(req.url ?? '/', 'http://x');
-    const q = url.searchParams.get('token');
+    const q = requestUrl(req)?.searchParams.get('token');
     if (q) return q;
     const auth = req.headers.authorization;
     if (auth?.startsWith('Bearer ')) return auth.slice(7);

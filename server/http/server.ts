@@ -12,7 +12,7 @@ import { type Backend, LOCAL_BACKEND } from './backends.ts';
 import { Close, closeReason } from './closecodes.ts';
 import { type RelayStats, guardMessages, relay } from './gateway.ts';
 import { PageMounts } from './mount-endpoint.ts';
-import { Security } from './security.ts';
+import { Security, redactTarget, requestUrl } from './security.ts';
 import { serveStatic } from './static.ts';
 
 export interface HttpOptions {
@@ -26,6 +26,8 @@ export interface HttpOptions {
   webRoot: string;
   /** WebSocket connections at once (gateway and mounts together). */
   maxSockets: number;
+  /** With every WebSocket slot taken, one idle this long is closed for the newcomer. */
+  idleTimeoutMs: number;
   maxMounts: number;
   /** Milliseconds a page-hosted server has to answer a request. */
   deadlineMs: number;
@@ -42,7 +44,8 @@ export class HttpServer {
   private security: Security;
   private readonly backends = new Map<string, Backend>();
   readonly pages: PageMounts;
-  private readonly sockets = new Set<WebSocket>();
+  /** Open WebSockets, each with when it last carried a message and whether it holds a mount. */
+  private readonly sockets = new Map<WebSocket, { lastActive: number; mount: boolean }>();
   readonly counters = { httpRequests: 0, refused: 0, gatewayConnections: 0, mountConnections: 0, bytesToBackend: 0, bytesFromBackend: 0 };
   port = 0;
 
@@ -58,7 +61,8 @@ export class HttpServer {
   }
 
   async listen(): Promise<number> {
-    const server = createServer((req, res) => this.http(req, res));
+    // A client that trickles its headers (slowloris) is cut off well before Node's defaults.
+    const server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => this.http(req, res));
     server.on('upgrade', (req, sock, head) => this.upgrade(req, sock, head));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -94,7 +98,11 @@ export class HttpServer {
       res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' }).end(`forbidden: ${why}\n`);
       return;
     }
-    const url = new URL(req.url ?? '/', 'http://x');
+    const url = requestUrl(req);
+    if (!url) {
+      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' }).end('bad request target\n');
+      return;
+    }
     if (this.opts.token && url.searchParams.get('token') === this.opts.token) {
       // A browser that opened the printed link keeps the token for its assets and WebSockets.
       res.setHeader('set-cookie', `styxlab_token=${this.opts.token}; Path=/; HttpOnly; SameSite=Strict`);
@@ -114,22 +122,27 @@ export class HttpServer {
   }
 
   private upgrade(req: IncomingMessage, sock: Duplex, head: Buffer): void {
+    // From here the socket is ours: a reset before the handshake ends must not be unhandled.
+    sock.on('error', () => sock.destroy());
     const refuse = (status: number, why: string) => {
       this.counters.refused++;
-      this.opts.log(`http: refused WebSocket ${req.url}: ${why}`);
-      sock.end(`HTTP/1.1 ${status} ${status === 403 ? 'Forbidden' : 'Not Found'}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${why}\n`);
+      this.opts.log(`http: refused WebSocket ${redactTarget(req.url)}: ${why}`);
+      sock.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${why}\n`);
     };
     const why = this.security.check(req, true);
     if (why) return refuse(403, why);
-    const url = new URL(req.url ?? '/', 'http://x');
+    const url = requestUrl(req);
+    if (!url) return refuse(400, 'bad request target');
     const isGateway = url.pathname.startsWith('/gateway/');
     if (!isGateway && url.pathname !== '/mount') return refuse(404, 'no such endpoint');
     this.wss.handleUpgrade(req, sock, head, (ws) => {
-      if (this.sockets.size >= this.opts.maxSockets) {
-        ws.close(Close.limit, `too many WebSocket connections (${this.opts.maxSockets})`);
+      if (this.sockets.size >= this.opts.maxSockets && !this.evictIdle()) {
+        ws.close(Close.limit, `too many WebSocket connections (${this.opts.maxSockets}), none idle`);
         return;
       }
-      this.sockets.add(ws);
+      const state = { lastActive: Date.now(), mount: !isGateway };
+      this.sockets.set(ws, state);
+      ws.on('message', () => { state.lastActive = Date.now(); });
       ws.once('close', () => this.sockets.delete(ws));
       ws.on('error', (e) => this.opts.log(`http: WebSocket error: ${e.message}`));
       if (isGateway) {
@@ -145,9 +158,28 @@ export class HttpServer {
       else {
         this.counters.mountConnections++;
         guardMessages(ws);
-        void this.pages.accept(ws, url.searchParams.get('name') ?? '', url.searchParams.get('replace') === '1', req.headers.origin ?? '');
+        void this.pages.accept(ws, url.searchParams.get('name') ?? '', url.searchParams.get('replace') === '1', req.headers.origin ?? '', url.searchParams.get('key') ?? '');
       }
     });
+  }
+
+  /**
+   * Makes room for a new WebSocket: closes the one idle the longest (idleTimeoutMs at least),
+   * gateway connections before page mounts, which a user is running. True if one was closed.
+   */
+  private evictIdle(): boolean {
+    const now = Date.now();
+    let victim: WebSocket | null = null;
+    let best: { lastActive: number; mount: boolean } | null = null;
+    for (const [ws, st] of this.sockets) {
+      if (now - st.lastActive < this.opts.idleTimeoutMs || ws.readyState !== ws.OPEN) continue;
+      if (!best || (best.mount && !st.mount) || (best.mount === st.mount && st.lastActive < best.lastActive)) { victim = ws; best = st; }
+    }
+    if (!victim) return false;
+    this.opts.log(`http: closed a WebSocket idle for ${Math.round((now - best!.lastActive) / 1000)} s to make room`);
+    victim.close(Close.limit, 'closed while idle: the server needed the slot');
+    this.sockets.delete(victim);
+    return true;
   }
 
   private gateway(ws: WebSocket, name: string, wsSocket: Duplex): void {
@@ -174,7 +206,7 @@ export class HttpServer {
   }
 
   async close(): Promise<void> {
-    for (const ws of this.sockets) ws.close(Close.shutdown, 'server shutting down');
+    for (const ws of this.sockets.keys()) ws.close(Close.shutdown, 'server shutting down');
     this.wss.close();
     const server = this.server;
     if (!server) return;
@@ -183,7 +215,7 @@ export class HttpServer {
     // A peer that does not answer the close frame (a frozen page) would hold the shutdown for
     // ws's 30 s close timeout: after a moment, cut what is left.
     const cut = setTimeout(() => {
-      for (const ws of this.sockets) ws.terminate();
+      for (const ws of this.sockets.keys()) ws.terminate();
       server.closeAllConnections();
     }, 1000);
     await closed;
@@ -216,6 +248,8 @@ function pausable(ws: WebSocket): MessageTransport {
     },
   };
 }
+
+const STATUS_TEXT: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests' };
 
 function json(res: ServerResponse, v: unknown): void {
   res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });

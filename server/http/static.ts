@@ -33,13 +33,18 @@ export function serveStatic(root: string, urlPath: string, res: ServerResponse):
   if (rel.endsWith('/')) rel += 'index.html';
   const file = normalize(join(root, rel));
   if (file !== root && !file.startsWith(root.endsWith(sep) ? root : root + sep)) return false;
-  if (!existsSync(file) || !statSync(file).isFile()) return false;
+  try {
+    if (!existsSync(file) || !statSync(file).isFile()) return false;
+  } catch {
+    return false; // unreadable (EACCES, a name too long): as if absent
+  }
   const hashed = /[-.][A-Za-z0-9_-]{8,}\.(js|css|ttf|woff2?)$/.test(file);
   res.writeHead(200, {
     'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
     'cache-control': hashed ? 'public, max-age=31536000, immutable' : 'no-cache',
     'x-content-type-options': 'nosniff',
   });
-  createReadStream(file).pipe(res);
+  // A file removed or unreadable after the stat ends this response, not the server.
+  createReadStream(file).on('error', () => res.destroy()).pipe(res);
   return true;
 }

@@ -4,7 +4,7 @@
 // to that mount's per-connection Service.
 import {
   type Dialect, DirReadBuilder, DMDIR, DT_DIR, type Qid, QTDIR, type Rmsg, type Stat, type Tmsg,
-  Errno, NOFID, NONUNAME,
+  Errno, NOFID, NONUNAME, errnoToString,
 } from '../../shared/ninep/index.ts';
 import {
   DEFAULT_MAX_FIDS, NUMERIC_OWNER, Ebadfid, Einuse, Eisdir, Enoauth, Enotfound, Enotopen, Eoffset, Eopen, Eperm,
@@ -304,7 +304,7 @@ export class Router implements Service {
         const m = this.ns.get(name);
         if (!m) { err = new Error(Enotfound); break; }
         const r = await callService(this.service(m), { type: 'Tattach', tag, fid: target, afid: NOFID, uname: pos.uname, aname: '', nUname: NONUNAME }, cancel);
-        if (r.type !== 'Rattach') { err = new Error(r.type === 'Rerror' ? r.ename : Enotfound); break; }
+        if (r.type !== 'Rattach') { err = replyError(r); break; }
         pos = { at: 'mount', mount: m, direct: false, depth: 0, qtype: r.qid.type, uname: pos.uname };
         from = target;
         qids.push(mountRootQid(m));
@@ -323,7 +323,7 @@ export class Router implements Service {
         continue;
       }
       const r = await callService(this.service(pos.mount), { type: 'Twalk', tag, fid: from, newfid: target, wnames: names.slice(i, j) }, cancel);
-      if (r.type !== 'Rwalk') { err = new Error(r.type === 'Rerror' ? r.ename : Enotfound); break; }
+      if (r.type !== 'Rwalk') { err = replyError(r); break; }
       for (const q of r.qids) qids.push(tagQid(q, pos.mount.id));
       if (r.qids.length < j - i) break;
       const last = r.qids[r.qids.length - 1];
@@ -406,6 +406,13 @@ export class Router implements Service {
         throw new Error(Eperm);
     }
   }
+}
+
+/** The error a mount's failed reply stands for, its errno kept (a .L client sees only that). */
+function replyError(r: Rmsg): StyxError {
+  if (r.type === 'Rerror') return new StyxError(r.ename, r.errno);
+  if (r.type === 'Rlerror') return new StyxError(errnoToString(r.ecode), r.ecode);
+  return new StyxError(Enotfound, Errno.ENOENT);
 }
 
 function tagQid(q: Qid, id: number): Qid {

@@ -38,37 +38,62 @@ export function parseMountSpec(s: string): MountSpec {
   return spec;
 }
 
+export interface RemoteMountOptions {
+  /** Milliseconds for a connection to be made and answer Tversion and Tattach. */
+  connectTimeoutMs: number;
+  /** Milliseconds each request has before it is flushed and fails (ETIMEDOUT). */
+  requestTimeoutMs: number;
+  log: (line: string) => void;
+}
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
 export class RemoteMount {
-  fs: RemoteFileServer | null = null;
+  readonly fs: RemoteFileServer;
+  private client: Client | null = null;
   private backoff = 500;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
+  private readonly log: (line: string) => void;
 
-  constructor(readonly ns: Namespace, readonly spec: MountSpec, private readonly log: (line: string) => void) {}
+  constructor(readonly ns: Namespace, readonly spec: MountSpec, private readonly opts: RemoteMountOptions) {
+    this.log = opts.log;
+    this.fs = new RemoteFileServer(null, {
+      deadlineMs: opts.requestTimeoutMs,
+      onUnresponsive: (what) => {
+        // A stopped remote, or one that swallows requests: start over on a new connection.
+        this.log(`styxlab: mount ${this.spec.name}: ${this.spec.address} is not answering (${what}, and not its Tflush); reconnecting`);
+        this.client?.close();
+      },
+    });
+  }
 
-  get status(): string { return this.fs?.connected ? 'up' : 'down'; }
+  get status(): string { return this.fs.connected ? 'up' : 'down'; }
 
   private async connectOnce(): Promise<Client> {
-    const t = await dial(this.spec.address);
+    const signal = AbortSignal.timeout(this.opts.connectTimeoutMs);
+    const t = await dial(this.spec.address, { signal });
     try {
-      return await Client.connect(t, { version: this.spec.version, aname: this.spec.aname, uname: this.spec.uname });
+      return await Client.connect(t, { version: this.spec.version, aname: this.spec.aname, uname: this.spec.uname, signal });
     } catch (e) {
       t.close();
-      throw e;
+      throw signal.aborted ? new Error(`no answer to Tversion and Tattach within ${this.opts.connectTimeoutMs} ms`) : e;
     }
   }
 
-  /** Connects and mounts; the first connection must succeed. */
-  async start(): Promise<void> {
-    const c = await this.connectOnce();
-    this.fs = new RemoteFileServer(c);
-    this.watch(c);
+  /**
+   * Mounts at once, down, and connects in the background: start-up never waits on a remote, and
+   * requests into the mount fail promptly (EHOSTDOWN) until it is up.
+   */
+  start(): void {
     this.ns.mount(this.spec.name, 'remote', this.spec.address, this.fs);
-    this.log(`styxlab: mounted ${this.spec.address} (${c.dialect}) at /${this.spec.name}`);
+    void this.reconnect(true);
   }
 
   private watch(c: Client): void {
     c.onClose((err) => {
+      if (this.client === c) this.client = null;
       if (this.stopped) return;
       this.log(`styxlab: mount ${this.spec.name}: connection to ${this.spec.address} lost (${err.message}); reconnecting`);
       this.schedule();
@@ -85,18 +110,22 @@ export class RemoteMount {
     this.backoff = Math.min(this.backoff * 2, 30000);
   }
 
-  /** One reconnection attempt now; on failure another is scheduled. */
-  async reconnect(): Promise<boolean> {
-    if (this.stopped || !this.fs) return false;
+  /** One connection attempt now; on failure another is scheduled. */
+  async reconnect(first = false): Promise<boolean> {
+    if (this.stopped) return false;
     try {
       const c = await this.connectOnce();
       if (this.stopped) { await c.end(); return false; }
+      this.client = c;
       this.fs.attach(c);
       this.watch(c);
       this.backoff = 500;
-      this.log(`styxlab: mount ${this.spec.name}: reconnected to ${this.spec.address}`);
+      this.log(first
+        ? `styxlab: mounted ${this.spec.address} (${c.dialect}) at /${this.spec.name}`
+        : `styxlab: mount ${this.spec.name}: reconnected to ${this.spec.address}`);
       return true;
-    } catch {
+    } catch (e) {
+      if (first) this.log(`styxlab: mount ${this.spec.name}: cannot reach ${this.spec.address} (${e instanceof Error ? e.message : String(e)}); mounted down, retrying in the background`);
       this.schedule();
       return false;
     }
@@ -106,6 +135,6 @@ export class RemoteMount {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.ns.unmount(this.spec.name);
-    try { this.fs?.current().close(); } catch { /* already down */ }
+    this.client?.close();
   }
 }

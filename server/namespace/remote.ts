@@ -5,17 +5,21 @@
 import {
   type Dialect, DirReadBuilder, DMDIR, DMSYMLINK, DT_DIR, DT_LNK, DT_REG, Errno, GETATTR_BASIC,
   NONUNAME, type Qid, QTDIR, QTSYMLINK, type Rmsg, SETATTR_ATIME, SETATTR_ATIME_SET, SETATTR_MODE,
-  SETATTR_MTIME, SETATTR_MTIME_SET, SETATTR_SIZE, type Stat, type Tmsg, errnoToString,
-  unpackDirents, unpackStats,
+  SETATTR_MTIME, SETATTR_MTIME_SET, SETATTR_SIZE, type Stat, type Tmsg, badNewName, badWalkName,
+  errnoToString, unpackDirents, unpackStats,
 } from '../../shared/ninep/index.ts';
 import { type Client, NinepError, dmToLinuxMode, linuxFlags, linuxModeToDM } from '../../shared/client/index.ts';
-import { Ebadfid, Einuse, Enoauth, Eoffset, type FileServer, NUMERIC_OWNER, type Service } from '../../shared/styx/index.ts';
+import {
+  Ebadfid, Einuse, Enoauth, Enotfound, Eoffset, type FileServer, NUMERIC_OWNER, type Service, statTime,
+} from '../../shared/styx/index.ts';
 import { Edown } from './namespace.ts';
 
 export interface RemoteOptions {
   /** A request not answered within this many ms fails; onDeadline is told (0: no deadline). */
   deadlineMs?: number;
   onDeadline?: (what: string) => void;
+  /** A request past its deadline was not settled by the remote within another deadline either. */
+  onUnresponsive?: (what: string) => void;
 }
 
 /** A FileServer over one Client connection; replace the connection with `attach` (reconnects). */
@@ -25,9 +29,10 @@ export class RemoteFileServer implements FileServer {
   generation = 0;
   readonly views = new Set<RemoteView>();
 
-  constructor(client: Client, readonly opts: RemoteOptions = {}) {
+  /** client: null for a mount that starts down and is attached when it connects. */
+  constructor(client: Client | null, readonly opts: RemoteOptions = {}) {
     this.client = client;
-    client.onClose(() => { if (this.client === client) this.client = null; });
+    client?.onClose(() => { if (this.client === client) this.client = null; });
   }
 
   get connected(): boolean { return this.client !== null; }
@@ -57,6 +62,9 @@ export class RemoteFileServer implements FileServer {
     return n;
   }
 }
+
+/** Errors of a connection that is gone, as the client library reports them. */
+const LOST = new Set<number>([Errno.ESHUTDOWN, Errno.ECONNRESET, Errno.EHOSTDOWN]);
 
 interface RFid {
   rfid: number;
@@ -115,27 +123,47 @@ export class RemoteView implements Service {
     try {
       return await this.withDeadline(t, signal);
     } catch (e) {
+      if (e instanceof NinepError && e.kind === 'closed' && LOST.has(e.errno)) {
+        // The connection went while the request was out (a reconnect, a remote that went away).
+        return { type: 'Rerror', tag: t.tag, ename: `${Edown} (${e.message})`, errno: Errno.EHOSTDOWN };
+      }
       const ename = e instanceof Error ? e.message : String(e);
       const errno = e instanceof NinepError ? e.errno : 0;
       return { type: 'Rerror', tag: t.tag, ename, errno };
     }
   }
 
+  /**
+   * A request past the deadline is flushed at the remote and fails here with ETIMEDOUT at once;
+   * if the remote does not settle it (Rflush or a reply) within another deadline, it is
+   * unresponsive (stopped, or a black hole) and onUnresponsive is told.
+   */
   private async withDeadline(t: Tmsg, signal: AbortSignal): Promise<Rmsg> {
     const ms = this.fs.opts.deadlineMs ?? 0;
     if (ms <= 0) return this.handle(t, signal);
+    const ctrl = new AbortController();
+    const outer = () => ctrl.abort(signal.reason);
+    if (signal.aborted) outer();
+    else signal.addEventListener('abort', outer, { once: true });
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let grace: ReturnType<typeof setTimeout> | undefined;
+    const work = this.handle(t, ctrl.signal);
+    void work.then(() => clearTimeout(grace), () => clearTimeout(grace));
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         const what = `${t.type} not answered within ${ms} ms`;
+        const err = new NinepError(what, Errno.ETIMEDOUT, 'closed');
+        ctrl.abort(err); // Tflush to the remote
         this.fs.opts.onDeadline?.(what);
-        reject(new NinepError(what, Errno.ETIMEDOUT, 'closed'));
+        reject(err);
+        grace = setTimeout(() => this.fs.opts.onUnresponsive?.(what), ms);
       }, ms);
     });
     try {
-      return await Promise.race([this.handle(t, signal), late]);
+      return await Promise.race([work, late]);
     } finally {
       clearTimeout(timer);
+      signal.removeEventListener('abort', outer);
     }
   }
 
@@ -172,27 +200,13 @@ export class RemoteView implements Service {
       case 'Twalk': {
         const f = this.fid(t.fid);
         if (t.newfid !== t.fid && this.fids.has(t.newfid)) throw new Error(Einuse);
-        const rnew = t.newfid === t.fid ? f.rfid : c.allocFid();
-        let qids: Qid[];
-        try {
-          qids = (await c.rpc({ type: 'Twalk', fid: f.rfid, newfid: rnew, wnames: t.wnames }, o)).qids;
-        } catch (e) {
-          if (rnew !== f.rfid) c.releaseFid(rnew);
-          throw e;
+        const w = await this.walkConfined(c, f, t.wnames, o);
+        if (w.rfid !== null) {
+          const last = w.qids[w.qids.length - 1];
+          if (t.newfid === t.fid) c.clunkQuietly(f.rfid);
+          this.fids.set(t.newfid, { rfid: w.rfid, generation: f.generation, qtype: last ? last.type : f.qtype, path: w.path, isOpen: false });
         }
-        if (qids.length === t.wnames.length) {
-          const last = qids[qids.length - 1];
-          const path = [...f.path];
-          for (const n of t.wnames) {
-            if (n === '..') path.pop();
-            else if (n !== '.') path.push(n);
-          }
-          const nf: RFid = { rfid: rnew, generation: f.generation, qtype: last ? last.type : f.qtype, path, isOpen: false };
-          this.fids.set(t.newfid, nf);
-        } else if (rnew !== f.rfid) {
-          c.releaseFid(rnew); // a partial walk makes no newfid (walk(5))
-        }
-        return { type: 'Rwalk', tag, qids };
+        return { type: 'Rwalk', tag, qids: w.qids };
       }
       case 'Topen': {
         const f = this.fid(t.fid);
@@ -205,6 +219,8 @@ export class RemoteView implements Service {
       }
       case 'Tcreate': {
         const f = this.fid(t.fid);
+        const bad = badNewName(t.name);
+        if (bad) throw new NinepError(bad, Errno.EINVAL);
         let qid: Qid;
         let iounit = 0;
         if (rd !== '9P2000.L') {
@@ -275,6 +291,71 @@ export class RemoteView implements Service {
     }
   }
 
+  /**
+   * Walks from f, the mount's root being a floor for '..' whatever the remote would do: '..' never
+   * reaches the remote (a remote such as diod resolves it on its host, above its export, and
+   * through symlinks); the parent is reached again from the root by its names. Each run of other
+   * names goes to the remote as one walk into a new fid. rfid is the remote fid at the end of a
+   * complete walk, or null after a partial one (walk(5): no newfid then).
+   */
+  private async walkConfined(c: Client, f: RFid, names: readonly string[], o: { signal: AbortSignal }): Promise<{ qids: Qid[]; rfid: number | null; path: string[] }> {
+    for (const n of names) {
+      const why = badWalkName(n); // the session checked; a service never trusts its caller for this
+      if (why) throw new NinepError(why, Errno.EINVAL);
+    }
+    const path = [...f.path];
+    const qids: Qid[] = [];
+    let cur = f.rfid;
+    let owned = false; // cur is a fid this walk made
+    /** Walks from `from` into a new fid, which becomes cur when every name was walked. */
+    const step = async (from: number, wnames: string[]): Promise<Qid[] | null> => {
+      const nf = c.allocFid();
+      let got: Qid[];
+      try {
+        got = (await c.rpc({ type: 'Twalk', fid: from, newfid: nf, wnames }, o)).qids;
+      } catch (e) {
+        c.releaseFid(nf);
+        if (qids.length === 0) throw e;
+        return null;
+      }
+      if (got.length < wnames.length) {
+        c.releaseFid(nf);
+        return got;
+      }
+      if (owned) c.clunkQuietly(cur);
+      cur = nf;
+      owned = true;
+      return got;
+    };
+    let i = 0;
+    while (i < names.length) {
+      if (names[i] === '..') {
+        path.pop(); // at the root, '..' is the root (intro(5))
+        const got = await step(c.rootFid, path);
+        if (got === null || got.length < path.length) break;
+        qids.push(path.length ? got[got.length - 1] : c.rootQid);
+        i++;
+        continue;
+      }
+      let j = i;
+      while (j < names.length && names[j] !== '..') j++;
+      const run = names.slice(i, j);
+      const got = await step(cur, run);
+      if (got === null) break;
+      qids.push(...got);
+      if (got.length < run.length) break;
+      path.push(...run);
+      i = j;
+    }
+    if (i < names.length) {
+      if (owned) c.clunkQuietly(cur);
+      if (qids.length === 0) throw new NinepError(Enotfound, Errno.ENOENT);
+      return { qids, rfid: null, path };
+    }
+    if (!owned) await step(f.rfid, []); // no names: a clone of f
+    return { qids, rfid: cur, path };
+  }
+
   private iounit(remote: number): number {
     const max = this.msize - 24;
     return remote > 0 && remote < max ? remote : 0;
@@ -290,6 +371,9 @@ export class RemoteView implements Service {
   }
 
   private async wstat(c: Client, f: RFid, st: Stat, o: { signal: AbortSignal }): Promise<void> {
+    // Checked before anything changes: a wstat is all or nothing (stat(5)).
+    const bad = st.name === '' ? null : badNewName(st.name);
+    if (bad) throw new NinepError(bad, Errno.EINVAL);
     if (c.dialect !== '9P2000.L') {
       await c.rpc({ type: 'Twstat', fid: f.rfid, stat: st }, o);
       return;
@@ -408,7 +492,7 @@ export class RemoteView implements Service {
 function attrStat(name: string, a: { qid: Qid; mode: number; uid: number; gid: number; size: bigint; atimeSec: bigint; mtimeSec: bigint }): Stat {
   const mode = linuxModeToDM(a.mode);
   return {
-    type: 0, dev: 0, qid: a.qid, mode, atime: Number(a.atimeSec), mtime: Number(a.mtimeSec),
+    type: 0, dev: 0, qid: a.qid, mode, atime: statTime(a.atimeSec), mtime: statTime(a.mtimeSec),
     length: mode & DMDIR ? 0n : a.size, name, uid: String(a.uid), gid: String(a.gid), muid: '',
     extension: '', nUid: a.uid, nGid: a.gid, nMuid: NONUNAME,
   };

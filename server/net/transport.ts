@@ -57,6 +57,7 @@ export function socketTransport(sock: Socket, opts: SocketTransportOptions = {})
     },
     pause() { sock.pause(); },
     resume() { sock.resume(); },
+    backlog() { return sock.writableLength; },
   };
 }
 

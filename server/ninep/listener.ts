@@ -11,12 +11,22 @@ export interface ListenerOptions {
   /** Largest msize offered (default 4 MiB). */
   msize?: number;
   maxInFlight?: number;
+  /** See SessionOptions.maxUnsent. */
+  maxUnsent?: number;
   maxConnections?: number;
+  /** A connection that has not sent Tversion this long after connecting is closed. */
+  versionTimeoutMs?: number;
+  /** With every slot taken, a connection idle (nothing in flight, no message) this long is
+   * closed to make room for a new one. */
+  idleTimeoutMs?: number;
   trace?: (e: TraceEvent) => void;
   log?: (line: string) => void;
 }
 
 export const DEFAULT_MAX_CONNECTIONS = 256;
+/** Generous: QEMU connects about 8 s before its guest's kernel sends Tversion. */
+export const DEFAULT_VERSION_TIMEOUT_MS = 30_000;
+export const DEFAULT_IDLE_TIMEOUT_MS = 10_000;
 
 export class NinepListener {
   private readonly servers: Server[] = [];
@@ -24,7 +34,7 @@ export class NinepListener {
   private readonly sockets = new Set<Socket>();
   private nextId = 1;
   /** Counters for the status page. */
-  readonly stats = { accepted: 0, refused: 0, badInput: 0 };
+  readonly stats = { accepted: 0, refused: 0, badInput: 0, evicted: 0, versionTimeouts: 0 };
 
   constructor(private readonly fs: FileServer, private readonly opts: ListenerOptions = {}) {}
 
@@ -54,12 +64,13 @@ export class NinepListener {
 
   private accept(sock: Socket): void {
     const max = this.opts.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
-    if (this.sessions.size >= max) {
+    if (this.sessions.size >= max && !this.evictIdle()) {
       this.stats.refused++;
-      this.opts.log?.(`9p: refused a connection from ${sock.remoteAddress ?? 'unix'}: ${max} connections already`);
+      this.opts.log?.(`9p: refused a connection from ${sock.remoteAddress ?? 'unix'}: ${max} connections already, none idle`);
       sock.destroy();
       return;
     }
+    sock.on('error', () => {}); // reported through the transport's close
     this.stats.accepted++;
     const id = String(this.nextId++);
     const msize = Math.min(this.opts.msize ?? MAX_MSIZE, MAX_MSIZE);
@@ -67,7 +78,7 @@ export class NinepListener {
     const transport = socketTransport(sock, { maxMessageSize: msize });
     const log = this.opts.log;
     const session = new Session(transport, this.fs.connect(), {
-      id, maxMsize: msize, maxInFlight: this.opts.maxInFlight, trace: this.opts.trace,
+      id, maxMsize: msize, maxInFlight: this.opts.maxInFlight, maxUnsent: this.opts.maxUnsent, trace: this.opts.trace,
       log: (line) => {
         if (line.includes('bad message')) this.stats.badInput++;
         log?.(line);
@@ -75,10 +86,32 @@ export class NinepListener {
     });
     this.sessions.add(session);
     this.sockets.add(sock);
+    const versionMs = this.opts.versionTimeoutMs ?? DEFAULT_VERSION_TIMEOUT_MS;
+    const noVersion = setTimeout(() => {
+      if (session.dialect !== null) return;
+      this.stats.versionTimeouts++;
+      session.close(`no Tversion within ${versionMs} ms of connecting`);
+    }, versionMs);
     void session.done.then(() => {
+      clearTimeout(noVersion);
       this.sessions.delete(session);
       this.sockets.delete(sock);
     });
+  }
+
+  /** Closes the connection idle the longest, if one has been idle long enough; true if it did. */
+  private evictIdle(): boolean {
+    const idleMs = this.opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    const now = Date.now();
+    let victim: Session | null = null;
+    for (const s of this.sessions) {
+      if (s.inFlight === 0 && now - s.lastActive >= idleMs && (!victim || s.lastActive < victim.lastActive)) victim = s;
+    }
+    if (!victim) return false;
+    this.stats.evicted++;
+    victim.close(`idle for ${Math.round((now - victim.lastActive) / 1000)} s and every slot is taken: closed for a new client`);
+    this.sessions.delete(victim);
+    return true;
   }
 
   /** Stops listening and closes every connection. */

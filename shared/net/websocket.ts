@@ -73,6 +73,7 @@ export function webSocketTransport(ws: WebSocketLike): MessageTransport {
       for (const f of early.splice(0)) cb(f);
     },
     onClose(cb) { onClose = cb; },
+    backlog() { return ws.bufferedAmount + queued.reduce((n, f) => n + f.length, 0); },
     close(reason) {
       try { ws.close(1000, reason?.slice(0, 120)); } catch { /* already closing */ }
       finish();

@@ -57,7 +57,7 @@ const twalk: Fast = {
   size: (m) => 8 + walkNamesSize((m as Twalk).wnames),
   write(w, m) {
     const t = m as Twalk;
-    w.u32(t.fid); w.u32(t.newfid); w.u16(t.wnames.length);
+    w.u32(t.fid, 'fid'); w.u32(t.newfid, 'newfid'); w.u16(t.wnames.length);
     for (let i = 0; i < t.wnames.length; i++) w.str(t.wnames[i], utf8Length(t.wnames[i]));
   },
   read: (r, tag): Twalk => ({ type: 'Twalk', tag, fid: r.u32('fid'), newfid: r.u32('newfid'), wnames: readNames(r) }),
@@ -83,7 +83,7 @@ function ioRequest(type: 'Tread' | 'Treaddir'): Fast {
   return {
     fields: [['fid', Kind.U32], ['offset', Kind.U64], ['count', Kind.U32]],
     size: () => 16,
-    write(w, m) { const t = m as Tread | Treaddir; w.u32(t.fid); w.u64(t.offset); w.u32(t.count); },
+    write(w, m) { const t = m as Tread | Treaddir; w.u32(t.fid, 'fid'); w.u64(t.offset, 'offset'); w.u32(t.count, 'count'); },
     read: (r, tag): Tread | Treaddir => ({ type, tag, fid: r.u32('fid'), offset: r.u64('offset'), count: r.u32('count') }),
   };
 }
@@ -101,21 +101,21 @@ function ioReply(type: 'Rread' | 'Rreaddir'): Fast {
 const twrite: Fast = {
   fields: [['fid', Kind.U32], ['offset', Kind.U64], ['data', Kind.Data]],
   size: (m) => 16 + (m as Twrite).data.length,
-  write(w, m) { const t = m as Twrite; w.u32(t.fid); w.u64(t.offset); w.u32(t.data.length); w.bytes(t.data); },
+  write(w, m) { const t = m as Twrite; w.u32(t.fid, 'fid'); w.u64(t.offset, 'offset'); w.u32(t.data.length); w.bytes(t.data); },
   read: (r, tag): Twrite => ({ type: 'Twrite', tag, fid: r.u32('fid'), offset: r.u64('offset'), data: r.data('data') }),
 };
 
 const rwrite: Fast = {
   fields: [['count', Kind.U32]],
   size: () => 4,
-  write(w, m) { w.u32((m as Rwrite).count); },
+  write(w, m) { w.u32((m as Rwrite).count, 'count'); },
   read: (r, tag): Rwrite => ({ type: 'Rwrite', tag, count: r.u32('count') }),
 };
 
 const tclunk: Fast = {
   fields: [['fid', Kind.U32]],
   size: () => 4,
-  write(w, m) { w.u32((m as Tclunk).fid); },
+  write(w, m) { w.u32((m as Tclunk).fid, 'fid'); },
   read: (r, tag): Tclunk => ({ type: 'Tclunk', tag, fid: r.u32('fid') }),
 };
 
@@ -228,7 +228,7 @@ export function encode(m: Message, dialect: Dialect): Uint8Array {
   const w = new Writer(buf);
   w.u32(size);
   w.u8(e.layout.num);
-  w.u16(m.tag);
+  w.u16(m.tag, 'tag');
   if (fast) fast.write(w, m);
   else tableWrite(w, e.layout, m, dialect);
   return buf;
@@ -241,7 +241,7 @@ export function encodeByTable(m: Message, dialect: Dialect): Uint8Array {
   const w = new Writer(new Uint8Array(size));
   w.u32(size);
   w.u8(l.num);
-  w.u16(m.tag);
+  w.u16(m.tag, 'tag');
   tableWrite(w, l, m, dialect);
   return w.buf;
 }
@@ -251,10 +251,10 @@ function tableWrite(w: Writer, l: Layout, m: Message, dialect: Dialect): void {
   for (const [name, kind] of l.fields) {
     const v = f[name];
     switch (kind) {
-      case Kind.U8: w.u8(v as number); break;
-      case Kind.U16: w.u16(v as number); break;
-      case Kind.U32: case Kind.U32Opt: w.u32(v as number); break;
-      case Kind.U64: w.u64(v as bigint); break;
+      case Kind.U8: w.u8(v as number, name); break;
+      case Kind.U16: w.u16(v as number, name); break;
+      case Kind.U32: case Kind.U32Opt: w.u32(v as number, name); break;
+      case Kind.U64: w.u64(v as bigint, name); break;
       case Kind.Str: w.str(v as string, utf8Length(v as string)); break;
       case Kind.Qid: w.qid(v as Qid); break;
       case Kind.Names: {

@@ -4,6 +4,7 @@ export * from './messages.ts';
 export * from './errors.ts';
 export { encode, decode, encodedSize, frameSize } from './codec.ts';
 export { FrameReader } from './framing.ts';
+export { badNewName, badRequestName, badWalkName } from './names.ts';
 export { messageText, qidText, statText } from './trace.ts';
 export {
   DirReadBuilder, nullStat, packStats, unpackStats, packDirents, unpackDirents, statSize, direntSize,

@@ -27,22 +27,22 @@ export function statSize(st: Stat, dialect: Dialect): number {
 
 export function writeStat(w: Writer, st: Stat, dialect: Dialect, size: number): void {
   w.u16(size - 2);
-  w.u16(st.type);
-  w.u32(st.dev);
+  w.u16(st.type, 'stat type');
+  w.u32(st.dev, 'stat dev');
   w.qid(st.qid);
-  w.u32(st.mode);
-  w.u32(st.atime);
-  w.u32(st.mtime);
-  w.u64(st.length);
+  w.u32(st.mode, 'stat mode');
+  w.u32(st.atime, 'stat atime');
+  w.u32(st.mtime, 'stat mtime');
+  w.u64(st.length, 'stat length');
   w.str(st.name, utf8Length(st.name));
   w.str(st.uid, utf8Length(st.uid));
   w.str(st.gid, utf8Length(st.gid));
   w.str(st.muid, utf8Length(st.muid));
   if (dialect === '9P2000.u') {
     w.str(st.extension, utf8Length(st.extension));
-    w.u32(st.nUid);
-    w.u32(st.nGid);
-    w.u32(st.nMuid);
+    w.u32(st.nUid, 'stat n_uid');
+    w.u32(st.nGid, 'stat n_gid');
+    w.u32(st.nMuid, 'stat n_muid');
   }
 }
 
@@ -109,11 +109,11 @@ export function unpackStats(data: Uint8Array, dialect: Dialect): Stat[] {
 export const ATTR_SIZE = 8 + 13 + 4 + 4 + 4 + 8 * 15;
 
 export function writeAttr(w: Writer, a: Attr): void {
-  w.u64(a.valid); w.qid(a.qid); w.u32(a.mode); w.u32(a.uid); w.u32(a.gid);
-  w.u64(a.nlink); w.u64(a.rdev); w.u64(a.size); w.u64(a.blksize); w.u64(a.blocks);
-  w.u64(a.atimeSec); w.u64(a.atimeNsec); w.u64(a.mtimeSec); w.u64(a.mtimeNsec);
-  w.u64(a.ctimeSec); w.u64(a.ctimeNsec); w.u64(a.btimeSec); w.u64(a.btimeNsec);
-  w.u64(a.gen); w.u64(a.dataVersion);
+  w.u64(a.valid, 'valid'); w.qid(a.qid); w.u32(a.mode, 'mode'); w.u32(a.uid, 'uid'); w.u32(a.gid, 'gid');
+  w.u64(a.nlink, 'nlink'); w.u64(a.rdev, 'rdev'); w.u64(a.size, 'size'); w.u64(a.blksize, 'blksize'); w.u64(a.blocks, 'blocks');
+  w.u64(a.atimeSec, 'atime_sec'); w.u64(a.atimeNsec, 'atime_nsec'); w.u64(a.mtimeSec, 'mtime_sec'); w.u64(a.mtimeNsec, 'mtime_nsec');
+  w.u64(a.ctimeSec, 'ctime_sec'); w.u64(a.ctimeNsec, 'ctime_nsec'); w.u64(a.btimeSec, 'btime_sec'); w.u64(a.btimeNsec, 'btime_nsec');
+  w.u64(a.gen, 'gen'); w.u64(a.dataVersion, 'data_version');
 }
 
 export function readAttr(r: Reader): Attr {
@@ -130,8 +130,8 @@ export function readAttr(r: Reader): Attr {
 export const SETATTR_SIZE = 4 * 4 + 8 * 5;
 
 export function writeSetAttr(w: Writer, a: SetAttr): void {
-  w.u32(a.valid); w.u32(a.mode); w.u32(a.uid); w.u32(a.gid); w.u64(a.size);
-  w.u64(a.atimeSec); w.u64(a.atimeNsec); w.u64(a.mtimeSec); w.u64(a.mtimeNsec);
+  w.u32(a.valid, 'valid'); w.u32(a.mode, 'mode'); w.u32(a.uid, 'uid'); w.u32(a.gid, 'gid'); w.u64(a.size, 'size');
+  w.u64(a.atimeSec, 'atime_sec'); w.u64(a.atimeNsec, 'atime_nsec'); w.u64(a.mtimeSec, 'mtime_sec'); w.u64(a.mtimeNsec, 'mtime_nsec');
 }
 
 export function readSetAttr(r: Reader): SetAttr {
@@ -145,8 +145,8 @@ export function readSetAttr(r: Reader): SetAttr {
 export const STATFS_SIZE = 4 + 4 + 8 * 6 + 4;
 
 export function writeStatFs(w: Writer, s: StatFs): void {
-  w.u32(s.fsType); w.u32(s.bsize); w.u64(s.blocks); w.u64(s.bfree); w.u64(s.bavail);
-  w.u64(s.files); w.u64(s.ffree); w.u64(s.fsid); w.u32(s.namelen);
+  w.u32(s.fsType, 'type'); w.u32(s.bsize, 'bsize'); w.u64(s.blocks, 'blocks'); w.u64(s.bfree, 'bfree'); w.u64(s.bavail, 'bavail');
+  w.u64(s.files, 'files'); w.u64(s.ffree, 'ffree'); w.u64(s.fsid, 'fsid'); w.u32(s.namelen, 'namelen');
 }
 
 export function readStatFs(r: Reader): StatFs {
@@ -162,7 +162,7 @@ export function lockSize(l: LockDesc): number {
 }
 
 export function writeLock(w: Writer, l: LockDesc): void {
-  w.u8(l.lockType); w.u64(l.start); w.u64(l.length); w.u32(l.procId);
+  w.u8(l.lockType, 'type'); w.u64(l.start, 'start'); w.u64(l.length, 'length'); w.u32(l.procId, 'proc_id');
   w.str(l.clientId, utf8Length(l.clientId));
 }
 
@@ -177,7 +177,7 @@ export function direntSize(d: Dirent): number {
 }
 
 export function writeDirent(w: Writer, d: Dirent): void {
-  w.qid(d.qid); w.u64(d.offset); w.u8(d.type); w.str(d.name, utf8Length(d.name));
+  w.qid(d.qid); w.u64(d.offset, 'dirent offset'); w.u8(d.type, 'dirent type'); w.str(d.name, utf8Length(d.name));
 }
 
 export function unpackDirents(data: Uint8Array): Dirent[] {

@@ -115,28 +115,44 @@ export class Reader {
   }
 }
 
+const U64_MAX = 0xffffffffffffffffn;
+
+/** The encoder's refusal of a value its field cannot hold (negative, fractional, too big, not a number). */
+function outOfRange(v: unknown, bits: number, what: string | undefined): ProtocolError {
+  const shown = typeof v === 'bigint' ? `${v}n` : String(v);
+  return new ProtocolError('bad-value', `${what ?? `u${bits}`}: ${shown} does not fit in an unsigned ${bits}-bit field`);
+}
+
+/**
+ * Writes fields into a buffer of the right size. Every number is checked against its field (one
+ * compare each): a value out of range throws ProtocolError('bad-value') instead of being wrapped.
+ */
 export class Writer {
   pos = 0;
   constructor(readonly buf: Uint8Array) {}
 
-  u8(v: number): void {
+  u8(v: number, what?: string): void {
+    if ((v & 0xff) !== v) throw outOfRange(v, 8, what);
     this.buf[this.pos++] = v;
   }
 
-  u16(v: number): void {
+  u16(v: number, what?: string): void {
+    if ((v & 0xffff) !== v) throw outOfRange(v, 16, what);
     const b = this.buf, p = this.pos;
     b[p] = v; b[p + 1] = v >>> 8;
     this.pos = p + 2;
   }
 
-  u32(v: number): void {
+  u32(v: number, what?: string): void {
+    if (v >>> 0 !== v) throw outOfRange(v, 32, what);
     const b = this.buf, p = this.pos;
     b[p] = v; b[p + 1] = v >>> 8; b[p + 2] = v >>> 16; b[p + 3] = v >>> 24;
     this.pos = p + 4;
   }
 
-  /** Writes v modulo 2^64, as the two's-complement halves did before. */
-  u64(v: bigint): void {
+  u64(v: bigint, what?: string): void {
+    // typeof first: a number here would compare fine with bigints and then fail in setBigUint64.
+    if (typeof v !== 'bigint' || v < 0n || v > U64_MAX) throw outOfRange(v, 64, what);
     scratch.setBigUint64(0, v, true);
     const b = this.buf, p = this.pos, t = scratchBytes;
     b[p] = t[0]; b[p + 1] = t[1]; b[p + 2] = t[2]; b[p + 3] = t[3];
@@ -144,11 +160,11 @@ export class Writer {
     this.pos = p + 8;
   }
 
-  /** Writes len[2] and the UTF-8 bytes; byteLength must be utf8Length(s). */
+  /** Writes len[2] and the UTF-8 bytes; byteLength must be utf8Length(s), which sizing checked (strLen). */
   str(s: string, byteLength: number): void {
-    this.u16(byteLength);
     const b = this.buf;
     let p = this.pos;
+    b[p++] = byteLength; b[p++] = byteLength >>> 8;
     if (byteLength === s.length) {
       for (let i = 0; i < s.length; i++) b[p++] = s.charCodeAt(i);
     } else {
@@ -164,8 +180,8 @@ export class Writer {
   }
 
   qid(q: Qid): void {
-    this.u8(q.type);
-    this.u32(q.vers);
-    this.u64(q.path);
+    this.u8(q.type, 'qid type');
+    this.u32(q.vers, 'qid version');
+    this.u64(q.path, 'qid path');
   }
 }

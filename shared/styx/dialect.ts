@@ -17,6 +17,20 @@ const INTERNAL_TAG_BASE = 0x10000;
 
 const V9FS_MAGIC = 0x01021997;
 
+/** A new name no file may take ('', '.', '..', or holding '/' or NUL) never reaches the service: EINVAL. */
+function checkNewName(name: string): void {
+  if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) throw new LError(Errno.EINVAL);
+}
+
+/** Largest size a Tsetattr may ask for: off_t is signed, so a size at or above 2^63 is a negative length. */
+const MAX_OFF_T = (1n << 63n) - 1n;
+
+/**
+ * A .L time (i64 seconds) as a stat's u32: negative ones as 0, later ones as the last second
+ * (0xffffffff means "don't change" in a wstat).
+ */
+export const statTime = (sec: bigint): number => (sec > MAX_OFF_T ? 0 : sec >= 0xffffffffn ? 0xfffffffe : Number(sec));
+
 class LError extends Error {
   constructor(readonly errno: number) { super(`errno ${errno}`); }
 }
@@ -117,7 +131,7 @@ export class LinuxAdapter {
       case 'Tmkdir':
       case 'Tsymlink': {
         const dfid = t.type === 'Tmkdir' ? t.dfid : t.fid;
-        const perm = t.type === 'Tmkdir' ? DMDIR | (t.mode & 0o777) : DMSYMLINK | 0o777;
+        const perm = (t.type === 'Tmkdir' ? DMDIR | (t.mode & 0o777) : DMSYMLINK | 0o777) >>> 0; // DMDIR is bit 31: | makes it negative
         const extension = t.type === 'Tsymlink' ? t.symtgt : '';
         const qid = await this.withClone(dfid, [], cancel, async (c) => {
           const r = await this.internal({ type: 'Tcreate', tag: 0, fid: c.fid, name: t.name, perm, mode: 0, extension }, cancel);
@@ -148,10 +162,16 @@ export class LinuxAdapter {
           cur ??= await this.stat(t.fid, cancel);
           st.mode = ((cur.mode & ~0o777) | (a.mode & 0o777)) >>> 0;
         }
-        if (a.valid & SETATTR_SIZE) st.length = a.size;
+        if (a.valid & SETATTR_SIZE) {
+          // 2^64-1 would read as wstat's "don't change" and succeed doing nothing; any size at or
+          // above 2^63 is a negative off_t, which ftruncate refuses with EINVAL. Sizes beyond the
+          // file system's limit are its to refuse (EFBIG).
+          if (a.size > MAX_OFF_T) throw new LError(Errno.EINVAL);
+          st.length = a.size;
+        }
         const now = Math.floor(Date.now() / 1000);
-        if (a.valid & SETATTR_MTIME) st.mtime = a.valid & SETATTR_MTIME_SET ? Number(a.mtimeSec) : now;
-        if (a.valid & SETATTR_ATIME) st.atime = a.valid & SETATTR_ATIME_SET ? Number(a.atimeSec) : now;
+        if (a.valid & SETATTR_MTIME) st.mtime = a.valid & SETATTR_MTIME_SET ? statTime(a.mtimeSec) : now;
+        if (a.valid & SETATTR_ATIME) st.atime = a.valid & SETATTR_ATIME_SET ? statTime(a.atimeSec) : now;
         await this.step({ type: 'Twstat', tag, fid: t.fid, stat: st }, cancel);
         return { type: 'Rsetattr', tag };
       }
@@ -160,14 +180,15 @@ export class LinuxAdapter {
         return { type: 'Rrenameat', tag };
       }
       case 'Trename': {
-        // The parent of fid is found by walking "..", then it is a renameat like any other.
-        const parent = await this.clone(t.fid, ['..'], cancel);
-        try {
-          const st = await this.stat(t.fid, cancel);
-          await this.rename(parent.fid, st.name, t.dfid, t.name, cancel);
-        } finally {
-          this.clunk(parent.fid);
-        }
+        // fid is the file or directory to rename, dfid the directory it ends up in. A file cannot
+        // walk "..", so instead check that dfid holds fid under its current name: then it is a
+        // rename within dfid like any other; otherwise it would cross directories (EXDEV).
+        checkNewName(t.name);
+        const st = await this.stat(t.fid, cancel);
+        const same = await this.withClone(t.dfid, [st.name], cancel, async (c) => (await this.stat(c.fid, cancel)).qid.path === st.qid.path)
+          .catch(() => false);
+        if (!same) throw new LError(Errno.EXDEV);
+        await this.rename(t.dfid, st.name, t.dfid, t.name, cancel);
         return { type: 'Rrename', tag };
       }
       case 'Tunlinkat': {
@@ -212,6 +233,10 @@ export class LinuxAdapter {
 
   /** POSIX rename in one directory: an existing target is replaced, as Linux expects. */
   private async rename(olddir: number, oldname: string, newdir: number, newname: string, cancel: Cancellation): Promise<void> {
+    // Checked before any walk: a walk of ".." or "." as the target would find the parent or the
+    // directory itself, and then remove it as the target being replaced.
+    checkNewName(newname);
+    if (oldname === '' || oldname === '.' || oldname === '..' || oldname.includes('/') || oldname.includes('\0')) throw new LError(Errno.EINVAL);
     const [a, b] = await Promise.all([this.stat(olddir, cancel), this.stat(newdir, cancel)]);
     if (a.qid.path !== b.qid.path) throw new LError(Errno.EXDEV);
     if (oldname === newname) return;

@@ -10,6 +10,6 @@ export {
   Styxserver, styxFileServer, checkOpen, permits, DEFAULT_MAX_FIDS,
   type Request, type RequestOf, type StyxOptions, type ServeLoop, type ServeHandler,
 } from './styxserver.ts';
-export { Session, type SessionOptions, type TraceEvent } from './session.ts';
-export { LinuxAdapter } from './dialect.ts';
+export { Session, DEFAULT_MAX_UNSENT, type SessionOptions, type TraceEvent } from './session.ts';
+export { LinuxAdapter, statTime } from './dialect.ts';
 export { Tree, Node, DEFAULT_MAX_FILE_SIZE, type TreeOptions, type Content, type Device, type DeviceRequest } from './tree.ts';

@@ -2,8 +2,8 @@
 // tags in flight and Tflush, the in-flight limit, .L translation and the trace. What the requests
 // mean is the Service's business.
 import {
-  type Dialect, HEADER_SIZE, MAX_MSIZE, type Message, type Rmsg, type Tmsg, ProtocolError, decode,
-  encode, messageText, stringToErrno, Errno,
+  type Dialect, HEADER_SIZE, MAX_MSIZE, type Message, type Rmsg, type Tmsg, ProtocolError, badRequestName,
+  decode, encode, messageText, stringToErrno, Errno,
 } from '../ninep/index.ts';
 import type { MessageTransport } from '../transport.ts';
 import { LinuxAdapter } from './dialect.ts';
@@ -21,6 +21,13 @@ export interface SessionOptions {
   maxMsize?: number;
   /** Requests in flight before the session stops reading (default 256). */
   maxInFlight?: number;
+  /**
+   * Bytes of replies not yet sent, plus what the requests in flight hold (a write's data) or may
+   * still answer with (a read's count), past which the session stops reading requests (default
+   * 16 MiB): a client that sends reads and never reads its socket, or writes to a mount that
+   * stalls, costs this much memory, not msize times its requests.
+   */
+  maxUnsent?: number;
   /** Connection id used in trace events and log lines. */
   id?: string;
   trace?: (e: TraceEvent) => void;
@@ -37,9 +44,26 @@ interface InFlight {
   dropped: boolean;
   /** The service's answer, once the request has been handed to it. */
   answer: Promise<unknown> | null;
+  /** Memory it holds or may answer with (see maxUnsent). */
+  cost: number;
 }
 
 const MIN_MSIZE = 256;
+export const DEFAULT_MAX_UNSENT = 16 * 1024 * 1024;
+/** Longest wait between looks at a send backlog that is draining (a transport has no drain event). */
+const MAX_BACKLOG_POLL_MS = 64;
+/** Held requests, and bytes of reads and writes, started per turn of the event loop (see startHeld). */
+const HELD_PER_TURN = 32;
+const TURN_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The memory a request holds while in flight: the data of a write, or the most a read may answer
+ * with; the rest are small.
+ */
+function cost(t: Tmsg, msize: number): number {
+  if (t.type === 'Tread' || t.type === 'Treaddir') return Math.min(t.count, msize);
+  return t.type === 'Twrite' ? t.data.length : 0;
+}
 
 export class Session {
   dialect: Dialect | null = null;
@@ -57,14 +81,31 @@ export class Session {
    */
   private readonly zombies = new Map<number, Promise<void>>();
   private readonly adapter: LinuxAdapter;
+  private readonly maxUnsent: number;
+  /** Requests read but not started: the in-flight or the unsent limit holds them, in order. */
+  private readonly held: Tmsg[] = [];
+  /** Sum of the costs of the requests in flight. */
+  private reserved = 0;
+  private backlogTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Bytes of reads and writes started in this turn of the event loop (see turnFull). */
+  private turnBytes = 0;
+  /** The next batch of held requests, when one is due. */
+  private turn: ReturnType<typeof setTimeout> | null = null;
+  private backlogPollMs = 1;
   private paused = false;
   private closed = false;
   private resolveDone!: () => void;
+  /**
+   * When the last whole message came or a reply went (Date.now()): a listener short of slots
+   * closes the connection idle the longest.
+   */
+  lastActive = Date.now();
 
   constructor(private readonly transport: MessageTransport, private readonly service: Service, private readonly opts: SessionOptions = {}) {
     this.maxMsize = Math.min(opts.maxMsize ?? MAX_MSIZE, MAX_MSIZE);
     this.msize = this.maxMsize;
     this.maxInFlight = opts.maxInFlight ?? 256;
+    this.maxUnsent = opts.maxUnsent ?? DEFAULT_MAX_UNSENT;
     this.id = opts.id ?? '0';
     this.adapter = new LinuxAdapter(service);
     this.done = new Promise((resolve) => { this.resolveDone = resolve; });
@@ -89,12 +130,16 @@ export class Session {
     if (reason) this.opts.log?.(`9p[${this.id}]: ${reason}`);
     for (const f of this.inflight.values()) { f.dropped = true; if (!f.aborted) { f.aborted = true; f.ctrl.abort(); } }
     this.inflight.clear();
+    this.held.length = 0;
+    if (this.backlogTimer) clearTimeout(this.backlogTimer);
+    if (this.turn) clearTimeout(this.turn);
     this.service.close();
     this.resolveDone();
   }
 
   private receive(frame: Uint8Array): void {
     if (this.closed) return;
+    this.lastActive = Date.now();
     let m: Message;
     try {
       if (frame.length < HEADER_SIZE || frame.length > this.msize) {
@@ -120,9 +165,105 @@ export class Session {
       this.send({ type: 'Rerror', tag: t.tag, ename: 'version not negotiated', errno: Errno.EPROTO });
       return;
     }
+    // A flush is never held: it may be what frees room for the requests that are.
     if (t.type === 'Tflush') return this.flush(t.tag, t.oldtag);
+    if (this.held.length > 0 || !this.room(t)) {
+      this.held.push(t);
+      this.hold();
+      return;
+    }
+    if (this.turnFull(t)) {
+      this.held.push(t);
+      this.hold();
+      this.startHeld();
+      return;
+    }
+    this.admit(t);
+  }
+
+  /**
+   * Whether t would take this turn of the event loop past TURN_BYTES of reads and writes started:
+   * answering 1 MiB reads back to back, one client would hold the loop for all of them.
+   */
+  private turnFull(t: Tmsg): boolean {
+    const c = cost(t, this.msize);
+    if (c === 0) return false;
+    if (this.turnBytes > 0 && this.turnBytes + c > TURN_BYTES) return true;
+    if (this.turnBytes === 0) setTimeout(() => { this.turnBytes = 0; }, 0);
+    this.turnBytes += c;
+    return false;
+  }
+
+  /** Whether t may start now: in flight and unsent bytes under their limits. */
+  private room(t: Tmsg): boolean {
+    if (this.inflight.size >= this.maxInFlight) return false;
+    const backlog = this.transport.backlog?.() ?? 0;
+    if (backlog >= this.maxUnsent) return false;
+    // Nothing in flight: one request may start whatever its size, or a large msize could never read.
+    return this.inflight.size === 0 || backlog + this.reserved + cost(t, this.msize) <= this.maxUnsent;
+  }
+
+  /** Stops reading while requests are held; looks again when the send backlog may have drained. */
+  private hold(): void {
+    if (!this.paused && this.transport.pause) {
+      this.paused = true;
+      this.transport.pause();
+    }
+    // Finishing requests look at the held ones; with none in flight only the backlog can change.
+    if (this.inflight.size === 0 && !this.backlogTimer) {
+      this.backlogTimer = setTimeout(() => {
+        this.backlogTimer = null;
+        this.backlogPollMs = Math.min(this.backlogPollMs * 2, MAX_BACKLOG_POLL_MS);
+        this.admitHeld();
+      }, this.backlogPollMs);
+    }
+  }
+
+  /**
+   * A request finished: held ones may start. They start in a later turn of the event loop, a
+   * batch at a time, not in this chain of promise callbacks: a client that sent thousands of
+   * requests in one write would otherwise hold the loop for all of them, and every other client
+   * would wait.
+   */
+  private startHeld(): void {
+    if (this.closed) return;
+    if (this.held.length === 0) {
+      this.readAgain();
+      return;
+    }
+    this.turn ??= setTimeout(() => {
+      this.turn = null;
+      this.admitHeld();
+    }, 0);
+  }
+
+  /** Starts up to a batch of held requests while there is room, and reads again once none are held. */
+  private admitHeld(): void {
+    if (this.closed) return;
+    for (let n = 0; n < HELD_PER_TURN && this.held.length > 0 && this.room(this.held[0]) && !this.turnFull(this.held[0]); n++) {
+      this.admit(this.held.shift()!);
+    }
+    if (this.held.length === 0) this.readAgain();
+    else if (this.room(this.held[0])) this.startHeld();
+    else this.hold();
+  }
+
+  private readAgain(): void {
+    this.backlogPollMs = 1;
+    if (this.paused) {
+      this.paused = false;
+      this.transport.resume?.();
+    }
+  }
+
+  private admit(t: Tmsg): void {
     if (this.inflight.has(t.tag)) {
       this.send(this.error(t.tag, Edupetag, Errno.EBUSY));
+      return;
+    }
+    const bad = badRequestName(t);
+    if (bad) {
+      this.send(this.error(t.tag, bad, Errno.EINVAL));
       return;
     }
     this.dispatch(t);
@@ -132,6 +273,8 @@ export class Session {
     // A Tversion aborts everything outstanding and starts a new session (version(5)).
     for (const [tag, f] of this.inflight) this.drop(tag, f);
     this.inflight.clear();
+    this.reserved = 0;
+    this.held.length = 0;
     const v = t.version;
     const dialect: Dialect | null = v.startsWith('9P2000.L') ? '9P2000.L' : v.startsWith('9P2000.u') ? '9P2000.u' : v.startsWith('9P2000') ? '9P2000' : null;
     const msize = Math.min(t.msize, this.maxMsize);
@@ -147,12 +290,9 @@ export class Session {
   }
 
   private dispatch(t: Tmsg): void {
-    const entry: InFlight = { ctrl: new AbortController(), aborted: false, flushes: [], dropped: false, answer: null };
+    const entry: InFlight = { ctrl: new AbortController(), aborted: false, flushes: [], dropped: false, answer: null, cost: cost(t, this.msize) };
     this.inflight.set(t.tag, entry);
-    if (this.inflight.size >= this.maxInFlight && this.transport.pause) {
-      this.paused = true;
-      this.transport.pause();
-    }
+    this.reserved += entry.cost;
     const prior = this.zombies.size === 0 ? undefined : this.zombies.get(t.tag);
     if (prior === undefined) this.start(t, entry);
     else void prior.then(() => { if (!entry.dropped && !this.closed) this.start(t, entry); });
@@ -180,23 +320,25 @@ export class Session {
 
   private finish(tag: number, entry: InFlight, r: Rmsg): void {
     if (entry.dropped || this.closed) return;
-    this.inflight.delete(tag);
+    this.forget(tag, entry);
     if (r.tag !== tag) r = { ...r, tag };
     this.send(this.dialect === '9P2000.u' && r.type === 'Rerror' && !r.errno ? { ...r, errno: stringToErrno(r.ename) } : r);
     for (const ft of entry.flushes) this.send({ type: 'Rflush', tag: ft });
-    this.maybeResume();
+    this.startHeld();
   }
 
-  private maybeResume(): void {
-    if (this.paused && this.inflight.size < this.maxInFlight / 2) {
-      this.paused = false;
-      this.transport.resume?.();
-    }
+  /** A request leaves the in-flight table, and its reply's room is given back. */
+  private forget(tag: number, entry: InFlight): void {
+    this.inflight.delete(tag);
+    this.reserved -= entry.cost;
   }
 
   private flush(tag: number, oldtag: number): void {
     const old = this.inflight.get(oldtag);
     if (!old || oldtag === tag) {
+      // A held request was never started: it is simply forgotten (flush(5)).
+      const i = this.held.findIndex((h) => h.tag === oldtag);
+      if (i >= 0 && oldtag !== tag) this.held.splice(i, 1);
       this.send({ type: 'Rflush', tag });
       return;
     }
@@ -209,9 +351,9 @@ export class Session {
     setTimeout(() => {
       if (this.inflight.get(oldtag) !== old || this.closed) return;
       this.drop(oldtag, old);
-      this.inflight.delete(oldtag);
+      this.forget(oldtag, old);
       for (const ft of old.flushes) this.send({ type: 'Rflush', tag: ft });
-      this.maybeResume();
+      this.startHeld();
     }, 0);
   }
 
@@ -234,6 +376,7 @@ export class Session {
     if (frame.length > this.msize) {
       frame = encode(this.error(r.tag, 'reply larger than msize', Errno.EMSGSIZE), this.dialect ?? '9P2000');
     }
+    this.lastActive = Date.now();
     try {
       this.transport.send(frame);
     } catch (e) {

@@ -3,7 +3,7 @@
 // bytes, or compute their content at open (fixed for that open), or act as devices. A writable
 // tree also takes creates, writes, removes and wstat (rename, chmod, truncate).
 import {
-  DMDIR, DMSYMLINK, OTRUNC, type Rmsg, type Stat, type Tmsg,
+  DMDIR, DMSYMLINK, Errno, OTRUNC, type Rmsg, type Stat, type Tmsg,
 } from '../ninep/index.ts';
 import { type Dir, qidOf, toStat } from './dir.ts';
 import { Eexist, Eisdir, Enotdir, Enotempty, Enotfound, Eperm, StyxError } from './errors.ts';
@@ -33,14 +33,51 @@ const encoder = new TextEncoder();
 const toBytes = (v: Uint8Array | string): Uint8Array => (typeof v === 'string' ? encoder.encode(v) : v);
 const now = (): number => Math.floor(Date.now() / 1000);
 
+/**
+ * A file's bytes live in chunks of CHUNK bytes: chunk i holds offsets [i*CHUNK, (i+1)*CHUNK). A
+ * chunk never written is a hole: it costs nothing and reads as zeros, so a sparse file stays
+ * sparse. A chunk's capacity grows geometrically (MIN_CHUNK, doubling, up to CHUNK), so a file
+ * written in small appends copies each byte O(1) times on average and a tiny file costs a tiny
+ * chunk. Invariant: every byte of a chunk at or past the file's length is zero, so extending the
+ * file (a write past the end, a truncate upwards) never has to zero anything.
+ */
+export const CHUNK = 64 * 1024;
+const MIN_CHUNK = 64;
+/** What the budget charges for a node itself (name, qid, maps), besides its bytes. */
+export const NODE_COST = 256;
+/** Default total of a tree's file bytes (and nodes), in bytes: 256 MiB. */
+export const DEFAULT_RAM_BUDGET = 256 * 1024 * 1024;
+
+export const Enospc = 'no space left on device';
+export const Efbig = 'file too large';
+
+/** Capacity for a chunk that holds `cur` bytes and must hold `need`: doubling, at most CHUNK. */
+function chunkCapacity(cur: number, need: number): number {
+  let c = cur < MIN_CHUNK ? MIN_CHUNK : cur * 2;
+  while (c < need) c *= 2;
+  return c < CHUNK ? c : CHUNK;
+}
+
+/** Counters of the storage's work (for tests and status): growth reallocations and the bytes they copied. */
+export interface TreeStats {
+  /** Chunks allocated or grown. */
+  allocations: number;
+  /** Bytes copied from an old chunk into its grown replacement. */
+  copied: number;
+}
+
 export class Node {
   readonly children = new Map<string, Node>();
   parent: Node;
   vers = 0;
   mtime = now();
   atime = this.mtime;
-  /** The bytes of a plain or writable file. */
-  data: Uint8Array = new Uint8Array(0);
+  /** Logical length of a plain or writable file, in bytes. */
+  size = 0;
+  /** Its bytes: chunk index -> chunk (see CHUNK); a missing index is a hole. */
+  private chunks = new Map<number, Uint8Array>();
+  /** Bytes this node has charged to the tree's budget (chunk capacities plus NODE_COST). */
+  charged = 0;
   content: Content | null = null;
   /** Symlink target. */
   target = '';
@@ -58,9 +95,139 @@ export class Node {
 
   get isDir(): boolean { return (this.mode & DMDIR) !== 0; }
 
+  /** The bytes of a plain or writable file, as one array (a copy: reads and writes go through read/write). */
+  get data(): Uint8Array {
+    return this.read(0, this.size, true);
+  }
+
+  /** Replaces the bytes (the program's own content: charged to the budget, never refused). */
+  set data(v: Uint8Array) {
+    this.truncate(0);
+    this.write(0, v, true);
+  }
+
+  /**
+   * Bytes [offset, offset+count) clipped to the length; holes read as zeros. A range inside one
+   * chunk is a view of it (no copy) unless `copy`.
+   */
+  read(offset: number, count: number, copy = false): Uint8Array {
+    const start = Math.min(offset, this.size);
+    const end = Math.min(this.size, start + count);
+    if (end <= start) return new Uint8Array(0);
+    const first = Math.floor(start / CHUNK);
+    const last = Math.floor((end - 1) / CHUNK);
+    if (first === last && !copy) {
+      const c = this.chunks.get(first);
+      const base = first * CHUNK;
+      if (c && end - base <= c.length) return c.subarray(start - base, end - base);
+    }
+    const out = new Uint8Array(end - start);
+    for (let i = first; i <= last; i++) {
+      const c = this.chunks.get(i);
+      if (!c) continue;
+      const base = i * CHUNK;
+      const a = Math.max(start, base) - base;
+      const b = Math.min(end - base, c.length);
+      if (b > a) out.set(c.subarray(a, b), base + a - start);
+    }
+    return out;
+  }
+
+  /**
+   * Writes data at offset, growing the file. The budget is charged before anything is allocated:
+   * when the new chunks do not fit, nothing changes and the write fails with ENOSPC (`force`: the
+   * program's own content, charged but never refused).
+   */
+  write(offset: number, data: Uint8Array, force = false): void {
+    const len = data.length;
+    if (len === 0) return;
+    const end = offset + len;
+    const first = Math.floor(offset / CHUNK);
+    const last = Math.floor((end - 1) / CHUNK);
+    // Two prices: with geometric growth, and exactly what this write needs (tried when the first
+    // does not fit, so the last bytes of the budget are usable).
+    let geometric = 0;
+    let exact = 0;
+    for (let i = first; i <= last; i++) {
+      const need = i < last ? CHUNK : end - i * CHUNK;
+      const cur = this.chunks.get(i)?.length ?? 0;
+      if (need > cur) {
+        geometric += chunkCapacity(cur, need) - cur;
+        exact += need - cur;
+      }
+    }
+    let grow = true;
+    if (geometric > 0 && !this.tree.charge(geometric, force)) {
+      if (!this.tree.charge(exact, force)) throw new StyxError(Enospc, Errno.ENOSPC);
+      grow = false;
+    }
+    this.charged += grow ? geometric : exact;
+    const stats = this.tree.stats;
+    for (let i = first; i <= last; i++) {
+      const base = i * CHUNK;
+      const need = i < last ? CHUNK : end - base;
+      let c = this.chunks.get(i);
+      const cur = c?.length ?? 0;
+      if (need > cur) {
+        const grown = new Uint8Array(grow ? chunkCapacity(cur, need) : need);
+        stats.allocations++;
+        if (c) { grown.set(c); stats.copied += cur; }
+        this.chunks.set(i, (c = grown));
+      }
+      const a = Math.max(offset, base);
+      const b = Math.min(end, base + CHUNK);
+      c!.set(a === offset && b === end ? data : data.subarray(a - offset, b - offset), a - base);
+    }
+    if (end > this.size) this.size = end;
+  }
+
+  /**
+   * Sets the length. Growing allocates nothing (the new bytes are a hole); shrinking frees the
+   * chunks past the end, zeroes the rest of the last one, and gives the budget back.
+   */
+  truncate(length: number): void {
+    if (length >= this.size) {
+      this.size = length;
+      return;
+    }
+    const keep = length === 0 ? -1 : Math.floor((length - 1) / CHUNK); // last chunk index kept
+    let freed = 0;
+    for (const [i, c] of this.chunks) {
+      if (i > keep) {
+        freed += c.length;
+        this.chunks.delete(i);
+      }
+    }
+    const c = keep >= 0 ? this.chunks.get(keep) : undefined;
+    if (c) {
+      const from = length - keep * CHUNK;
+      const cap = chunkCapacity(0, from);
+      if (cap < c.length) {
+        // Mostly cut away: a smaller chunk gives the difference back.
+        const smaller = new Uint8Array(cap);
+        smaller.set(c.subarray(0, from));
+        this.chunks.set(keep, smaller);
+        freed += c.length - cap;
+      } else {
+        c.fill(0, from, Math.min(c.length, this.size - keep * CHUNK));
+      }
+    }
+    this.charged -= freed;
+    this.tree.refund(freed);
+    this.size = length;
+  }
+
+  /** Frees every chunk and the node's own cost (the node is gone). */
+  release(): void {
+    this.chunks.clear();
+    this.size = 0;
+    this.tree.refund(this.charged);
+    this.charged = 0;
+  }
+
   dir(): Dir {
     const length = this.content === null || this.content instanceof Uint8Array || typeof this.content === 'string'
-      ? BigInt(this.content === null ? this.data.length : toBytes(this.content).length)
+      ? BigInt(this.content === null ? this.size : toBytes(this.content).length)
       : 0n;
     return {
       name: this.name, qid: qidOf(this.path, this.mode, this.vers), mode: this.mode, length,
@@ -96,6 +263,12 @@ export interface TreeOptions extends StyxOptions {
   rootPerm?: number;
   /** Largest file a client may write, in bytes (default DEFAULT_MAX_FILE_SIZE, 64 MiB). */
   maxFileSize?: number;
+  /**
+   * Total bytes the tree may hold: file chunks plus NODE_COST per node (default
+   * DEFAULT_RAM_BUDGET, 256 MiB). A create, write or truncate past it fails with ENOSPC before
+   * anything is allocated; removes and truncates give it back.
+   */
+  budget?: number;
 }
 
 export const DEFAULT_MAX_FILE_SIZE = 64 * 1024 * 1024;
@@ -104,21 +277,40 @@ export class Tree implements Navigator, FileServer {
   readonly root: Node;
   readonly writable: boolean;
   readonly maxFileSize: number;
+  readonly budget: number;
+  /** Bytes charged to the budget now. */
+  used = 0;
+  readonly stats: TreeStats = { allocations: 0, copied: 0 };
   private readonly nodes = new Map<bigint, Node>();
   private nextPath = 0n;
 
   constructor(readonly opts: TreeOptions = {}) {
     this.writable = opts.writable ?? false;
     this.maxFileSize = opts.maxFileSize ?? DEFAULT_MAX_FILE_SIZE;
+    this.budget = opts.budget ?? DEFAULT_RAM_BUDGET;
     this.root = new Node(this, this.nextPath++, '/', DMDIR | (opts.rootPerm ?? (this.writable ? 0o777 : 0o555)), opts.user ?? 'styx', null);
     this.nodes.set(this.root.path, this.root);
   }
 
-  add(parent: Node, name: string, mode: number, uid = this.opts.user ?? 'styx'): Node {
+  /** Charges n bytes to the budget; false (nothing charged) when they do not fit, unless `force`. */
+  charge(n: number, force = false): boolean {
+    if (!force && this.used + n > this.budget) return false;
+    this.used += n;
+    return true;
+  }
+
+  refund(n: number): void {
+    this.used -= n;
+  }
+
+  /** Adds a node; a client's (`force` false) is refused with ENOSPC when the budget is spent. */
+  add(parent: Node, name: string, mode: number, uid = this.opts.user ?? 'styx', force = true, cost = NODE_COST): Node {
     if (!parent.isDir) throw new StyxError(Enotdir);
-    if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) throw new StyxError(`bad file name '${name}'`);
+    checkName(name);
     if (parent.children.has(name)) throw new StyxError(Eexist);
+    if (!this.charge(cost, force)) throw new StyxError(Enospc, Errno.ENOSPC);
     const n = new Node(this, this.nextPath++, name, mode >>> 0, uid, parent);
+    n.charged = cost;
     parent.children.set(name, n);
     this.nodes.set(n.path, n);
     parent.touch();
@@ -173,7 +365,7 @@ export class Tree implements Navigator, FileServer {
     let p: Promise<Rmsg | null>;
     switch (m.type) {
       case 'Topen': p = this.open(srv, f, m); break;
-      case 'Tread': if (f.isDir) return srv.default(m); p = this.read(f, m, cancel); break;
+      case 'Tread': if (f.isDir) return srv.default(m); p = this.read(srv, f, m, cancel); break;
       case 'Twrite': p = this.write(f, m, cancel); break;
       case 'Tcreate': p = this.create(srv, f, m); break;
       case 'Tremove': p = this.remove(srv, f, m); break;
@@ -182,7 +374,10 @@ export class Tree implements Navigator, FileServer {
     }
     p.then(
       (r) => (r ? srv.reply(r) : srv.default(m)),
-      (e: unknown) => srv.error(m, e instanceof Error ? e.message : String(e)),
+      // The errno goes along, for .u and .L clients, when the message is not one the table knows.
+      (e: unknown) => srv.reply({
+        type: 'Rerror', tag: m.tag, ename: e instanceof Error ? e.message : String(e), errno: e instanceof StyxError ? e.errno : 0,
+      }),
     );
   }
 
@@ -192,7 +387,7 @@ export class Tree implements Navigator, FileServer {
     if (m.mode & OTRUNC && !n.isDir && n.content === null) {
       if (!this.writable) throw new StyxError(Eperm);
       if (!permits(toStat(n.dir(), ''), f.uname, 2)) throw new StyxError(Eperm);
-      n.data = new Uint8Array(0);
+      n.truncate(0);
       n.touch();
     }
     if (typeof n.content === 'function') {
@@ -202,12 +397,17 @@ export class Tree implements Navigator, FileServer {
     return null; // the default does the permission check and the reply
   }
 
-  private async read(f: Fid, m: Extract<Tmsg, { type: 'Tread' }>, cancel: Cancellation): Promise<Rmsg | null> {
+  private async read(srv: Styxserver, f: Fid, m: Extract<Tmsg, { type: 'Tread' }>, cancel: Cancellation): Promise<Rmsg | null> {
     if (!f.canRead()) return null;
     const n = this.node(f.path);
     n.atime = now();
     const c = n.content;
-    if (c === null) return readBytes(m, n.data);
+    if (c === null) {
+      // A read spanning chunks or holes is a new buffer: never larger than a reply can be (a
+      // count of 4 GiB over a sparse file must not allocate the file).
+      const data = m.offset >= BigInt(n.size) ? new Uint8Array(0) : n.read(Number(m.offset), Math.min(m.count, srv.msize - 24));
+      return { type: 'Rread', tag: m.tag, data };
+    }
     if (typeof c === 'function') return readBytes(m, f.data as Uint8Array);
     if (c instanceof Uint8Array || typeof c === 'string') return readBytes(m, toBytes(c));
     if (!c.read) throw new StyxError(Eperm);
@@ -226,15 +426,8 @@ export class Tree implements Navigator, FileServer {
       throw new StyxError(Eperm);
     }
     const end = m.offset + BigInt(m.data.length);
-    if (end > BigInt(this.maxFileSize)) throw new StyxError('file too large');
-    const off = Number(m.offset);
-    if (off + m.data.length > n.data.length) {
-      // Grow geometrically so a file written in many small pieces is copied O(log n) times.
-      const grown = new Uint8Array(Math.min(this.maxFileSize, Math.max(off + m.data.length, n.data.length * 2)));
-      grown.set(n.data);
-      n.data = grown.subarray(0, off + m.data.length);
-    }
-    n.data.set(m.data, off);
+    if (end > BigInt(this.maxFileSize)) throw new StyxError(Efbig, Errno.EFBIG);
+    n.write(Number(m.offset), m.data);
     n.touch();
     return { type: 'Rwrite', tag: m.tag, count: m.data.length };
   }
@@ -247,8 +440,9 @@ export class Tree implements Navigator, FileServer {
     if (!permits(toStat(dir.dir(), ''), f.uname, 2)) throw new StyxError(Eperm);
     // create(5): the new file's permissions are limited by the directory's.
     const perm = m.perm & DMDIR ? (m.perm & ~0o777) | (m.perm & dir.mode & 0o777) : (m.perm & ~0o777) | (m.perm & dir.mode & 0o666);
-    const n = this.add(dir, m.name, perm & (DMDIR | DMSYMLINK | 0o777), f.uname);
-    if (m.perm & DMSYMLINK) n.target = m.extension;
+    const symlink = (m.perm & DMSYMLINK) !== 0;
+    const n = this.add(dir, m.name, perm & (DMDIR | DMSYMLINK | 0o777), f.uname, false, NODE_COST + (symlink ? m.extension.length : 0));
+    if (symlink) n.target = m.extension;
     f.path = n.path;
     f.qtype = n.dir().qid.type;
     f.isOpen = true;
@@ -266,6 +460,7 @@ export class Tree implements Navigator, FileServer {
     n.parent.children.delete(n.name);
     n.parent.touch();
     this.nodes.delete(n.path);
+    n.release();
     return { type: 'Rremove', tag: m.tag };
   }
 
@@ -279,7 +474,7 @@ export class Tree implements Navigator, FileServer {
     if (rename) {
       if (n === this.root) throw new StyxError(Eperm);
       if (!permits(toStat(n.parent.dir(), ''), f.uname, 2)) throw new StyxError(Eperm);
-      if (st.name === '.' || st.name === '..' || st.name.includes('/')) throw new StyxError(`bad file name '${st.name}'`);
+      checkName(st.name);
       if (n.parent.children.has(st.name)) throw new StyxError(Eexist);
     }
     const chmod = st.mode !== 0xffffffff;
@@ -291,7 +486,7 @@ export class Tree implements Navigator, FileServer {
     if (truncate) {
       if (n.isDir) { if (st.length !== 0n) throw new StyxError(Eisdir); }
       else if (n.content !== null) throw new StyxError(Eperm);
-      else if (st.length > BigInt(this.maxFileSize)) throw new StyxError('file too large');
+      else if (st.length > BigInt(this.maxFileSize)) throw new StyxError(Efbig, Errno.EFBIG);
       else if (!permits(toStat(n.dir(), ''), f.uname, 2)) throw new StyxError(Eperm);
     }
     if (rename) {
@@ -301,16 +496,18 @@ export class Tree implements Navigator, FileServer {
       n.parent.touch();
     }
     if (chmod) n.mode = ((n.mode & ~0o777) | (st.mode & 0o777)) >>> 0;
-    if (truncate && !n.isDir) {
-      const len = Number(st.length);
-      const d = new Uint8Array(len);
-      d.set(n.data.subarray(0, Math.min(len, n.data.length)));
-      n.data = d;
-    }
+    if (truncate && !n.isDir) n.truncate(Number(st.length)); // allocates nothing: cannot fail
     if (st.mtime !== 0xffffffff) n.mtime = st.mtime;
     if (st.atime !== 0xffffffff) n.atime = st.atime;
     if (rename || chmod || truncate) n.vers = (n.vers + 1) >>> 0;
     if (truncate) n.mtime = st.mtime !== 0xffffffff ? st.mtime : now();
     return { type: 'Rwstat', tag: m.tag };
+  }
+}
+
+/** Refuses a name no directory entry may have ('', '.', '..', or holding '/' or NUL): EINVAL. */
+export function checkName(name: string): void {
+  if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
+    throw new StyxError(`bad file name ${JSON.stringify(name)}`, Errno.EINVAL);
   }
 }

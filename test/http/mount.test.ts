@@ -20,6 +20,9 @@ import { prepareLinux, runInLinux } from '../support/linuxvm.ts';
 
 const run = promisify(execFile);
 const DEADLINE_MS = 1500;
+/** Page mount keys (see KEY_RE): the holder's, and another page's. */
+const KEY = 'k'.repeat(22);
+const OTHER_KEY = 'o'.repeat(22);
 
 /** fs, except that a Tread is held until `release` says (or the connection drops it). */
 function stalling(fs: FileServer, onTread: () => void, release: (signal: AbortSignal) => Promise<void>): FileServer {
@@ -87,7 +90,7 @@ describe('mount endpoint: /mount?name=NAME', () => {
   });
 
   it('refuses a taken name with 4409; replace=1 takes over a page mount (4001); builtins stay', async () => {
-    const first = await mountPage(g.ws('/mount?name=dup'), hellofs);
+    const first = await mountPage(g.ws(`/mount?name=dup&key=${KEY}`), hellofs);
     const firstClosed = closed(first.ws);
     assert.ok(await eventually(async () => (await mountedNames(g)).includes('dup')));
 
@@ -95,8 +98,14 @@ describe('mount endpoint: /mount?name=NAME', () => {
     assert.equal(taken.kind === 'close' && taken.code, 4409, JSON.stringify(taken));
     assert.match(taken.kind === 'close' ? taken.reason : '', /'dup' is already mounted/);
 
-    // A second page asks to replace: the first is told why, and the name now serves the second.
-    const second = await mountPage(g.ws('/mount?name=dup&replace=1'), slightlyfs);
+    // Only the holder's key replaces: without it, or with another, the name stays taken.
+    for (const q of ['replace=1', `replace=1&key=${OTHER_KEY}`]) {
+      const r = await refusal(g.ws(`/mount?name=dup&${q}`));
+      assert.equal(r.kind === 'close' && r.code, 4409, `${q}: ${JSON.stringify(r)}`);
+      assert.match(r.kind === 'close' ? r.reason : '', /which alone may replace it/);
+    }
+    // The same page (its key) asks to replace: the first is told why, and the name now serves the second.
+    const second = await mountPage(g.ws(`/mount?name=dup&replace=1&key=${KEY}`), slightlyfs);
     try {
       const c = await firstClosed;
       assert.equal(c.code, 4001);
@@ -113,10 +122,10 @@ describe('mount endpoint: /mount?name=NAME', () => {
       second.ws.close();
     }
 
-    for (const url of ['/mount?name=hellofs', '/mount?name=hellofs&replace=1']) {
+    for (const url of ['/mount?name=hellofs', `/mount?name=hellofs&replace=1&key=${KEY}`, '/mount?name=ctl']) {
       const r = await refusal(g.ws(url));
       assert.equal(r.kind === 'close' && r.code, 4409, `${url}: ${JSON.stringify(r)}`);
-      assert.match(r.kind === 'close' ? r.reason : '', /'hellofs' is already mounted/);
+      assert.match(r.kind === 'close' ? r.reason : '', /'(hellofs' is already mounted|ctl' is reserved)/);
     }
     const st = await g.status();
     assert.equal(st.mounts.find((m) => m.name === 'hellofs')?.kind, 'builtin');
@@ -249,14 +258,14 @@ describe('limits and configuration', () => {
 
   it('--config adds backends (shown by name and kind); --max-mounts refuses one more page with 4429', async () => {
     assert.deepEqual((await g.status()).backends, [{ name: 'local', kind: '9p' }, { name: 'fromfile', kind: '9p' }, { name: 'blocks', kind: 'nbd' }]);
-    const first = await mountPage(g.ws('/mount?name=one'), hellofs);
+    const first = await mountPage(g.ws(`/mount?name=one&key=${KEY}`), hellofs);
     try {
       assert.ok(await eventually(async () => (await mountedNames(g)).includes('one')));
       const r = await refusal(g.ws('/mount?name=two'));
       assert.equal(r.kind === 'close' && r.code, 4429, JSON.stringify(r));
       assert.match(r.kind === 'close' ? r.reason : '', /too many page mounts \(1\)/);
       // Replacing the one mounted is not one more.
-      const again = await mountPage(g.ws('/mount?name=one&replace=1'), hellofs);
+      const again = await mountPage(g.ws(`/mount?name=one&replace=1&key=${KEY}`), hellofs);
       assert.equal((await closed(first.ws)).code, 4001);
       again.ws.close();
     } finally {

@@ -62,6 +62,7 @@ describe('a remote diod mounted into the namespace', () => {
     relay = new Relay(await freePort(), diod.port);
     await relay.start();
     serve = await startServe(['--mount', `diod=tcp!127.0.0.1!${relay.port},aname=${diod.exportDir}`]);
+    await serve.logged(/mounted tcp!\S+ \(9P2000\.L\) at \/diod/);
   });
 
   after(async () => {

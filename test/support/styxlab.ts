@@ -41,6 +41,8 @@ export interface Served {
   proc: ChildProcess;
   stdout(): string;
   stderr(): string;
+  /** Resolves once stderr matches re (a remote mount coming up, say); rejects after 15 s. */
+  logged(re: RegExp): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -86,8 +88,12 @@ export async function startServe(args: string[] = [], nodeArgs: string[] = []): 
       up = out.includes(`9P on ${address}`);
     }
     if (up) {
+      const logged = async (re: RegExp) => {
+        for (let i = 0; i < 600 && !re.test(err); i++) await new Promise((r) => setTimeout(r, 25));
+        if (!re.test(err)) throw new Error(`styxlab serve never logged ${re}:\n${err}`);
+      };
       return {
-        port, address, hostPort: `127.0.0.1:${port}`, proc, stop,
+        port, address, hostPort: `127.0.0.1:${port}`, proc, stop, logged,
         stdout: () => out, stderr: () => err,
       };
     }

@@ -57,3 +57,18 @@ export async function connectGateway(backend: string, aname = '', signal?: Abort
   const version: Dialect = local ? '9P2000.u' : '9P2000.L';
   return Client.connect(transport, { version, aname, uname: uname || (local ? 'styxlab' : DEFAULT_BACKEND_USER), signal });
 }
+
+/**
+ * This browser's mount key: the server lets only the page that made a mount replace it (live
+ * reload), and tabs of one browser profile share the key, so any of them may take a name over.
+ */
+export function pageKey(): string {
+  const slot = 'styxlab.mountKey';
+  let key = localStorage.getItem(slot);
+  if (!key || !/^[A-Za-z0-9_-]{22,128}$/.test(key)) {
+    const bytes = crypto.getRandomValues(new Uint8Array(24));
+    key = btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    localStorage.setItem(slot, key);
+  }
+  return key;
+}

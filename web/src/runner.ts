@@ -3,7 +3,7 @@
 // stuck in an endless loop cannot hide the server's verdict: the close code and reason arrive
 // anyway, and the page ends the worker.
 import { MsgType } from '../../shared/ninep/index.ts';
-import { fetchStatus, wsURL } from './net.ts';
+import { fetchStatus, pageKey, wsURL } from './net.ts';
 import type { FromWorker, ToWorker } from './worker/protocol.ts';
 
 export type RunState = 'starting' | 'running' | 'stopped' | 'crashed' | 'failed';
@@ -102,6 +102,7 @@ export class Runner {
     };
     const q = new URLSearchParams({ name: this.name });
     if (replace) q.set('replace', '1');
+    q.set('key', pageKey());
     const ws = new WebSocket(wsURL(`/mount?${q}`));
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
