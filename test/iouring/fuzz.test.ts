@@ -49,6 +49,7 @@ test('fuzz: 150 connections of random requests leave the daemon serving', { skip
     const st0 = await c.stats();
     assert.ok(st0.outstandingCreditTasks < 63, 'random timeouts left a credit free');
     assert.equal((await c.submit({ kind: 'nop', priority: 'normal' })).res, 0);
+    assert.equal(d.stderr(), '', 'nothing on stderr: no event-loop failure, no warnings');
     const st = await c.stats();
     assert.equal(st.activeClients, 1);
     c.close();
