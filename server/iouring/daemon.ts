@@ -87,6 +87,8 @@ class Conn {
   outBytes = 0;
   watching: [boolean, boolean] = [true, false];
   closeAfterFlush = false;
+  /** The peer has shut down its side; buffered requests are served, then the connection ends. */
+  eof = false;
   closed = false;
   constructor(readonly fd: number, readonly client: Client, ioBytesMax: number) {
     this.reader = new RequestReader(ioBytesMax);
@@ -242,9 +244,14 @@ export class IouringDaemon {
     const a = this.addon;
     const n = a.recvFds(conn.fd, this.recvBuf, this.recvOut);
     if (n === EAGAIN_RECV) return;
-    if (n <= 0) {
-      // EOF between requests is a disconnect; in the middle of one (or a read error) a close all the same.
-      return this.dropConn(conn);
+    if (n < 0) return this.dropConn(conn); // a read error
+    if (n === 0) {
+      // EOF: requests already buffered are still served, as the original reads them one by one
+      // before it meets the EOF; then (or at once, mid-request) the connection ends.
+      conn.eof = true;
+      if (!conn.pending) this.parseOne(conn);
+      if (!conn.pending) return this.dropConn(conn);
+      return this.updateWatch(conn);
     }
     if (this.recvOut[1]) return this.dropConn(conn);
     conn.received += n;
@@ -344,7 +351,7 @@ export class IouringDaemon {
   /** Polls for what the connection needs: reading unless its buffers are full, writing while output waits. */
   private updateWatch(conn: Conn): void {
     if (conn.closed || !conn.watch) return;
-    const wantRead = !conn.closeAfterFlush && conn.outBytes < OUT_HIGH_WATER && conn.reader.buffered < IN_HIGH_WATER;
+    const wantRead = !conn.closeAfterFlush && !conn.eof && conn.outBytes < OUT_HIGH_WATER && conn.reader.buffered < IN_HIGH_WATER;
     const wantWrite = conn.out.length > 0;
     if (wantRead !== conn.watching[0] || wantWrite !== conn.watching[1]) {
       conn.watching = [wantRead, wantWrite];
@@ -399,6 +406,7 @@ export class IouringDaemon {
         if (!conn || conn.pending) continue;
         this.parseOne(conn);
         if (conn.pending) more = true;
+        else if (conn.eof) this.dropConn(conn);
         else if (!conn.closed) this.updateWatch(conn);
       }
       if (!more) break;

@@ -340,6 +340,18 @@ describe('iouringd integration (default flags)', { skip: skipReason || false }, 
     }
   });
 
+  test('requests sent before a half-close are all answered, then the daemon closes', async () => {
+    const s = await d.raw();
+    const nop = encodeRequest({ kind: 'nop', priority: 'normal' });
+    const got = await new Promise<Buffer>((resolve) => {
+      const chunks: Buffer[] = [];
+      s.on('data', (b: Buffer) => chunks.push(b));
+      s.on('close', () => resolve(Buffer.concat(chunks)));
+      s.end(Buffer.concat([encodeHandshakeRequest(), nop, nop, nop]));
+    });
+    assert.equal(got.length, 52 + 3 * (16 + 24), 'the handshake, three submit results, three completions');
+  });
+
   test('hostile: a malformed timeout and a partial cancel target, then EOF', async () => {
     for (const part of [
       encodeRequest({ kind: 'timeout', priority: 'normal', timeoutNsec: 1n }).subarray(0, 16),
