@@ -58,4 +58,4 @@ export function ensureAddon(force = false) {
   return null;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) ensureAddon(process.argv.includes('--force'));
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) ensureAddon(process.argv.includes('--force'));
