@@ -8,7 +8,9 @@ import {
 export type EventInput = Omit<TraceEvent, 'sequence' | 'timestampNsec'> & { bytes: number };
 
 export class TraceLog {
-  private ring: TraceEvent[] = [];
+  /** A circular buffer: event with sequence q sits at index (q - 1) % 256. */
+  private ring: TraceEvent[] = new Array<TraceEvent>(MAX_TRACE_EVENTS);
+  private held = 0;
   private latest = 0n;
 
   constructor(private stderr: ((line: string) => void) | null, private pid: number, private jobId: number | null) {}
@@ -19,8 +21,8 @@ export class TraceLog {
       res: e.res, credits: e.credits, eventKind: e.eventKind, taskKind: e.taskKind, clientSlot: e.clientSlot,
       priority: e.priority,
     };
-    this.ring.push(ev);
-    if (this.ring.length > MAX_TRACE_EVENTS) this.ring.shift();
+    this.ring[Number((ev.sequence - 1n) % BigInt(MAX_TRACE_EVENTS))] = ev;
+    if (this.held < MAX_TRACE_EVENTS) this.held++;
     this.stderr?.(
       `iouringd trace sequence=${ev.sequence} timestamp_nsec=${ev.timestampNsec} pid=${this.pid} job_id=${this.jobId ?? '-'} ` +
       `client_slot=${ev.clientSlot} event=${TRACE_EVENT_NAMES[ev.eventKind]} task_kind=${TASK_KIND_NAMES[ev.taskKind]} ` +
@@ -31,12 +33,13 @@ export class TraceLog {
 
   /** GET_TRACE: held events with sequence > after, oldest first, at most max of them. */
   query(after: bigint, max: number): TraceResult {
-    const held = this.ring.length;
+    const held = this.held;
     const oldest = held ? this.latest - BigInt(held) + 1n : 0n;
     const events: TraceEvent[] = [];
     if (held && max > 0 && after < this.latest) {
-      const from = after + 1n > oldest ? after + 1n : oldest;
-      for (let i = Number(from - oldest); i < held && events.length < max; i++) events.push(this.ring[i]);
+      for (let q = after + 1n > oldest ? after + 1n : oldest; q <= this.latest && events.length < max; q++) {
+        events.push(this.ring[Number((q - 1n) % BigInt(MAX_TRACE_EVENTS))]);
+      }
     }
     return { oldestSequence: oldest, latestSequence: this.latest, events };
   }
