@@ -11,6 +11,7 @@ import { parseBackend, readBackendConfig } from '../http/backends.ts';
 import { HttpServer } from '../http/server.ts';
 import { isLoopback, newToken } from '../http/security.ts';
 import { DEFAULT_MAX_CONNECTIONS, NinepListener } from '../ninep/listener.ts';
+import { startNbd, NBD_USAGE, NBD_OPTIONS } from './nbd-serve.ts';
 
 const USAGE = `usage: styxlab serve [flags]
 
@@ -38,6 +39,8 @@ HTTP (the playground, /api/status, the gateway and the mount endpoint):
   --deadline MS        how long a page-hosted server has to answer a request (default 5000)
   --max-websockets N   WebSocket connections at once (default 64)
   --max-mounts N       page-hosted mounts at once (default 32)
+
+${NBD_USAGE}
 
 The namespace holds hellofs, slightlyfs, ram (writable, in memory) and dev (zero, null, random,
 time; also reachable as aname "ctl").`;
@@ -69,6 +72,7 @@ export async function serve(argv: string[]): Promise<number> {
       deadline: { type: 'string' },
       'max-websockets': { type: 'string' },
       'max-mounts': { type: 'string' },
+      ...NBD_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -101,6 +105,7 @@ export async function serve(argv: string[]): Promise<number> {
   const bound = await listener.listen(values.listen ?? ['tcp!127.0.0.1!5640']);
   for (const a of bound) console.log(`styxlab: 9P on ${a}`);
   console.log(`styxlab: mounted ${ns.list().map((m) => m.name).join(', ')}`);
+  const nbd = await startNbd(values, ns, log);
   let http: HttpServer | null = null;
   const httpAddr = values.http ?? '127.0.0.1:5680';
   if (httpAddr !== 'off') {
@@ -128,7 +133,7 @@ export async function serve(argv: string[]): Promise<number> {
     const stop = (sig: string) => {
       console.error(`styxlab: ${sig}, shutting down`);
       for (const r of remotes) r.stop();
-      void Promise.all([listener.close(), http?.close()]).then(() => resolve());
+      void Promise.all([listener.close(), http?.close(), nbd?.close()]).then(() => resolve());
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));

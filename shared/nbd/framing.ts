@@ -98,9 +98,9 @@ export interface ClientDecoderLimits {
 }
 
 /**
- * The server side: client flags, then options, then requests. After an EXPORT_NAME or GO option
- * the decoder waits (bytes queue, nothing is decoded) until the server says how the option ended:
- * `transmission()` or `options()`.
+ * The server side: client flags, then options, then requests. After each option the decoder waits
+ * (bytes queue, nothing is decoded) until the server has answered it and says what comes next:
+ * `options()` or `transmission()`.
  */
 export class ClientDecoder {
   private readonly q = new ByteQueue();
@@ -150,8 +150,9 @@ export class ClientDecoder {
           if (length > this.maxOption) throw new NbdProtocolError('too-large', `option ${code} carries ${length} bytes, over ${this.maxOption}`);
           if (q.length < OPTION_HEADER_SIZE + length) return;
           const data = q.take(OPTION_HEADER_SIZE + length).subarray(OPTION_HEADER_SIZE);
-          // EXPORT_NAME (1) and GO (7) may end the handshake; ABORT (2) ends the session.
-          if (code === 1 || code === 7 || code === 2) this.state = 'waiting';
+          // One option at a time: the server's answer decides what the next bytes are (GO and
+          // EXPORT_NAME may end the handshake, ABORT the session).
+          this.state = 'waiting';
           onMessage({ kind: 'option', code, data });
           break;
         }
