@@ -15,13 +15,13 @@ export function camel(name: string): string {
   return name.toLowerCase().split('_').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
 }
 
-/** Set bits by name, unknown ones in hex; 0 reads as empty. */
+/** Set bits by name, unknown ones in hex; no bits read as 0. */
 export function flagNames(v: number, names: Readonly<Record<string, number>>): string {
   const out: string[] = [];
   let rest = v;
   for (const [k, bit] of Object.entries(names)) if (v & bit) { out.push(k); rest &= ~bit; }
   if (rest) out.push(`16r${rest.toString(16)}`);
-  return out.join('|');
+  return out.length ? out.join('|') : '0';
 }
 
 export const txFlagsText = (v: number): string => flagNames(v, TxFlag);
