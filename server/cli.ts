@@ -1,4 +1,4 @@
-// styxlab's command line: one verb per part (serve, 9p), flags parsed with node:util parseArgs.
+// styxlab's command line: one verb per part (serve, 9p, nbd), flags parsed with node:util parseArgs.
 import { parseArgs } from 'node:util';
 
 const USAGE = `usage: styxlab <command> [flags]
@@ -6,6 +6,7 @@ const USAGE = `usage: styxlab <command> [flags]
 commands:
   serve     run the local 9P server (and the playground)
   9p        a 9P client in the style of plan9port's 9p: ls, read, write, stat, ...
+  nbd       an NBD client: info, list, read, write, dump, map, copy
 
   styxlab <command> --help   shows the flags of one command`;
 
@@ -27,6 +28,8 @@ export async function main(argv: string[]): Promise<number> {
       const { main: ninep } = await import('./cli/ninep.ts');
       return ninep(rest);
     }
+    case 'nbd':
+      return (await import('./cli/nbd.ts')).main(rest);
     case 'serve':
       return (await import('./cli/serve.ts')).serve(rest);
     default:
