@@ -237,7 +237,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
           io.stdout.write(`${String(e.offset).padStart(12)}  ${String(e.length).padStart(12)}  ${e.flags}  ${what}\n`);
         };
         // Bounded: each reply covers at least one byte, so pos grows to size.
-        while (pos < size) {
+        // Without base:allocation all we know is that everything reads as data (nbdinfo says so too).
+        if (c.allocationId === null && size > 0) prev = { offset: 0, length: size, flags: 0 };
+        while (pos < size && c.allocationId !== null) {
           const ext = await c.blockStatus(pos, Math.min(size - pos, 0x80000000));
           for (const e of ext) {
             const len = Math.min(e.length, size - pos);
