@@ -42,7 +42,7 @@ test('options: EXPORT_NAME, GO with info requests, SET_META_CONTEXT, LIST, ABORT
   assert.deepEqual(encodeOption({ option: 'GO', name: 'disk', requests: [Info.BLOCK_SIZE, Info.NAME] }), go);
   assert.deepEqual(decodeOption(7, go.subarray(16)), { option: 'GO', name: 'disk', requests: [3, 1] });
   const meta = hex(`
-    49484156454f5054 0000000a 0000001f  # SET_META_CONTEXT, 31 bytes
+    49484156454f5054 0000000a 0000001b  # SET_META_CONTEXT, 27 bytes
     00000000                           # export name length 0 (the default export)
     00000001                           # one query
     0000000f ${ascii('base:allocation')}`);
