@@ -14,6 +14,11 @@ export const PEERS = {
   'qemu-system-x86': '/usr/bin/qemu-system-x86_64',
   'busybox-static': '/bin/busybox',
   cpio: '/usr/bin/cpio',
+  nbdkit: '/usr/bin/nbdkit',
+  'libnbd-bin': '/usr/bin/nbdinfo',
+  'qemu-utils': '/usr/bin/qemu-img',
+  'nbd-server': '/bin/nbd-server',
+  'python3-libnbd': '/usr/lib/python3/dist-packages/nbd.py',
 };
 
 function run(cmd, args, opts = {}) {

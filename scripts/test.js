@@ -8,7 +8,10 @@ import { ensureDebian, ensureNpm, root } from './ensure.js';
 import { ensureWeb } from './web.js';
 
 ensureNpm();
-ensureDebian(['diod', 'qemu-system-x86', 'busybox-static', 'cpio', 'chromium']);
+ensureDebian([
+  'diod', 'qemu-system-x86', 'busybox-static', 'cpio', 'chromium',
+  'nbdkit', 'libnbd-bin', 'qemu-utils', 'nbd-server', 'python3-libnbd',
+]);
 
 function step(label, cmd, args) {
   console.error(`\n== ${label}`);
