@@ -175,8 +175,8 @@ test('requests past the end, unknown commands and bad flags get errors; the conn
   const errors = new Map<bigint, number>();
   for (let i = 0; i < 6; i++) {
     const m = await r.next();
-    assert.ok(m !== 'closed' && m.kind === 'reply' && m.reply.kind === 'simple', `reply ${i}`);
-    if (m !== 'closed' && m.kind === 'reply') errors.set(m.reply.cookie, m.reply.kind === 'simple' ? m.reply.error : -1);
+    if (m === 'closed' || m.kind !== 'reply' || m.reply.kind !== 'simple') assert.fail(`reply ${i}: ${m === 'closed' ? m : m.kind}`);
+    errors.set(m.reply.cookie, m.reply.error);
   }
   assert.deepEqual([...errors.entries()].sort((a, b) => Number(a[0] - b[0])), [[1n, 22], [2n, 22], [3n, 22], [4n, 22], [5n, 22], [6n, 22]]);
   r.sock.destroy();
