@@ -5,6 +5,9 @@ import { type DialTarget, dialString } from '../net/dial.ts';
 
 export function socketByteStream(sock: Socket): ByteStream {
   let closed = false;
+  // Writes made in one turn of the event loop go out in one writev (replies finish in batches).
+  let corked = false;
+  const uncork = () => { corked = false; sock.uncork(); };
   let closeErr: Error | undefined;
   let closeCb: ((err?: Error) => void) | undefined;
   sock.setNoDelay(true);
@@ -16,9 +19,12 @@ export function socketByteStream(sock: Socket): ByteStream {
     cb?.(closeErr);
   });
   return {
-    write(bytes) {
+    write(bytes, written) {
       if (closed || sock.destroyed) return;
-      sock.write(bytes);
+      if (!corked) { corked = true; sock.cork(); process.nextTick(uncork); }
+      // The callback runs once libuv has written the bytes to the kernel (or failed to).
+      if (written) sock.write(bytes, () => written());
+      else sock.write(bytes);
     },
     onData(cb) { sock.on('data', cb); },
     onClose(cb) {

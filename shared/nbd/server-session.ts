@@ -48,6 +48,38 @@ export interface SessionOptions {
   log?: (line: string) => void;
 }
 
+/** Flags each command accepts (anything else is EINVAL). */
+const ALLOWED_FLAGS: Readonly<Record<string, number>> = {
+  READ: CmdFlag.FUA | CmdFlag.DF, WRITE: CmdFlag.FUA, FLUSH: CmdFlag.FUA, TRIM: CmdFlag.FUA,
+  CACHE: CmdFlag.FUA, WRITE_ZEROES: CmdFlag.FUA | CmdFlag.NO_HOLE | CmdFlag.FAST_ZERO,
+  BLOCK_STATUS: CmdFlag.FUA | CmdFlag.REQ_ONE,
+};
+
+/**
+ * READ reply buffers are reused once the stream has copied them out: allocating (and zeroing, and
+ * faulting in) a fresh 256 KiB buffer per request cost more than the read itself. A buffer goes
+ * back only to the pool of the connection it served, and devices must fill all of it, so nothing
+ * stale can reach another client.
+ */
+class BufferPool {
+  private readonly free = new Map<number, Uint8Array[]>();
+  private bytes = 0;
+  constructor(private readonly max: number) {}
+  take(n: number): Uint8Array {
+    const b = this.free.get(n)?.pop();
+    if (!b) return new Uint8Array(n);
+    this.bytes -= n;
+    return b;
+  }
+  give(b: Uint8Array): void {
+    if (this.bytes + b.length > this.max) return;
+    let l = this.free.get(b.length);
+    if (!l) { l = []; this.free.set(b.length, l); }
+    l.push(b);
+    this.bytes += b.length;
+  }
+}
+
 /** The context id the server gives base:allocation. */
 const ALLOCATION_ID = 1;
 const ZERO_PIECE = 1024 * 1024;
@@ -70,9 +102,11 @@ export class ServerSession {
   private caps: Partial<Capabilities> = {};
   private inFlight = 0;
   private paused = false;
+  private drainWait = false;
   private closing = false;
   private closed = false;
   private idle: (() => void) | null = null;
+  private readonly pool: BufferPool;
   /** Resolves when the connection has closed and the device connection is closed. */
   readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -81,6 +115,7 @@ export class ServerSession {
   constructor(private readonly stream: ByteStream, private readonly opts: SessionOptions) {
     this.limits = { ...DEFAULT_SERVER_LIMITS, ...opts.limits };
     this.decoder = new ClientDecoder({ maxWrite: this.limits.maxBlock });
+    this.pool = new BufferPool(Math.min(this.limits.maxBacklog, 32 * 1024 * 1024));
     this.done = new Promise((r) => { this.resolveDone = r; });
     stream.onClose((err) => void this.finish(err));
     stream.onData((chunk) => this.input(chunk));
@@ -276,7 +311,7 @@ export class ServerSession {
   // ---- transmission ----
 
   private request(r: Request): void {
-    this.trace('<-', requestText(r));
+    if (this.opts.trace) this.trace('<-', requestText(r));
     this.stats.requests++;
     if (r.type === 'DISC') {
       this.closing = true;
@@ -298,11 +333,16 @@ export class ServerSession {
   /** Pauses reading while too much is in flight or waiting to be sent. */
   private throttle(): void {
     if (this.closed) return;
-    const busy = this.inFlight >= this.limits.maxInFlight || this.stream.backlog > this.limits.maxBacklog;
+    const backlogged = this.stream.backlog > this.limits.maxBacklog;
+    const busy = this.inFlight >= this.limits.maxInFlight || backlogged;
+    // Whatever made us pause, a backlog can only clear by draining: wait for that.
+    if (backlogged && !this.drainWait) {
+      this.drainWait = true;
+      this.stream.onDrain(() => { this.drainWait = false; this.throttle(); });
+    }
     if (busy && !this.paused) {
       this.paused = true;
       this.stream.pause();
-      if (this.stream.backlog > this.limits.maxBacklog) this.stream.onDrain(() => this.throttle());
     } else if (!busy && this.paused) {
       this.paused = false;
       this.stream.resume();
@@ -316,7 +356,7 @@ export class ServerSession {
 
   private send(r: Reply): void {
     if (this.closed) return;
-    this.trace('->', replyText(r));
+    if (this.opts.trace) this.trace('->', replyText(r));
     this.stream.write(encodeReply(r));
   }
 
@@ -334,13 +374,8 @@ export class ServerSession {
   private async serve(r: Request): Promise<void> {
     const conn = this.conn;
     if (!conn || this.closed) return;
-    const allowed: Record<string, number> = {
-      READ: CmdFlag.FUA | CmdFlag.DF, WRITE: CmdFlag.FUA, FLUSH: CmdFlag.FUA, TRIM: CmdFlag.FUA,
-      CACHE: CmdFlag.FUA, WRITE_ZEROES: CmdFlag.FUA | CmdFlag.NO_HOLE | CmdFlag.FAST_ZERO,
-      BLOCK_STATUS: CmdFlag.FUA | CmdFlag.REQ_ONE,
-    };
     if (r.type === 'unknown') return this.fault(r, NbdErrno.EINVAL, `unknown command ${r.code}`);
-    if (r.flags & ~allowed[r.type]) return this.fault(r, NbdErrno.EINVAL, `flags 0x${r.flags.toString(16)} not valid for ${r.type}`);
+    if (r.flags & ~ALLOWED_FLAGS[r.type]) return this.fault(r, NbdErrno.EINVAL, `flags 0x${r.flags.toString(16)} not valid for ${r.type}`);
     if ((r.flags & CmdFlag.DF) && !this.structured) return this.fault(r, NbdErrno.EINVAL, 'DF without structured replies');
     const writes = r.type === 'WRITE' || r.type === 'TRIM' || r.type === 'WRITE_ZEROES';
     if (writes && (this.txFlags & TxFlag.READ_ONLY)) return this.fault(r, NbdErrno.EPERM, 'the export is read-only');
@@ -387,12 +422,17 @@ export class ServerSession {
     if (r.length > this.limits.maxBlock) return this.fault(r, NbdErrno.EINVAL, `READ of ${r.length} bytes, over ${this.limits.maxBlock}`);
     if (!this.structured) {
       // Header and data in one buffer: the device reads straight into the reply.
-      const b = new Uint8Array(SIMPLE_REPLY_SIZE + r.length);
-      if (r.length) await conn.pread(b.subarray(SIMPLE_REPLY_SIZE), offset);
+      const b = this.pool.take(SIMPLE_REPLY_SIZE + r.length);
+      try {
+        if (r.length) await conn.pread(b.subarray(SIMPLE_REPLY_SIZE), offset);
+      } catch (e) {
+        this.pool.give(b);
+        throw e;
+      }
       if (this.closed) return;
       writeSimpleReplyHeader(b, 0, 0, r.cookie);
-      this.trace('->', replyText({ kind: 'simple', error: 0, cookie: r.cookie, data: b.subarray(SIMPLE_REPLY_SIZE) }));
-      this.stream.write(b);
+      if (this.opts.trace) this.trace('->', replyText({ kind: 'simple', error: 0, cookie: r.cookie, data: b.subarray(SIMPLE_REPLY_SIZE) }));
+      this.stream.write(b, () => this.pool.give(b));
       return;
     }
     if (r.length === 0) {
@@ -400,13 +440,18 @@ export class ServerSession {
       return;
     }
     const head = CHUNK_HEADER_SIZE + 8;
-    const b = new Uint8Array(head + r.length);
-    await conn.pread(b.subarray(head), offset);
+    const b = this.pool.take(head + r.length);
+    try {
+      await conn.pread(b.subarray(head), offset);
+    } catch (e) {
+      this.pool.give(b);
+      throw e;
+    }
     if (this.closed) return;
     writeChunkHeader(b, 0, ReplyFlag.DONE, Chunk.OFFSET_DATA, r.cookie, 8 + r.length);
     writeU64(b, CHUNK_HEADER_SIZE, r.offset);
     if (this.opts.trace) this.trace('->', replyText({ kind: 'chunk', flags: ReplyFlag.DONE, cookie: r.cookie, chunk: { type: 'OFFSET_DATA', offset: r.offset, data: b.subarray(head) } }));
-    this.stream.write(b);
+    this.stream.write(b, () => this.pool.give(b));
   }
 
   private async zero(conn: BlockConnection, r: Request, offset: number, fua: boolean): Promise<void> {

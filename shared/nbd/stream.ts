@@ -2,8 +2,12 @@
 // carrying binary chunks in the page, or two in-memory ends in tests all fit this shape.
 
 export interface ByteStream {
-  /** Queues bytes for sending; the stream keeps the array (callers do not reuse it). */
-  write(bytes: Uint8Array): void;
+  /**
+   * Queues bytes for sending. Without `written` the stream may keep the array for good. With it,
+   * the stream calls `written` once the bytes are copied out (to the kernel) and the array may be
+   * reused; a stream that hands the array itself to the peer never calls it.
+   */
+  write(bytes: Uint8Array, written?: () => void): void;
   /** Registers the receiver of incoming bytes (one receiver). */
   onData(cb: (chunk: Uint8Array) => void): void;
   /** Called once when the stream closes; err says why when it was not a clean close. */

@@ -218,3 +218,15 @@ test('connections over the limit are refused; the ones inside it keep working', 
   assert.ok(listener.stats.refused >= 1);
   await goodClientWorks();
 });
+
+test('backpressure: 128 reads of 1 MiB in flight on one connection all get answered', { timeout: 120_000 }, async () => {
+  // The server pauses reading at 64 in flight and while 16 MiB wait to be sent; it must resume
+  // when the backlog drains, whichever limit made it pause (this once hung).
+  const c = await NbdClient.connect(await dialByteStream({ kind: 'tcp', host: '127.0.0.1', port }), { exportName: 'mem', maxInFlight: 128 });
+  // Rounds: the requests of a later round arrive after the server paused in an earlier one.
+  for (let round = 0; round < 3; round++) {
+    const reads = await Promise.all(Array.from({ length: 128 }, () => c.read(0, 1 << 20)));
+    assert.ok(reads.every((r) => r.length === 1 << 20));
+  }
+  await c.disconnect();
+});
