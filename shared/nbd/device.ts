@@ -33,6 +33,12 @@ export interface BlockConnection {
   size(): number | Promise<number>;
   /** Fills buf with the bytes at offset (buf.length bytes, all within the size). */
   pread(buf: Uint8Array, offset: number): void | Promise<void>;
+  /**
+   * Optional zero-copy read: the bytes at offset as views of the device's own memory, in order,
+   * length bytes in all. The server sends them as they are when the stream takes them, so
+   * a write racing the read may show through, which NBD allows for requests in flight together.
+   */
+  preadViews?(offset: number, length: number): Uint8Array[];
   pwrite?(data: Uint8Array, offset: number, fua: boolean): void | Promise<void>;
   flush?(): void | Promise<void>;
   trim?(offset: number, length: number, fua: boolean): void | Promise<void>;

@@ -7,6 +7,8 @@ import { NbdError } from './errors.ts';
 import type { Extent } from './messages.ts';
 
 export const PAGE_SIZE = 64 * 1024;
+/** What holes read as, shared by every zero-copy read (nothing ever writes into it). */
+const ZERO_PAGE = new Uint8Array(PAGE_SIZE);
 
 function allZero(b: Uint8Array): boolean {
   // Eight bytes at a time where the view is aligned; the rest byte by byte.
@@ -44,6 +46,22 @@ export class MemoryDevice implements BlockDevice {
       else buf.fill(0, done, done + n);
       done += n;
     }
+  }
+
+  /** The bytes of a range as views of the pages (holes as views of one zero page). */
+  views(offset: number, length: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    let done = 0;
+    while (done < length) {
+      const pos = offset + done;
+      const idx = Math.floor(pos / PAGE_SIZE);
+      const at = pos - idx * PAGE_SIZE;
+      const n = Math.min(PAGE_SIZE - at, length - done);
+      const page = this.pages.get(idx);
+      out.push(page ? page.subarray(at, at + n) : ZERO_PAGE.subarray(0, n));
+      done += n;
+    }
+    return out;
   }
 
   write(data: Uint8Array, offset: number): void {
@@ -116,6 +134,7 @@ export class MemoryDevice implements BlockDevice {
     return {
       size: () => dev.bytes,
       pread: (buf, offset) => dev.read(buf, offset),
+      preadViews: (offset, length) => dev.views(offset, length),
       pwrite: (data, offset) => { check(offset, data.length); dev.write(data, offset); },
       flush: () => {},
       trim: (offset, length) => dev.zero(offset, length),

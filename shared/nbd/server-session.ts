@@ -115,7 +115,7 @@ export class ServerSession {
   constructor(private readonly stream: ByteStream, private readonly opts: SessionOptions) {
     this.limits = { ...DEFAULT_SERVER_LIMITS, ...opts.limits };
     this.decoder = new ClientDecoder({ maxWrite: this.limits.maxBlock });
-    this.pool = new BufferPool(Math.min(this.limits.maxBacklog, 32 * 1024 * 1024));
+    this.pool = new BufferPool(32 * 1024 * 1024);
     this.done = new Promise((r) => { this.resolveDone = r; });
     stream.onClose((err) => void this.finish(err));
     stream.onData((chunk) => this.input(chunk));
@@ -349,6 +349,21 @@ export class ServerSession {
     }
   }
 
+  /** A READ reply left for the kernel: its buffer can serve again, and reading may resume. */
+  private written(b: Uint8Array): void {
+    this.pool.give(b);
+    this.resumeIfPaused();
+  }
+
+  /**
+   * Called as each READ reply leaves for the kernel. Resuming here, as the backlog shrinks, keeps
+   * the pipeline full; waiting for 'drain' (an empty backlog) would leave the socket idle while
+   * the next requests are read and served.
+   */
+  private resumeIfPaused(): void {
+    if (this.paused) this.throttle();
+  }
+
   private whenIdle(f: () => void): void {
     if (this.inFlight === 0) f();
     else this.idle = f;
@@ -420,38 +435,50 @@ export class ServerSession {
 
   private async read(conn: BlockConnection, r: Request, offset: number): Promise<void> {
     if (r.length > this.limits.maxBlock) return this.fault(r, NbdErrno.EINVAL, `READ of ${r.length} bytes, over ${this.limits.maxBlock}`);
-    if (!this.structured) {
-      // Header and data in one buffer: the device reads straight into the reply.
-      const b = this.pool.take(SIMPLE_REPLY_SIZE + r.length);
-      try {
-        if (r.length) await conn.pread(b.subarray(SIMPLE_REPLY_SIZE), offset);
-      } catch (e) {
-        this.pool.give(b);
-        throw e;
-      }
-      if (this.closed) return;
-      writeSimpleReplyHeader(b, 0, 0, r.cookie);
-      if (this.opts.trace) this.trace('->', replyText({ kind: 'simple', error: 0, cookie: r.cookie, data: b.subarray(SIMPLE_REPLY_SIZE) }));
-      this.stream.write(b, () => this.pool.give(b));
-      return;
-    }
-    if (r.length === 0) {
+    if (this.structured && r.length === 0) {
       this.send({ kind: 'chunk', flags: ReplyFlag.DONE, cookie: r.cookie, chunk: { type: 'NONE' } });
       return;
     }
-    const head = CHUNK_HEADER_SIZE + 8;
+    // Simple reply: a 16-byte header; structured: a 20-byte chunk header and the 8-byte offset.
+    const head = this.structured ? CHUNK_HEADER_SIZE + 8 : SIMPLE_REPLY_SIZE;
+    const writeHead = (b: Uint8Array) => {
+      if (this.structured) {
+        writeChunkHeader(b, 0, ReplyFlag.DONE, Chunk.OFFSET_DATA, r.cookie, 8 + r.length);
+        writeU64(b, CHUNK_HEADER_SIZE, r.offset);
+      } else {
+        writeSimpleReplyHeader(b, 0, 0, r.cookie);
+      }
+    };
+    const traceData = (data: Uint8Array) => {
+      if (!this.opts.trace) return;
+      this.trace('->', replyText(this.structured
+        ? { kind: 'chunk', flags: ReplyFlag.DONE, cookie: r.cookie, chunk: { type: 'OFFSET_DATA', offset: r.offset, data } }
+        : { kind: 'simple', error: 0, cookie: r.cookie, data }));
+    };
+    if (conn.preadViews) {
+      // Zero copy: the header, then the device's own bytes (one writev, as writes are batched).
+      const views = conn.preadViews(offset, r.length);
+      const h = new Uint8Array(head);
+      writeHead(h);
+      if (this.opts.trace) traceData(new Uint8Array(r.length));
+      this.stream.write(h);
+      const last = views.length - 1;
+      for (let i = 0; i < last; i++) this.stream.write(views[i]);
+      if (last >= 0) this.stream.write(views[last], () => this.resumeIfPaused());
+      return;
+    }
+    // Header and data in one buffer: the device reads straight into the reply.
     const b = this.pool.take(head + r.length);
     try {
-      await conn.pread(b.subarray(head), offset);
+      if (r.length) await conn.pread(b.subarray(head), offset);
     } catch (e) {
       this.pool.give(b);
       throw e;
     }
     if (this.closed) return;
-    writeChunkHeader(b, 0, ReplyFlag.DONE, Chunk.OFFSET_DATA, r.cookie, 8 + r.length);
-    writeU64(b, CHUNK_HEADER_SIZE, r.offset);
-    if (this.opts.trace) this.trace('->', replyText({ kind: 'chunk', flags: ReplyFlag.DONE, cookie: r.cookie, chunk: { type: 'OFFSET_DATA', offset: r.offset, data: b.subarray(head) } }));
-    this.stream.write(b, () => this.pool.give(b));
+    writeHead(b);
+    traceData(b.subarray(head));
+    this.stream.write(b, () => this.written(b));
   }
 
   private async zero(conn: BlockConnection, r: Request, offset: number, fua: boolean): Promise<void> {
