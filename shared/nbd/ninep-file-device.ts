@@ -27,7 +27,16 @@ export class NinepFileDevice implements BlockDevice {
     const st = await c.stat(this.path);
     const size = Number(st.length);
     if (!Number.isSafeInteger(size)) throw new NbdError(75, `${this.path}: length ${st.length} is too large`);
-    const f: File = await c.open(this.path, ctx.readonly ? OREAD : ORDWR);
+    let writable = !ctx.readonly;
+    let f: File;
+    try {
+      f = await c.open(this.path, writable ? ORDWR : OREAD);
+    } catch (e) {
+      if (!writable) throw e;
+      // Not ours to write (or a read-only file server): serve it read-only rather than not at all.
+      f = await c.open(this.path, OREAD);
+      writable = false;
+    }
     const unit = Math.max(1, f.iounit);
     const conn: BlockConnection = {
       size: () => size,
@@ -42,7 +51,7 @@ export class NinepFileDevice implements BlockDevice {
       capabilities: () => ({ multiConn: true }),
       close: () => f.close(),
     };
-    if (!ctx.readonly) {
+    if (writable) {
       conn.pwrite = async (data, offset) => {
         await Promise.all(pieces(offset, data.length, unit).map(async ([at, n]) => {
           const wrote = await f.write(at, data.subarray(at - offset, at - offset + n));

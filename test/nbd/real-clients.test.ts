@@ -6,10 +6,10 @@ import { createHash } from 'node:crypto';
 import { closeSync, ftruncateSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Peer, run, startServeNbd } from '../support/nbd.ts';
+import { type Peer, run, startServeNbd, styxlab } from '../support/nbd.ts';
 
 const GiB = 1024 ** 3;
-let s: Peer;
+let s: Peer & { ninep: string };
 let dir: string;
 
 before(async () => {
@@ -19,7 +19,12 @@ before(async () => {
     '--nbd-export', 'big2=memory:1G',
     '--nbd-export', 'mem=memory:64M',
     '--nbd-export', 'ro=memory:1M,ro',
+    '--nbd-export', 'ram=9p:/ram/disk.img',
+    '--nbd', `unix!${join(dir, 'nbd.sock')}`,
   ]);
+  // The 9P export's file: 256 KiB of zeroes in the ram file system, written over 9P.
+  const w = await styxlab(['9p', '-a', s.ninep, 'write', '/ram/disk.img'], Buffer.alloc(256 * 1024));
+  assert.equal(w.code, 0, w.stderr);
 });
 
 after(async () => {
@@ -61,7 +66,7 @@ test('nbdinfo --list names every export with its size and description', async ()
   const out = await ok('nbdinfo', ['--list', '--json', s.uri('')]);
   const j = JSON.parse(out) as { exports: Array<{ 'export-name': string; 'export-size': number; description?: string; 'is_read_only': boolean }> };
   const byName = new Map(j.exports.map((e) => [e['export-name'], e]));
-  assert.deepEqual([...byName.keys()].sort(), ['big', 'big2', 'mem', 'ro']);
+  assert.deepEqual([...byName.keys()].sort(), ['big', 'big2', 'mem', 'ram', 'ro']);
   assert.equal(byName.get('big')!['export-size'], GiB);
   assert.equal(byName.get('ro')!.is_read_only, true);
   assert.match(byName.get('mem')!.description ?? '', /memory/);
@@ -133,4 +138,14 @@ test('qemu-img info, convert and compare', async () => {
   await ok('nbdsh', ['-u', s.uri('mem'), '-c', 'h.pwrite(b"!", 12345)']);
   const r = await run('qemu-img', ['compare', '-f', 'raw', '-F', 'raw', img, s.uri('mem')]);
   assert.equal(r.code, 1, r.stdout + r.stderr);
+});
+
+test('over a unix socket, a file of the 9P namespace is a disk: nbdsh writes, styxlab 9p reads', async () => {
+  const unix = (name: string) => `nbd+unix:///${name}?socket=${join(dir, 'nbd.sock')}`;
+  assert.equal((await ok('nbdinfo', ['--size', unix('ram')])).trim(), String(256 * 1024));
+  await ok('nbdsh', ['-u', unix('ram'), '-c', 'h.pwrite(b"written over NBD", 100000)', '-c', 'h.flush()']);
+  const r = await run(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'styxlab.js'), '9p', '-a', s.ninep, 'read', '/ram/disk.img'], { env: process.env, raw: true });
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.bytes!.subarray(100000, 100016).toString(), 'written over NBD');
+  assert.equal(r.bytes!.length, 256 * 1024);
 });

@@ -21,19 +21,25 @@ export interface RunResult {
   code: number | null;
   stdout: string;
   stderr: string;
+  /** stdout as bytes, when run with raw: true. */
+  bytes?: Buffer;
 }
 
 /** Runs a command to completion (killed after 120 s so a hung peer fails the test, not the run). */
-export function run(cmd: string, args: string[], opts: { input?: Uint8Array; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+export function run(cmd: string, args: string[], opts: { input?: Uint8Array; env?: NodeJS.ProcessEnv; raw?: boolean } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const p = spawn(cmd, args, { env: opts.env ?? PEER_ENV, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
+    const out: Buffer[] = [];
     let stderr = '';
-    p.stdout.setEncoding('utf8').on('data', (s: string) => { stdout += s; });
+    p.stdout.on('data', (b: Buffer) => { out.push(b); });
     p.stderr.setEncoding('utf8').on('data', (s: string) => { stderr += s; });
     const t = setTimeout(() => p.kill('SIGKILL'), 120_000);
     p.once('error', (e) => { clearTimeout(t); reject(e); });
-    p.once('close', (code) => { clearTimeout(t); resolve({ code, stdout, stderr }); });
+    p.once('close', (code) => {
+      clearTimeout(t);
+      const bytes = Buffer.concat(out);
+      resolve({ code, stdout: bytes.toString('utf8'), stderr, ...(opts.raw ? { bytes } : {}) });
+    });
     p.stdin.end(opts.input ?? new Uint8Array(0));
   });
 }
