@@ -2,6 +2,7 @@
 // many requests in flight checked against a model, simple replies, errors, and the devices
 // (memory, and a 9P namespace file as a disk).
 import { test } from 'node:test';
+import { userInfo } from 'node:os';
 import assert from 'node:assert/strict';
 import { Client } from '../../shared/client/index.ts';
 import { ramfs } from '../../shared/fs/index.ts';
@@ -173,7 +174,8 @@ test('a file of the 9P namespace as a disk: NBD writes land in the file', async 
   // Make /ram/disk.img of 256 KiB through 9P.
   const [t1, t2] = transportPair();
   new Session(t2, ns.connect(), { id: 'setup' });
-  const ninep = await Client.connect(t1);
+  // As the user the server attaches as: the file is then writable over NBD.
+  const ninep = await Client.connect(t1, { uname: userInfo().username });
   const f = await ninep.create('/ram/disk.img', 0o644, OWRITE | OTRUNC);
   for (let off = 0; off < 256 * 1024; off += 8192) await f.write(off, new Uint8Array(8192));
   await f.close();
@@ -188,5 +190,17 @@ test('a file of the 9P namespace as a disk: NBD writes land in the file', async 
   const g = await ninep.open('/ram/disk.img');
   assert.deepEqual(await g.read(5000, 100), data.subarray(0, 100));
   await g.close();
+  // Someone else's file (mode 0644) is served, but read-only.
+  const [t3, t4] = transportPair();
+  new Session(t4, ns.connect(), { id: 'other' });
+  const other = await Client.connect(t3, { uname: 'someone-else' });
+  const h = await other.create('/ram/theirs.img', 0o644, OWRITE | OTRUNC);
+  await h.write(0, new Uint8Array(4096));
+  await h.close();
+  const ro = await serve([{ name: 'theirs', device: namespaceFileDevice(ns, '/ram/theirs.img') }]).connect();
+  assert.equal(ro.readOnly, true);
+  assert.equal((await ro.read(0, 4096)).length, 4096);
+  await ro.disconnect();
+  await other.end();
   await ninep.end();
 });
