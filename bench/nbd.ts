@@ -18,7 +18,6 @@ import { type Peer, startNbdkit, startServeNbd } from '../test/support/nbd.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const GiB = 1024 ** 3;
 
 function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -93,4 +92,3 @@ try {
 } finally {
   for (const p of peers) await p.stop();
 }
-void GiB;
