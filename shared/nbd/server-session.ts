@@ -33,10 +33,13 @@ export interface ServerLimits {
   maxOptions: number;
   /** Reading pauses while this many bytes wait to be sent (default 16 MiB). */
   maxBacklog: number;
+  /** A client still haggling after this long is dropped: it holds a connection slot (default 30 s). */
+  handshakeMs: number;
 }
 
 export const DEFAULT_SERVER_LIMITS: ServerLimits = {
   maxBlock: DEFAULT_MAX_BLOCK, maxInFlight: 64, maxOptions: 256, maxBacklog: 16 * 1024 * 1024,
+  handshakeMs: 30_000,
 };
 
 export interface SessionOptions {
@@ -107,6 +110,7 @@ export class ServerSession {
   private closed = false;
   private idle: (() => void) | null = null;
   private readonly pool: BufferPool;
+  private handshakeTimer: unknown;
   /** Resolves when the connection has closed and the device connection is closed. */
   readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -117,6 +121,10 @@ export class ServerSession {
     this.decoder = new ClientDecoder({ maxWrite: this.limits.maxBlock });
     this.pool = new BufferPool(32 * 1024 * 1024);
     this.done = new Promise((r) => { this.resolveDone = r; });
+    this.handshakeTimer = setTimeout(() => {
+      this.handshakeTimer = undefined;
+      if (this.decoder.phase !== 'transmission' && !this.closing) this.fail(new Error(`no export chosen within ${this.limits.handshakeMs} ms`));
+    }, this.limits.handshakeMs);
     stream.onClose((err) => void this.finish(err));
     stream.onData((chunk) => this.input(chunk));
     this.trace('->', greetingText(HandshakeFlag.FIXED_NEWSTYLE | HandshakeFlag.NO_ZEROES));
@@ -303,7 +311,13 @@ export class ServerSession {
     }
   }
 
+  private stopHandshakeTimer(): void {
+    if (this.handshakeTimer !== undefined) clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = undefined;
+  }
+
   private enterTransmission(): void {
+    this.stopHandshakeTimer();
     this.decoder.transmission();
     this.decoder.drain((m) => this.dispatch(m));
   }
@@ -519,6 +533,7 @@ export class ServerSession {
   private async finish(err?: Error): Promise<void> {
     const wasClosed = this.closed;
     this.closed = true;
+    this.stopHandshakeTimer();
     this.decoder.stop();
     if (err && !wasClosed && !this.closing) this.log(`connection lost: ${err.message}`);
     else if (!wasClosed && !this.closing && this.decoder.buffered > 0) this.log(`client hung up ${this.decoder.buffered} bytes into a message`);

@@ -68,7 +68,7 @@ test('lengths over the limits are refused from the header, before any allocation
 const logs: string[] = [];
 const dev = new MemoryDevice(1 << 20);
 const listener = new NbdListener(() => [{ name: 'mem', device: dev }], {
-  maxConnections: 8, limits: { maxBlock: 1 << 20 }, log: (l) => logs.push(l),
+  maxConnections: 8, limits: { maxBlock: 1 << 20, handshakeMs: 2000 }, log: (l) => logs.push(l),
 });
 const [address] = await listener.listen(['tcp!127.0.0.1!0']);
 const port = Number(address.split('!')[2]);
@@ -229,4 +229,13 @@ test('backpressure: 128 reads of 1 MiB in flight on one connection all get answe
     assert.ok(reads.every((r) => r.length === 1 << 20));
   }
   await c.disconnect();
+});
+
+test('a client that connects and never chooses an export is dropped after the handshake deadline', async () => {
+  const r = raw();
+  await handshake(r);
+  // Nothing more is sent; the server (handshakeMs 2000 here) hangs up on its own.
+  assert.equal(await r.next(), 'closed');
+  assert.ok(logs.some((l) => /no export chosen/.test(l)), logs.join('\n'));
+  await goodClientWorks();
 });
