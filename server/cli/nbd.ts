@@ -14,12 +14,14 @@ import { formatSize, parseSize } from '../../shared/nbd/size.ts';
 import { txFlagsText } from '../../shared/nbd/trace.ts';
 import { type NbdUri, parseNbdUri } from '../../shared/nbd/uri.ts';
 import { NbdError } from '../../shared/nbd/errors.ts';
+import { type FileSystem, probeDisk } from '../../shared/nbd/disk-label.ts';
 import { copy, fileEndpoint, nbdEndpoint } from '../nbd/copy.ts';
 import { dialByteStream } from '../nbd/socket-stream.ts';
 
 const USAGE = `usage: styxlab nbd [-D] command args...
 commands:
-	info URI                      size, flags, block sizes and contexts of an export
+	info URI                      size, flags, block sizes and contexts of an export,
+	                              its partition table and file systems
 	list URI                      the exports of a server
 	read URI [OFFSET [LENGTH]]    bytes to stdout (default: all)
 	write URI [OFFSET]            stdin to the export
@@ -166,6 +168,19 @@ export async function run(argv: string[], io: Io): Promise<number> {
         ...(d.blockSize ? [`block size: minimum ${d.blockSize.minimum}, preferred ${d.blockSize.preferred}, maximum ${d.blockSize.maximum}`] : []),
         `contexts: ${d.contexts.join(' ') || '(none)'}`,
       ];
+      // What is on it: partition table and file systems (a second connection, in transmission).
+      const c = await connect(args[0], trace, io);
+      try {
+        const label = await probeDisk((offset, length) => c.read(offset, length), Number(c.size));
+        const fsText = (f: FileSystem) => `${f.kind}${f.label ? ` ${JSON.stringify(f.label)}` : ''} (${formatSize(f.size)})`;
+        if (label.fs) lines.push(`file system: ${fsText(label.fs)}`);
+        if (label.scheme !== 'none') lines.push(`partition table: ${label.scheme}`);
+        for (const p of label.partitions) {
+          lines.push(`partition ${p.number}: start ${p.start}, length ${p.length} (${formatSize(p.length)}), ${p.typeName}${p.name ? ` ${JSON.stringify(p.name)}` : ''}${p.fs ? `, ${fsText(p.fs)}` : ''}`);
+        }
+      } finally {
+        await c.disconnect();
+      }
       io.stdout.write(lines.join('\n') + '\n');
       return 0;
     }

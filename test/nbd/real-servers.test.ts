@@ -9,7 +9,7 @@ import { NbdClient } from '../../shared/nbd/client.ts';
 import { State, TxFlag } from '../../shared/nbd/constants.ts';
 import { parseNbdUri } from '../../shared/nbd/uri.ts';
 import { dialByteStream } from '../../server/nbd/socket-stream.ts';
-import { type Peer, startNbdServer, startNbdkit, startQemuNbd, styxlab } from '../support/nbd.ts';
+import { type Peer, run, startNbdServer, startNbdkit, startQemuNbd, styxlab } from '../support/nbd.ts';
 import { Rng } from '../support/randmsg.ts';
 
 let dir: string;
@@ -152,4 +152,16 @@ test('nbd-server over a unix socket', async () => {
   await c.disconnect();
   const r = await styxlab(['nbd', 'read', n.uri(), '512', '19']);
   assert.equal(r.code, 0, r.stderr);
+});
+
+test('styxlab nbd info names the file system on an export (mkfs.ext4 image behind nbdkit file)', async () => {
+  const img = join(dir, 'ext4.img');
+  const mk = await run('mkfs.ext4', ['-q', '-F', '-L', 'styxdisk', img, '4096k']);
+  assert.equal(mk.code, 0, mk.stderr);
+  const k = await startNbdkit(['--readonly', 'file', img]);
+  peers.push(k);
+  const info = await styxlab(['nbd', 'info', k.uri()]);
+  assert.equal(info.code, 0, info.stderr);
+  assert.match(info.stdout, /^read-only: true$/m);
+  assert.match(info.stdout, /^file system: ext4 "styxdisk" \(4M\)$/m);
 });
