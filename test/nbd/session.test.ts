@@ -10,6 +10,7 @@ import { NbdClient } from '../../shared/nbd/client.ts';
 import { State, TxFlag } from '../../shared/nbd/constants.ts';
 import type { BlockDevice, Export } from '../../shared/nbd/device.ts';
 import { NbdError } from '../../shared/nbd/errors.ts';
+import { ClientDecoder, encodeExportNameReply, encodeGreeting, encodeOptionReply, encodeReply } from '../../shared/nbd/index.ts';
 import { MemoryDevice } from '../../shared/nbd/memory-device.ts';
 import { ServerSession } from '../../shared/nbd/server-session.ts';
 import { byteStreamPair } from '../../shared/nbd/stream.ts';
@@ -203,4 +204,35 @@ test('a file of the 9P namespace as a disk: NBD writes land in the file', async 
   await ro.disconnect();
   await other.end();
   await ninep.end();
+});
+
+test('an old server without GO or structured replies: the client falls back to EXPORT_NAME', async () => {
+  // A server written here with the codec: every option but EXPORT_NAME gets ERR_UNSUP; then
+  // simple replies only, with the 124 zero bytes after the export (no NO_ZEROES offered).
+  const [a, b] = byteStreamPair();
+  const d = new ClientDecoder();
+  const disk = new Uint8Array(8192).fill(9);
+  b.onData((chunk) => d.push(chunk, (m) => {
+    if (m.kind === 'option') {
+      if (m.code === 1) {
+        b.write(encodeExportNameReply(8192n, TxFlag.HAS_FLAGS | TxFlag.SEND_FLUSH, true));
+        d.transmission();
+      } else {
+        b.write(encodeOptionReply({ reply: 'ERROR', option: m.code, type: 0x80000001, message: '' }));
+        d.options();
+      }
+    } else if (m.kind === 'request') {
+      const r = m.request;
+      if (r.type === 'READ') b.write(encodeReply({ kind: 'simple', error: 0, cookie: r.cookie, data: disk.subarray(Number(r.offset), Number(r.offset) + r.length) }));
+      else if (r.type !== 'DISC') b.write(encodeReply({ kind: 'simple', error: 0, cookie: r.cookie }));
+    }
+  }));
+  b.onClose(() => {});
+  b.write(encodeGreeting(1));
+  const c = await NbdClient.connect(a, { exportName: 'old' });
+  assert.equal(c.structured, false);
+  assert.equal(c.size, 8192n);
+  assert.deepEqual(await c.read(100, 4), new Uint8Array([9, 9, 9, 9]));
+  await c.flush();
+  await c.disconnect();
 });
