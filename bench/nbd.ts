@@ -5,6 +5,9 @@
 //     `nbdkit pattern`, so every byte is really read (holes would be skipped).
 //   random 4 KiB reads at queue depth 16: styxlab's own NBD client (the same for both servers)
 //     keeps 16 reads in flight at random 4 KiB-aligned offsets for BENCH_SECONDS.
+//   the page's path: styxlab's NBD client over the WebSocket gateway (/gateway/kit, the ws
+//     package standing in for the browser) reads 256 MiB of an nbdkit memory export, 1 MiB
+//     requests, 16 in flight; against nbdcopy reading the same export directly.
 //
 // Each figure is printed for both with the ratio styxlab/nbdkit (above 1: styxlab is faster), and
 // the server's CPU time: it is less disturbed than throughput when other work shares the machine.
@@ -12,6 +15,9 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { NbdClient } from '../shared/nbd/client.ts';
+import { webSocketByteStream } from '../shared/nbd/websocket-stream.ts';
+import type { WebSocketLike } from '../shared/net/websocket.ts';
+import { startHttpServe, startWs } from '../test/support/gateway.ts';
 import { parseNbdUri } from '../shared/nbd/uri.ts';
 import { dialByteStream } from '../server/nbd/socket-stream.ts';
 import { type Peer, startNbdkit, startServeNbd } from '../test/support/nbd.ts';
@@ -63,7 +69,25 @@ function line(what: string, s: number, k: number, unit: string, digits = 2): voi
   console.log(`${what.padEnd(34)} styxlab ${s.toFixed(digits).padStart(9)} ${unit}   nbdkit ${k.toFixed(digits).padStart(9)} ${unit}   ratio ${(s / k).toFixed(2)}x`);
 }
 
-const peers: Peer[] = [];
+/** Reads a whole export with `c`, 1 MiB requests, 16 in flight; returns the seconds taken. */
+async function readAll(c: NbdClient): Promise<number> {
+  const size = Number(c.size);
+  const piece = 1 << 20;
+  const start = process.hrtime.bigint();
+  let next = 0;
+  const lane = async () => {
+    // Bounded: each lane takes the next piece until the export is read.
+    while (next < size) {
+      const at = next;
+      next += piece;
+      await c.read(at, Math.min(piece, size - at));
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, lane));
+  return Number(process.hrtime.bigint() - start) / 1e9;
+}
+
+const peers: Array<{ stop(): Promise<void> }> = [];
 try {
   const styx = await startServeNbd(['--nbd-export', 'mem=memory:1G']);
   peers.push(styx);
@@ -89,6 +113,25 @@ try {
   const rs = await randomReads(targets[0].uri);
   const rk = await randomReads(targets[1].uri);
   line('  reads per second', rs, rk, 'op/s', 0);
+
+  const small = await startNbdkit(['memory', '256M']);
+  peers.push(small);
+  const pattern256 = await startNbdkit(['pattern', '256M']);
+  peers.push(pattern256);
+  await nbdcopy([pattern256.uri(), small.uri()]);
+  const g = await startHttpServe(['--backend', `kit=nbd:tcp!127.0.0.1!${small.port}`]);
+  peers.push(g);
+  console.log(`reading 256 MiB of nbdkit memory: styxlab's client through the gateway vs nbdcopy direct, best of ${RUNS}`);
+  let viaGateway = Infinity;
+  let direct = Infinity;
+  for (let i = 0; i < RUNS; i++) {
+    const { ws } = startWs(g.ws('/gateway/kit'));
+    const c = await NbdClient.connect(webSocketByteStream(ws as unknown as WebSocketLike));
+    viaGateway = Math.min(viaGateway, await readAll(c));
+    await c.disconnect();
+    direct = Math.min(direct, await nbdcopy([small.uri(), 'null:']));
+  }
+  console.log(`  throughput                       gateway ${(256 / viaGateway).toFixed(0).padStart(6)} MiB/s   nbdcopy direct ${(256 / direct).toFixed(0).padStart(6)} MiB/s   ratio ${(direct / viaGateway).toFixed(2)}x`);
 } finally {
-  for (const p of peers) await p.stop();
+  for (const p of peers.reverse()) await p.stop();
 }
