@@ -15,6 +15,11 @@ export const PEERS = {
   'busybox-static': '/bin/busybox',
   cpio: '/usr/bin/cpio',
   'liburing-dev': '/usr/include/liburing.h',
+  nbdkit: '/usr/bin/nbdkit',
+  'libnbd-bin': '/usr/bin/nbdinfo',
+  'qemu-utils': '/usr/bin/qemu-img',
+  'nbd-server': '/bin/nbd-server',
+  'python3-libnbd': '/usr/lib/python3/dist-packages/nbd.py',
 };
 
 function run(cmd, args, opts = {}) {

@@ -12,7 +12,10 @@ ensureNpm();
 // io_uring: liburing-dev and the native addon; neither stops the rest when it cannot be had.
 ensureDebian(['liburing-dev'], { optional: true });
 ensureAddon();
-ensureDebian(['diod', 'qemu-system-x86', 'busybox-static', 'cpio', 'chromium']);
+ensureDebian([
+  'diod', 'qemu-system-x86', 'busybox-static', 'cpio', 'chromium',
+  'nbdkit', 'libnbd-bin', 'qemu-utils', 'nbd-server', 'python3-libnbd',
+]);
 
 function step(label, cmd, args) {
   console.error(`\n== ${label}`);

@@ -1,4 +1,4 @@
-// styxlab's command line: one verb per part (serve, 9p), flags parsed with node:util parseArgs.
+// styxlab's command line: one verb per part (serve, 9p, nbd), flags parsed with node:util parseArgs.
 import { parseArgs } from 'node:util';
 
 const USAGE = `usage: styxlab <command> [flags]
@@ -7,6 +7,7 @@ commands:
   serve     run the local 9P server (and the playground)
   9p        a 9P client in the style of plan9port's 9p: ls, read, write, stat, ...
   iouringd  an io_uring daemon speaking the iouringd protocol (IOD1 1.12) on a unix socket
+  nbd       an NBD client: info, list, read, write, dump, map, copy
 
   styxlab <command> --help   shows the flags of one command`;
 
@@ -30,6 +31,8 @@ export async function main(argv: string[]): Promise<number | undefined> {
     }
     case 'iouringd':
       return (await import('./cli/iouringd.ts')).iouringd(rest);
+    case 'nbd':
+      return (await import('./cli/nbd.ts')).main(rest);
     case 'serve':
       return (await import('./cli/serve.ts')).serve(rest);
     default:

@@ -19,13 +19,14 @@ import {
   DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_VERSION_TIMEOUT_MS, NinepListener,
 } from '../ninep/listener.ts';
 import { parseDialString } from '../net/dial.ts';
+import { startNbd, NBD_USAGE, NBD_OPTIONS } from './nbd-serve.ts';
 
 const USAGE = `usage: styxlab serve [flags]
 
   --listen ADDR        9P listen address, repeatable (default tcp!127.0.0.1!5640);
                        dial strings tcp!host!port and unix!/path
-  --listen-public      allow --listen on an address other than loopback (9P has no
-                       authentication here: anyone who reaches the port reads and writes)
+  --listen-public      allow --listen and --nbd on an address other than loopback (9P and NBD
+                       have no authentication here: anyone who reaches the port reads and writes)
   -d, --debug          print every 9P message (Inferno's trace text) to stderr
   --msize N            largest msize offered (default ${MAX_MSIZE})
   --max-connections N  9P connections at once (default ${DEFAULT_MAX_CONNECTIONS})
@@ -65,6 +66,8 @@ HTTP (the playground, /api/status, the gateway and the mount endpoint):
   --max-websockets N   WebSocket connections at once (default 64)
   --max-mounts N       page-hosted mounts at once (default 32)
 
+${NBD_USAGE}
+
 The namespace holds hellofs, slightlyfs, ram (writable, in memory) and dev (zero, null, random,
 time; also reachable as aname "ctl").`;
 
@@ -73,6 +76,19 @@ function positiveInt(v: string | undefined, name: string, dflt: number): number 
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} wants a positive whole number, not '${v}'`);
   return n;
+}
+
+/**
+ * 9P and NBD have no authentication here: an address beyond loopback is refused unless
+ * --listen-public says so, and then it is served with a warning.
+ */
+function checkPublic(proto: string, flag: string, addresses: string[], port: number, allowed: boolean, log: (line: string) => void): void {
+  for (const a of addresses) {
+    const t = parseDialString(a, port);
+    if (t.kind !== 'tcp' || isLoopback(t.host)) continue;
+    if (!allowed) throw new Error(`${flag} '${a}' is not loopback: ${proto} has no authentication here; add --listen-public to allow it`);
+    log(`styxlab: warning: ${proto} on ${a} serves anyone who can reach it, without authentication`);
+  }
 }
 
 export async function serve(argv: string[]): Promise<number> {
@@ -103,6 +119,7 @@ export async function serve(argv: string[]): Promise<number> {
       deadline: { type: 'string' },
       'max-websockets': { type: 'string' },
       'max-mounts': { type: 'string' },
+      ...NBD_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -127,12 +144,8 @@ export async function serve(argv: string[]): Promise<number> {
   };
   const remotes = (values.mount ?? []).map((m) => new RemoteMount(ns, parseMountSpec(m), remoteOpts));
   const listenOn = values.listen ?? ['tcp!127.0.0.1!5640'];
-  for (const a of listenOn) {
-    const t = parseDialString(a, 5640);
-    if (t.kind !== 'tcp' || isLoopback(t.host)) continue;
-    if (!values['listen-public']) throw new Error(`--listen '${a}' is not loopback: 9P has no authentication here; add --listen-public to allow it`);
-    log(`styxlab: warning: 9P on ${a} serves anyone who can reach it, without authentication`);
-  }
+  checkPublic('9P', '--listen', listenOn, 5640, !!values['listen-public'], log);
+  checkPublic('NBD', '--nbd', (values.nbd ?? []).filter((a) => a !== 'off'), 10809, !!values['listen-public'], log);
   const idleTimeoutMs = positiveInt(values['idle-timeout'], 'idle-timeout', DEFAULT_IDLE_TIMEOUT_MS);
   const listener = new NinepListener(ns, {
     msize,
@@ -151,6 +164,7 @@ export async function serve(argv: string[]): Promise<number> {
   console.log(`styxlab: ram budget ${ramBudget} bytes (--ram-budget)`);
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
+  const nbd = await startNbd(values, ns, log);
   let http: HttpServer | null = null;
   let iouringd: { stop(): Promise<void> } | null = null;
   const httpAddr = values.http ?? '127.0.0.1:5680';
@@ -195,7 +209,7 @@ export async function serve(argv: string[]): Promise<number> {
     const stop = (sig: string) => {
       console.error(`styxlab: ${sig}, shutting down`);
       for (const r of remotes) r.stop();
-      void Promise.all([listener.close(), http?.close(), iouringd?.stop()]).then(() => resolve());
+      void Promise.all([listener.close(), http?.close(), iouringd?.stop(), nbd?.close()]).then(() => resolve());
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));

@@ -125,7 +125,7 @@ export class NinepListener {
 }
 
 /** A unix socket path left by a previous run is removed; one with a live server is an error. */
-async function removeStaleSocket(path: string): Promise<void> {
+export async function removeStaleSocket(path: string): Promise<void> {
   if (!existsSync(path)) return;
   const live = await new Promise<boolean>((resolve) => {
     const c = connect({ path });

@@ -9,18 +9,21 @@ import { STYXLAB, freePort } from '../support/styxlab.ts';
 const run = promisify(execFile);
 
 describe('listening beyond loopback', () => {
-  it("--listen 'tcp!0.0.0.0!P' is refused without --listen-public, naming the flag", async () => {
-    const port = await freePort();
-    const r = await run(process.execPath, [STYXLAB, 'serve', '--listen', `tcp!0.0.0.0!${port}`, '--http', 'off'], { timeout: 20_000 })
-      .then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }));
-    assert.notEqual(r.code, 0, 'serve started on 0.0.0.0 without --listen-public');
-    assert.match(r.stderr, /--listen-public/);
-  });
+  for (const flag of ['--listen', '--nbd']) {
+    it(`${flag} 'tcp!0.0.0.0!P' is refused without --listen-public, naming the flag`, async () => {
+      const port = await freePort();
+      const other = flag === '--listen' ? ['--nbd', 'off'] : ['--listen', `tcp!127.0.0.1!${await freePort()}`];
+      const r = await run(process.execPath, [STYXLAB, 'serve', flag, `tcp!0.0.0.0!${port}`, ...other, '--http', 'off'], { timeout: 20_000 })
+        .then(() => ({ code: 0, stderr: '' }), (e: { code: number; stderr: string }) => ({ code: e.code, stderr: e.stderr }));
+      assert.notEqual(r.code, 0, `serve started on 0.0.0.0 without --listen-public (${flag})`);
+      assert.match(r.stderr, /--listen-public/);
+    });
+  }
 
   it('with --listen-public it starts and warns', async () => {
     const port = await freePort();
     const { spawn } = await import('node:child_process');
-    const p = spawn(process.execPath, [STYXLAB, 'serve', '--listen', `tcp!0.0.0.0!${port}`, '--listen-public', '--http', 'off'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [STYXLAB, 'serve', '--listen', `tcp!0.0.0.0!${port}`, '--listen-public', '--http', 'off', '--nbd', 'off'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     p.stdout!.on('data', (b: Buffer) => { out += b; });

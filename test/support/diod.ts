@@ -55,7 +55,7 @@ function socketInodes(pid: number): Set<string> {
 }
 
 /** The 127.0.0.1 TCP port that process pid listens on, if it does yet. */
-function listeningPort(pid: number): number | undefined {
+export function listeningPort(pid: number): number | undefined {
   const inodes = socketInodes(pid);
   if (inodes.size === 0) return undefined;
   const lines = readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1);

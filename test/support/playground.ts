@@ -18,7 +18,9 @@ export interface Playground {
 export const WEB_DIST = join(ROOT, 'web', 'dist');
 
 export async function startPlayground(args: string[] = [], opts: { echoStderr?: boolean } = {}): Promise<Playground> {
-  const proc = spawn(process.execPath, [STYXLAB, 'serve', '--listen', 'tcp!127.0.0.1!0', '--http', '127.0.0.1:0', ...args], {
+  // NBD stays off unless asked: its default port 10809 would be raced for between tests.
+  const nbd = args.includes('--nbd') ? [] : ['--nbd', 'off'];
+  const proc = spawn(process.execPath, [STYXLAB, 'serve', '--listen', 'tcp!127.0.0.1!0', '--http', '127.0.0.1:0', ...nbd, ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -66,6 +66,8 @@ export async function startServe(args: string[] = [], nodeArgs: string[] = []): 
     const address = `tcp!127.0.0.1!${port}`;
     // No HTTP unless the test asks: the default port 5680 would collide between tests.
     const http = args.includes('--http') ? [] : ['--http', 'off'];
+    // Nor NBD: its default port 10809 would be raced for too.
+    if (!args.includes('--nbd')) http.push('--nbd', 'off');
     const proc = spawn(process.execPath, [...nodeArgs, STYXLAB, 'serve', '--listen', address, ...http, ...args], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
