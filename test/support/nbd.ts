@@ -40,6 +40,8 @@ export function run(cmd: string, args: string[], opts: { input?: Uint8Array; env
       const bytes = Buffer.concat(out);
       resolve({ code, stdout: bytes.toString('utf8'), stderr, ...(opts.raw ? { bytes } : {}) });
     });
+    // A program that never reads its stdin (nbdcopy) may be gone before the end reaches it.
+    p.stdin.on('error', () => {});
     p.stdin.end(opts.input ?? new Uint8Array(0));
   });
 }
