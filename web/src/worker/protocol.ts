@@ -2,14 +2,16 @@
 // sees the close code even when the program is stuck in a loop) and relays 9P messages.
 
 export type ToWorker =
-  /** Evaluate the program; answered with 'loaded' or 'load-error'. */
-  | { t: 'load'; js: string; name: string }
+  /** Evaluate the program; answered with 'loaded' or 'load-error'. map: the compiler's source map (JSON), for line numbers. */
+  | { t: 'load'; js: string; name: string; map?: string }
   /** The mount WebSocket is open: start serving. */
   | { t: 'open' }
   /** One 9P message from the mount's client (transferred). */
   | { t: 'in'; buf: ArrayBuffer };
 
 export type FromWorker =
+  /** The worker's own code has loaded: from now on, a load measures the program alone. */
+  | { t: 'ready' }
   | { t: 'loaded' }
   | { t: 'load-error'; message: string }
   /** One 9P message to send (transferred). */

@@ -2,10 +2,12 @@
 // and serves 9P to the mount over messages relayed by the page. Trace lines and log lines (the
 // Styxserver's, console output, uncaught errors) go to the page.
 /// <reference lib="webworker" />
+import { messageText } from '../../../shared/ninep/index.ts';
 import { Session } from '../../../shared/styx/index.ts';
-import type { FileServer } from '../../../shared/styx/index.ts';
+import type { FileServer, Request } from '../../../shared/styx/index.ts';
 import type { MessageTransport } from '../../../shared/transport.ts';
-import { LoadError, evaluate, styxlabModules } from './evaluate.ts';
+import { LoadError, evaluate, evaluatorOffset, programFile, styxlabModules } from './evaluate.ts';
+import { lineTable, sourceLine } from './lines.ts';
 import type { FromWorker, ToWorker } from './protocol.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -30,15 +32,40 @@ console.info = console.log;
 console.warn = (...a: unknown[]) => log(fmt(a));
 console.error = (...a: unknown[]) => log(fmt(a));
 
+/** Generated line -> source line of the program loaded (empty: no map, no line numbers). */
+let lines: number[] = [];
+let file = 'server.js';
+/** "line N: " for an error thrown in the program, or nothing when its place is unknown. */
+function at(e: unknown): string {
+  const n = sourceLine(e, file, lines, evaluatorOffset());
+  return n === null ? '' : `line ${n}: `;
+}
+
 self.addEventListener('error', (ev) => {
-  log(`uncaught: ${ev.message}${ev.lineno ? ` (line ${ev.lineno})` : ''}`);
+  const where = at(ev.error);
+  log(`uncaught: ${where}${ev.message}`);
   ev.preventDefault();
 });
 self.addEventListener('unhandledrejection', (ev) => {
   const r: unknown = ev.reason;
-  log(`unhandled rejection: ${r instanceof Error ? r.message : safeString(r)}`);
+  log(`unhandled rejection: ${at(r)}${r instanceof Error ? r.message : safeString(r)}`);
   ev.preventDefault();
 });
+
+/** The Styxserver's own line for a loop error this worker already reported with more detail. */
+let reported: string | null = null;
+function serverLog(line: string): void {
+  if (line === reported) {
+    reported = null;
+    return;
+  }
+  log(line);
+}
+function loopError(e: unknown, request: Request | null): void {
+  const msg = e instanceof Error ? e.message : String(e);
+  reported = `styx: handler error: ${msg}`;
+  log(`${at(e)}${msg}${request ? ` (answering ${messageText(request)})` : ''}`);
+}
 
 // Trace lines are batched per turn of the event loop: one postMessage for a burst of messages,
 // posted before a handler that never returns could hold them back.
@@ -88,11 +115,13 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
   switch (m.t) {
     case 'load':
       name = m.name;
+      file = programFile(`${m.name}.js`);
+      lines = m.map ? lineTable(m.map) : [];
       try {
-        fsrv = evaluate(m.js, `${m.name}.js`, styxlabModules((line) => log(line)));
+        fsrv = evaluate(m.js, `${m.name}.js`, styxlabModules(serverLog, loopError));
         post({ t: 'loaded' });
       } catch (e) {
-        const msg = e instanceof LoadError ? e.message : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+        const msg = e instanceof LoadError ? e.message : e instanceof Error ? `${at(e)}${e.name}: ${e.message}` : String(e);
         post({ t: 'load-error', message: msg });
       }
       break;
@@ -110,7 +139,7 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
       new Session(conn.transport, service, {
         id: name,
         trace: (e) => trace(`${e.dir} ${e.text}`),
-        log: (line) => log(line),
+        log: serverLog,
       });
       break;
     }
@@ -119,3 +148,6 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
       break;
   }
 };
+
+// The worker's code is in: the page starts the program's load deadline from here.
+post({ t: 'ready' });
