@@ -1,5 +1,8 @@
 // The trace panel: the running server's 9P messages in Inferno's text, newest last, capped, with
 // a filter and pause. Rendering waits for the next frame so a burst of messages costs one update.
+// Each message is a row: its arrow in one column and its text in the other, so a wrapped line
+// never leaves the arrow alone. The view follows new lines until the user scrolls up, and keeps
+// following when the pane changes size (a change of width rewraps every line).
 
 export const TRACE_CAP = 2000;
 
@@ -9,8 +12,22 @@ export class TracePanel {
   private paused = false;
   private scheduled = false;
   private dropped = 0;
+  /** Follow new lines (scrolled to the end); the user scrolling up turns it off. */
+  private follow = true;
+  /** Set while the panel itself scrolls, so its own scroll events do not change `follow`. */
+  private selfScroll = false;
 
-  constructor(private readonly out: HTMLElement, private readonly count: HTMLElement) {}
+  constructor(private readonly out: HTMLElement, private readonly count: HTMLElement) {
+    out.addEventListener('scroll', () => {
+      if (this.selfScroll) {
+        this.selfScroll = false;
+        return;
+      }
+      this.follow = out.scrollTop + out.clientHeight >= out.scrollHeight - 8;
+    });
+    // A new width or height moves the end: go back to it when following.
+    new ResizeObserver(() => this.stick()).observe(out);
+  }
 
   add(lines: readonly string[]): void {
     if (this.paused) {
@@ -41,12 +58,18 @@ export class TracePanel {
   clear(): void {
     this.lines = [];
     this.dropped = 0;
+    this.follow = true;
     this.schedule();
   }
 
   /** The lines currently kept (for tests and copying). */
   get text(): string {
     return this.lines.join('\n');
+  }
+
+  /** The lines shown (after the filter). */
+  get shown(): readonly string[] {
+    return this.filter ? this.lines.filter((l) => l.toLowerCase().includes(this.filter)) : this.lines;
   }
 
   private schedule(): void {
@@ -58,13 +81,38 @@ export class TracePanel {
     });
   }
 
+  private stick(): void {
+    if (!this.follow) return;
+    const end = this.out.scrollHeight - this.out.clientHeight;
+    if (Math.abs(this.out.scrollTop - end) < 1) return;
+    this.selfScroll = true;
+    this.out.scrollTop = end;
+  }
+
   private render(): void {
-    const atBottom = this.out.scrollTop + this.out.clientHeight >= this.out.scrollHeight - 8;
-    const shown = this.filter ? this.lines.filter((l) => l.toLowerCase().includes(this.filter)) : this.lines;
-    this.out.textContent = shown.join('\n');
+    const shown = this.shown;
+    const frag = document.createDocumentFragment();
+    for (const line of shown) frag.append(row(line));
+    this.out.replaceChildren(frag);
     const parts = [`${shown.length}${this.filter ? ` of ${this.lines.length}` : ''} lines`];
     if (this.paused) parts.push(`paused${this.dropped ? `, ${this.dropped} not shown` : ''}`);
     this.count.textContent = parts.join(', ');
-    if (atBottom) this.out.scrollTop = this.out.scrollHeight;
+    this.stick();
   }
+}
+
+/** One trace line as a row: '<-', '->' or '--' and the rest. */
+function row(line: string): HTMLElement {
+  const div = document.createElement('div');
+  const dir = document.createElement('span');
+  const msg = document.createElement('span');
+  const m = /^(<-|->|--) (.*)$/s.exec(line);
+  div.className = `tl${m?.[1] === '--' ? ' mark' : ''}`;
+  dir.className = 'dir';
+  msg.className = 'msg';
+  dir.textContent = m ? m[1] : '';
+  // The space stays in the text, so a copied selection reads like the original line.
+  msg.textContent = m ? ` ${m[2]}` : line;
+  div.append(dir, msg);
+  return div;
 }
