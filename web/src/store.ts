@@ -25,8 +25,14 @@ export const store = {
   name: (doc: string) => get(`name:${doc}`),
   setName: (doc: string, name: string) => set(`name:${doc}`, name),
   current: () => get('current'),
+  /** The example or lesson the shared program started from. */
+  sharedFrom: () => get('shared-from'),
+  setSharedFrom: (doc: string) => set('shared-from', doc),
   setCurrent: (doc: string) => set('current', doc),
   theme: () => get('theme'),
+  /** The panes' sizes (layout.ts's JSON). */
+  layout: () => get('layout'),
+  setLayout: (json: string) => set('layout', json),
   setTheme: (t: 'dark' | 'light') => set('theme', t),
   passed(): Record<string, boolean> {
     try {
