@@ -42,14 +42,49 @@ HTTP (the playground, /api/status, the gateway and the mount endpoint):
 The namespace holds hellofs, slightlyfs, ram (writable, in memory) and dev (zero, null, random,
 time; also reachable as aname "ctl").`;
 
+/** A start-up failure: one line for the user, naming the flag to change; no stack trace. */
+class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+const errText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** Says what went wrong binding a listener, and which flag picks another address. */
+function bindError(flag: string, addr: string, e: unknown): StartupError {
+  const code = (e as { code?: unknown }).code;
+  if (code === 'EADDRINUSE') {
+    return new StartupError(`${flag} ${addr}: address in use (EADDRINUSE; another styxlab? \`npm start\` holds 127.0.0.1:5640 and 127.0.0.1:5680); pick a free one with ${flag}`);
+  }
+  if (code === 'EACCES') return new StartupError(`${flag} ${addr}: not allowed to listen there (a port below 1024?); pick another with ${flag}`);
+  if (code === 'EADDRNOTAVAIL') return new StartupError(`${flag} ${addr}: no such address on this machine; pick another with ${flag}`);
+  return new StartupError(`${flag} ${addr}: ${errText(e)}`);
+}
+
 function positiveInt(v: string | undefined, name: string, dflt: number): number {
   if (v === undefined) return dflt;
   const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} wants a positive whole number, not '${v}'`);
+  if (!Number.isInteger(n) || n <= 0) throw new StartupError(`--${name} wants a positive whole number, not '${v}'`);
   return n;
 }
 
+/**
+ * Runs the server until SIGINT or SIGTERM. Whatever fails while starting (a flag, an address in
+ * use, a remote that refuses) is one line on stderr and exit status 1, after closing what had
+ * already started: nothing is left half up.
+ */
 export async function serve(argv: string[]): Promise<number> {
+  const undo: Array<() => Promise<void> | void> = [];
+  try {
+    return await start(argv, undo);
+  } catch (e) {
+    if (!(e instanceof StartupError) && !(e as { code?: unknown }).code?.toString().startsWith('ERR_PARSE_ARGS')) throw e;
+    for (const u of undo.reverse()) await u();
+    console.error(`styxlab serve: ${errText(e)}`);
+    return 1;
+  }
+}
+
+async function start(argv: string[], undo: Array<() => Promise<void> | void>): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -87,9 +122,20 @@ export async function serve(argv: string[]): Promise<number> {
   ns.mount('dev', 'builtin', 'builtin', devfs({ maxFids, log }));
   const remotes: RemoteMount[] = [];
   for (const m of values.mount ?? []) {
-    const rm = new RemoteMount(ns, parseMountSpec(m), log);
-    await rm.start();
+    let spec;
+    try {
+      spec = parseMountSpec(m);
+    } catch (e) {
+      throw new StartupError(`--mount ${m}: ${errText(e)}`);
+    }
+    const rm = new RemoteMount(ns, spec, log);
+    try {
+      await rm.start();
+    } catch (e) {
+      throw new StartupError(`--mount ${m}: ${errText(e)}; start that server first, or leave out this --mount`);
+    }
     remotes.push(rm);
+    undo.push(() => rm.stop());
   }
   const listener = new NinepListener(ns, {
     msize,
@@ -98,17 +144,40 @@ export async function serve(argv: string[]): Promise<number> {
     trace: values.debug ? (e) => process.stderr.write(`[${e.conn}] ${e.dir} ${e.text}\n`) : undefined,
     log,
   });
-  const bound = await listener.listen(values.listen ?? ['tcp!127.0.0.1!5640']);
-  for (const a of bound) console.log(`styxlab: 9P on ${a}`);
-  console.log(`styxlab: mounted ${ns.list().map((m) => m.name).join(', ')}`);
+  undo.push(() => listener.close());
+  const bound: string[] = [];
+  for (const a of values.listen ?? ['tcp!127.0.0.1!5640']) {
+    try {
+      bound.push(...await listener.listen([a]));
+    } catch (e) {
+      throw bindError('--listen', a, e);
+    }
+  }
+  const said: string[] = [];
+  for (const a of bound) said.push(`styxlab: 9P on ${a}`);
+  said.push(`styxlab: mounted ${ns.list().map((m) => m.name).join(', ')}`);
   let http: HttpServer | null = null;
   const httpAddr = values.http ?? '127.0.0.1:5680';
   if (httpAddr !== 'off') {
     const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(httpAddr);
-    if (!m) throw new Error(`--http '${httpAddr}': want HOST:PORT`);
+    if (!m) throw new StartupError(`--http '${httpAddr}': want HOST:PORT (or 'off')`);
     const host = m[1] ?? (m[2] || '127.0.0.1');
     const token = values.token ?? (isLoopback(host) ? null : newToken());
-    const backends = [...(values.config ? readBackendConfig(values.config) : []), ...(values.backend ?? []).map(parseBackend)];
+    let backends;
+    try {
+      backends = [
+        ...(values.config ? readBackendConfig(values.config) : []),
+        ...(values.backend ?? []).map((b) => {
+          try {
+            return parseBackend(b);
+          } catch (e) {
+            throw new StartupError(`--backend ${b}: ${errText(e)}`);
+          }
+        }),
+      ];
+    } catch (e) {
+      throw e instanceof StartupError ? e : new StartupError(`--config ${values.config}: ${errText(e)}`);
+    }
     http = new HttpServer(ns, {
       host, port: Number(m[3]), backends, token, allowOrigins: values['allow-origin'] ?? [],
       webRoot: join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dist'),
@@ -117,13 +186,23 @@ export async function serve(argv: string[]): Promise<number> {
       deadlineMs: positiveInt(values.deadline, 'deadline', 5000),
       maxMessage: msize,
       log,
-      extraStatus: () => ({ ninep: { connections: listener.connections, ...listener.stats } }),
+      // listen: where 9P clients dial (the page's welcome fills it into its copy-paste lines).
+      extraStatus: () => ({ ninep: { listen: bound, connections: listener.connections, ...listener.stats } }),
     });
-    const port = await http.listen();
+    let port: number;
+    try {
+      port = await http.listen();
+    } catch (e) {
+      throw bindError('--http', httpAddr, e);
+    }
+    const h = http;
+    undo.push(() => h.close());
     const shown = host.includes(':') ? `[${host}]` : host;
-    console.log(`styxlab: playground on http://${shown}:${port}/${token ? `?token=${token}` : ''}`);
-    for (const b of backends) console.log(`styxlab: gateway backend ${b.name} (${b.kind}) -> ${b.address}`);
+    said.push(`styxlab: playground on http://${shown}:${port}/${token ? `?token=${token}` : ''}`);
+    for (const b of backends) said.push(`styxlab: gateway backend ${b.name} (${b.kind}) -> ${b.address}`);
   }
+  // Everything is up: only now say so.
+  for (const line of said) console.log(line);
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {
       console.error(`styxlab: ${sig}, shutting down`);
