@@ -4,11 +4,12 @@ import './style.css';
 import type { Client } from '../../shared/client/index.ts';
 import { ConsoleView } from './consoleview.ts';
 import type { EditorHandle, Problem } from './editor.ts';
-import { EXAMPLES } from './examples/index.ts';
+import { wireDocActions } from './docactions.ts';
+import { type Doc, Documents } from './documents.ts';
 import { Explorer } from './explorer.ts';
 import { Layout } from './layout.ts';
 import { LessonPanel } from './lessonpanel.ts';
-import { LESSONS, type Lesson } from './lessons.ts';
+import type { Lesson } from './lessons.ts';
 import { MountsPanel } from './mounts.ts';
 import { fetchBackends } from './net.ts';
 import { type MountMode, type RunState, Runner } from './runner.ts';
@@ -16,6 +17,7 @@ import { decodeShare, encodeShare } from './share.ts';
 import { StatusLine } from './status.ts';
 import { store } from './store.ts';
 import { TracePanel } from './trace.ts';
+import { Welcome } from './welcome.ts';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -41,33 +43,10 @@ const ui = {
   mounts: $('mounts'),
 };
 
-// ---- documents: examples, lessons and a shared program ----
+// ---- documents: examples, lessons, the user's programs and a shared one ----
 
-interface Doc {
-  id: string;
-  title: string;
-  mount: string;
-  source: string;
-  lesson?: Lesson;
-}
-
-const DOCS = new Map<string, Doc>();
-for (const e of EXAMPLES) DOCS.set(e.id, { ...e });
-for (const l of LESSONS) DOCS.set(l.id, { id: l.id, title: l.title, mount: l.mount, source: l.start, lesson: l });
-
-function fillDocMenu(): void {
-  ui.doc.replaceChildren();
-  const group = (label: string, docs: Doc[]) => {
-    const g = document.createElement('optgroup');
-    g.label = label;
-    const passed = store.passed();
-    for (const d of docs) g.append(new Option(d.title + (d.lesson && passed[d.id] ? ' ✓' : ''), d.id));
-    ui.doc.append(g);
-  };
-  group('Examples', EXAMPLES.map((e) => DOCS.get(e.id)!));
-  group('Lessons', LESSONS.map((l) => DOCS.get(l.id)!));
-  if (DOCS.has('shared')) group('Shared link', [DOCS.get('shared')!]);
-}
+const docs = new Documents();
+const fillDocMenu = (): void => docs.fill(ui.doc, docId);
 
 let docId = 'hellofs';
 let editor: EditorHandle | null = null;
@@ -83,22 +62,26 @@ function setCode(code: string): void {
 }
 
 function openDoc(id: string, code?: string, name?: string): void {
-  const d = DOCS.get(id) ?? DOCS.get('hellofs')!;
+  const d = docs.get(id) ?? docs.get('hellofs')!;
   docId = d.id;
   store.setCurrent(d.id);
-  ui.doc.value = d.id;
+  fillDocMenu();
   setCode(code ?? store.code(d.id) ?? d.source);
   ui.name.value = name ?? store.name(d.id) ?? d.mount;
   lessons.show(d.lesson);
   ui.problems.hidden = true;
+  docActions.update();
 }
 
 function saveCode(): void {
-  const d = DOCS.get(docId);
+  const d = docs.get(docId);
   const code = codeNow();
   // The untouched starting code of an example or lesson is not stored, so an improved example
-  // reaches returning users; a shared program has no other home.
-  store.setCode(docId, d && d.id !== 'shared' && code === d.source ? null : code);
+  // reaches returning users; the user's programs and a shared one have no other home.
+  const was = store.code(docId);
+  store.setCode(docId, d && !d.mine && d.id !== 'shared' && code === d.source ? null : code);
+  // "(edited)" in the menu comes and goes with the stored code.
+  if ((was === null) !== (store.code(docId) === null)) fillDocMenu();
 }
 
 // ---- status ----
@@ -151,6 +134,8 @@ let runner: Runner | null = null;
 /** A run still starting (a reload waits here until it takes over from `runner`). */
 let pending: Runner | null = null;
 let busy = false;
+/** Whether the console has said that a reload starts with fresh state. */
+let saidFresh = false;
 
 const mounts = new MountsPanel($('mounts'), explorer, {
   running: () => (runner && runner.state === 'running' ? runner.name : null),
@@ -159,7 +144,11 @@ const mounts = new MountsPanel($('mounts'), explorer, {
 function hooksFor(r: () => Runner | null, name: string) {
   return {
     status(state: RunState, detail: string) {
-      if (r() !== runner) return; // a run that has been replaced keeps quiet
+      if (r() !== runner) {
+        // A reload's progress shows; otherwise a run that is not the current one keeps quiet.
+        if (state === 'starting' && r() === pending) status.set(name, 'starting', detail);
+        return;
+      }
       status.set(name, state, detail);
       mounts.note(name, state, detail);
       if (state !== 'starting') trace.mark(`${name}: ${state}${detail ? `: ${detail}` : ''}`);
@@ -234,11 +223,15 @@ async function runProgram(mode: MountMode): Promise<void> {
     store.setName(docId, name);
     const t0 = performance.now();
     status.clearOffer();
+    // Progress from the first moment: compiling, then the runner's own steps (worker, load, mount).
+    const before = status.snapshot();
+    status.set(name, 'starting', 'compiling');
     const { js, map, errors } = await editor.compile();
     showProblems(errors);
     if (errors.length) {
       const n = `${errors.length} error${errors.length > 1 ? 's' : ''}`;
       con.write(`not run: ${n}\n${errors.map(problemText).join('\n')}`, 'err');
+      status.set(before.name, before.state, before.detail);
       keepPrevious(name, `the edit has ${n}`);
       return;
     }
@@ -265,6 +258,9 @@ async function runProgram(mode: MountMode): Promise<void> {
         status.set(name, 'running', `reloaded in ${Math.round(performance.now() - t0)} ms`);
         mounts.note(name, 'running', '');
         trace.mark(`${name}: reloaded`);
+        // Said once: a reload is a new server, so what the old one held in memory is gone.
+        if (!saidFresh) con.write(`${name}: reloaded; the new version starts with fresh state (counters, files written to it)`, 'info');
+        saidFresh = true;
         void mounts.poll();
       } else if (old.state === 'running') {
         con.write(`${name}: reload failed (${next.state}${next.detail ? `: ${next.detail}` : ''}); the previous version keeps running`, 'err');
@@ -321,7 +317,7 @@ const lessons = new LessonPanel($('lesson'), {
   compile: () => (editor ? editor.compile() : Promise.resolve(null)),
   problems: showProblems,
   setCode,
-  startingCode: () => DOCS.get(docId)?.source ?? '',
+  startingCode: () => docs.get(docId)?.source ?? '',
   checked(l: Lesson, ok, results) {
     store.setPassed(l.id, ok);
     fillDocMenu();
@@ -340,10 +336,29 @@ ui.doc.onchange = () => {
 };
 ui.name.onchange = () => store.setName(docId, ui.name.value.trim());
 
+const docActions = wireDocActions(docs, {
+  current: () => docId,
+  code: codeNow,
+  save: saveCode,
+  open: (id) => openDoc(id),
+  setCode,
+  refreshMenu: fillDocMenu,
+  say: (text) => con.write(text, 'info'),
+});
+
+const welcome = new Welcome($('welcome'), {
+  mountName: () => ui.name.value.trim(),
+  openLesson: (id) => {
+    saveCode();
+    openDoc(id);
+  },
+});
+$('help').onclick = () => void welcome.show();
+
 ui.share.onclick = async () => {
   // The link goes to the box and the clipboard, not to this tab's address: a reload here is not
   // a trip back to the snapshot.
-  const base = DOCS.get(docId)?.id === 'shared' ? store.sharedFrom() ?? 'shared' : docId;
+  const base = docId === 'shared' ? store.sharedFrom() ?? 'shared' : docId;
   const link = location.origin + location.pathname + (await encodeShare({ doc: base, name: ui.name.value.trim(), code: codeNow() }));
   ui.shareLink.value = link;
   ui.shareBox.hidden = false;
@@ -397,7 +412,7 @@ async function loadBackends(): Promise<void> {
 
 /** The document a share link brought: named by the example or lesson it started from. */
 function sharedDoc(from: string, mount: string, code: string): Doc {
-  const base = DOCS.get(from);
+  const base = docs.get(from);
   const label = base ? base.id : from;
   return { id: 'shared', title: label === 'shared' ? 'Shared program' : `Shared program (from ${label})`, mount, source: code, lesson: base?.lesson };
 }
@@ -417,7 +432,7 @@ async function start(): Promise<void> {
   }
   if (shared) {
     store.setSharedFrom(shared.doc);
-    DOCS.set('shared', sharedDoc(shared.doc, shared.name, shared.code));
+    docs.setShared(sharedDoc(shared.doc, shared.name, shared.code));
     fillDocMenu();
     openDoc('shared', shared.code, shared.name);
     store.setName('shared', shared.name);
@@ -429,7 +444,7 @@ async function start(): Promise<void> {
     // A program from a link the user went on editing is still theirs without the link.
     const kept = store.code('shared');
     if (kept !== null) {
-      DOCS.set('shared', sharedDoc(store.sharedFrom() ?? 'shared', store.name('shared') ?? 'shared', kept));
+      docs.setShared(sharedDoc(store.sharedFrom() ?? 'shared', store.name('shared') ?? 'shared', kept));
       fillDocMenu();
     }
     openDoc(cur);
@@ -445,6 +460,7 @@ async function start(): Promise<void> {
     timer = setTimeout(saveCode, 400);
   });
   document.body.dataset.editorReady = '1';
+  welcome.firstVisit();
   performance.mark('styxlab:editor-ready');
 }
 
