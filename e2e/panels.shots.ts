@@ -39,11 +39,16 @@ for (const [w, h] of [[1400, 900], [800, 600]] as const) {
     if (await tab.isVisible()) await tab.click();
     await expect(page.locator('#trace-out')).toBeVisible();
     await shot('trace');
+    // The picture is drawn in the console (the explorer switches a narrow window back to it).
     await page.locator(`#tree [data-path="/shots${w}/cat.gif"]`).click();
+    await expect(page.locator('#console-out img')).toBeVisible();
+    await expect.poll(() => page.locator('#console-out img').evaluate((i) => (i as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
     await shot('picture');
     await chooseDoc(page, 'lesson-slightly');
     await page.getByRole('button', { name: 'Check' }).click();
     await expect(page.locator('#check-results')).toHaveAttribute('data-done', '1');
+    // The check's private server is gone from the tree once it is done.
+    await expect(page.locator('#tree [data-path^="/check-"]')).toHaveCount(0);
     for (const sel of ['.lesson', '.files', '.editor-pane']) {
       const box = await page.locator(sel).boundingBox();
       expect(box && box.width > 150, `${sel} with a lesson at ${w}x${h}: ${JSON.stringify(box)}`).toBe(true);

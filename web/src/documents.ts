@@ -71,7 +71,7 @@ export class Documents {
       g.label = label;
       for (const d of docs) {
         const edited = !d.mine && d.id !== 'shared' && store.code(d.id) !== null;
-        g.append(new Option(d.title + (d.lesson && passed[d.id] ? ' ✓' : '') + (edited ? ' (edited)' : ''), d.id));
+        g.append(new Option(d.title + (edited ? ' (edited)' : '') + (d.lesson && passed[d.id] ? ' ✓' : ''), d.id));
       }
       select.append(g);
     };

@@ -33,6 +33,7 @@ export async function grade(lesson: Lesson, js: string, map: string, hooks: Grad
   let client: Client | null = null;
   try {
     hooks.progress('starting your code in a fresh server…');
+    hooks.trace([`-- check: ${lesson.title}, your code as ${name}`]);
     await runner.start(js, 'new', map);
     if (runner.state !== 'running') {
       return [{ name: 'your server starts', ok: false, detail: `it did not: ${runner.state}${runner.detail ? `: ${runner.detail}` : ''}` }];

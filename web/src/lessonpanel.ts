@@ -17,6 +17,8 @@ export interface LessonHooks {
   checked(lesson: Lesson, ok: boolean, results: CheckResult[]): void;
   trace(lines: string[]): void;
   log(line: string, level: 'info' | 'error'): void;
+  /** A check ended (its private server is gone: the file tree may list it still). */
+  done(): void;
 }
 
 const $ = (root: HTMLElement, sel: string): HTMLElement => {
@@ -108,11 +110,13 @@ export class LessonPanel {
       });
       if (this.lesson !== l) return;
       this.showResults(results, true);
+      this.results.scrollIntoView({ block: 'nearest' });
       this.hooks.checked(l, results.every((r) => r.ok), results);
     } catch (e) {
       this.showResults([{ name: 'connect to the local namespace', ok: false, detail: e instanceof Error ? e.message : String(e) }], true);
     } finally {
       this.checkBtn.disabled = false;
+      this.hooks.done();
     }
   }
 }

@@ -90,7 +90,7 @@ const status = new StatusLine($('run-status'), $<HTMLButtonElement>('status-acti
 
 // ---- trace and console ----
 
-new Layout(document.querySelector<HTMLElement>('.layout')!, document.querySelector<HTMLElement>('.bottom')!);
+const layout = new Layout(document.querySelector<HTMLElement>('.layout')!, document.querySelector<HTMLElement>('.bottom')!);
 
 const trace = new TracePanel($('trace-out'), $('trace-count'));
 $<HTMLInputElement>('trace-filter').addEventListener('input', (ev) => trace.setFilter((ev.target as HTMLInputElement).value));
@@ -110,7 +110,11 @@ con.write('styxlab console: type help', 'info');
 // ---- the explorer ----
 
 const explorer = new Explorer($('tree'), $('files-note'), {
-  open: (path) => void con.run(`cat ${path.includes(' ') ? JSON.stringify(path) : path}`),
+  open: (path) => {
+    // In a narrow window the console may be behind the Trace tab.
+    layout.showTab('console');
+    void con.run(`cat ${path.includes(' ') ? JSON.stringify(path) : path}`);
+  },
   client: (c: Client | null) => {
     con.shell.client = c;
   },
@@ -326,6 +330,10 @@ const lessons = new LessonPanel($('lesson'), {
   },
   trace: (lines) => trace.add(lines),
   log: (line, level) => con.write(line, level === 'error' ? 'err' : 'out'),
+  done: () => {
+    void mounts.poll();
+    setTimeout(() => void mounts.poll(), 250);
+  },
 });
 
 // ---- documents menu, share links ----
