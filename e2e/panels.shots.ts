@@ -39,6 +39,11 @@ for (const [w, h] of [[1400, 900], [800, 600]] as const) {
     if (await tab.isVisible()) await tab.click();
     await expect(page.locator('#trace-out')).toBeVisible();
     await shot('trace');
+    await page.getByRole('button', { name: 'Diagram' }).click();
+    await page.locator('#trace-out .seq-row.to-server', { hasText: 'Tread' }).last().click();
+    await expect(page.locator('#trace-detail')).toBeVisible();
+    await shot('trace-diagram');
+    await page.getByRole('button', { name: 'Text', exact: true }).click();
     // The picture is drawn in the console (the explorer switches a narrow window back to it).
     await page.locator(`#tree [data-path="/shots${w}/cat.gif"]`).click();
     await expect(page.locator('#console-out img')).toBeVisible();

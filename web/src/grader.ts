@@ -9,8 +9,8 @@ import { connectGateway } from './net.ts';
 import { Runner } from './runner.ts';
 
 export interface GradeHooks {
-  /** The check's 9P messages, for the trace. */
-  trace(lines: string[]): void;
+  /** The check's 9P messages, for the trace (with when each passed, see RunnerHooks). */
+  trace(lines: string[], times?: number[]): void;
   /** The program's own output while checked. */
   log(line: string, level: 'info' | 'error'): void;
   /** What the grader is doing now (starting the server, checking). */
@@ -27,7 +27,7 @@ export async function grade(lesson: Lesson, js: string, map: string, hooks: Grad
   const name = checkName(lesson);
   const runner = new Runner(name, {
     status: () => {},
-    trace: (lines) => hooks.trace(lines),
+    trace: (lines, times) => hooks.trace(lines, times),
     log: (line, level) => hooks.log(line, level),
   });
   let client: Client | null = null;

@@ -15,7 +15,7 @@ export interface LessonHooks {
   startingCode(): string;
   /** The lesson was checked: ok means every check passed. */
   checked(lesson: Lesson, ok: boolean, results: CheckResult[]): void;
-  trace(lines: string[]): void;
+  trace(lines: string[], times?: number[]): void;
   log(line: string, level: 'info' | 'error'): void;
   /** A check ended (its private server is gone: the file tree may list it still). */
   done(): void;
@@ -104,7 +104,7 @@ export class LessonPanel {
         return this.showResults([{ name: 'your code compiles', ok: false, detail: `${n} error${n > 1 ? 's' : ''}, listed under the editor` }], true);
       }
       const results = await grade(l, compiled.js, compiled.map, {
-        trace: (lines) => this.hooks.trace(lines),
+        trace: (lines, times) => this.hooks.trace(lines, times),
         log: (line, level) => this.hooks.log(`check: ${line}`, level),
         progress: (text) => this.showResults(text, false),
       });

@@ -102,6 +102,26 @@ pauseBtn.onclick = () => {
   trace.setPaused(p);
 };
 $('trace-clear').onclick = () => trace.clear();
+const viewBtn = $<HTMLButtonElement>('trace-view');
+viewBtn.onclick = () => {
+  const on = viewBtn.getAttribute('aria-pressed') !== 'true';
+  viewBtn.setAttribute('aria-pressed', String(on));
+  viewBtn.textContent = on ? 'Text' : 'Diagram';
+  viewBtn.title = on ? 'Show the trace as text' : 'Show the trace as a sequence diagram';
+  trace.setDiagram(on);
+  if (!on) $('trace-detail').hidden = true;
+};
+trace.onPick = (p, line) => {
+  const box = $('trace-detail');
+  const dl = document.createElement('dl');
+  for (const [k, v] of [['message', p.type], ['tag', String(p.tag)], ...p.fields]) {
+    dl.append(Object.assign(document.createElement('dt'), { textContent: k }), Object.assign(document.createElement('dd'), { textContent: v }));
+  }
+  const close = Object.assign(document.createElement('button'), { type: 'button', textContent: 'Close', title: line });
+  close.onclick = () => { box.hidden = true; };
+  box.replaceChildren(dl, close);
+  box.hidden = false;
+};
 
 const con = new ConsoleView($('console-out'), $<HTMLInputElement>('console-in'), $<HTMLFormElement>('console-form'), $('console-prompt'));
 $('console-clear').onclick = () => con.clear();
@@ -164,7 +184,7 @@ function hooksFor(r: () => Runner | null, name: string) {
       // The server unmounts a moment after the socket closes: look again then.
       if (state !== 'running') setTimeout(() => void mounts.poll(), 250);
     },
-    trace: (lines: string[]) => trace.add(lines),
+    trace: (lines: string[], times: number[]) => trace.add(lines, times),
     log: (line: string, level: 'info' | 'error') => con.write(`${name}: ${line}`, level === 'error' ? 'err' : 'out'),
   };
 }
@@ -328,7 +348,7 @@ const lessons = new LessonPanel($('lesson'), {
     ui.doc.value = docId;
     con.write(`${l.title}: ${ok ? 'all checks pass' : `${results.filter((r) => !r.ok).length} of ${results.length} checks fail`}`, ok ? 'info' : 'err');
   },
-  trace: (lines) => trace.add(lines),
+  trace: (lines, times) => trace.add(lines, times),
   log: (line, level) => con.write(line, level === 'error' ? 'err' : 'out'),
   done: () => {
     void mounts.poll();

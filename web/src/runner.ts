@@ -10,7 +10,8 @@ export type RunState = 'starting' | 'running' | 'stopped' | 'crashed' | 'failed'
 
 export interface RunnerHooks {
   status(state: RunState, detail: string): void;
-  trace(lines: string[]): void;
+  /** Trace lines, with when each passed (ms; comparable within one run). */
+  trace(lines: string[], times: number[]): void;
   log(line: string, level: 'info' | 'error'): void;
 }
 
@@ -287,7 +288,7 @@ export class Runner {
         if (this.onAttached && m.buf.byteLength > 4 && new Uint8Array(m.buf)[4] === MsgType.Rattach) void this.attached();
         break;
       case 'trace':
-        this.hooks.trace(m.lines);
+        this.hooks.trace(m.lines, m.times);
         break;
       case 'log':
         this.hooks.log(m.line, m.level);

@@ -2,12 +2,17 @@
 // a filter and pause. Rendering waits for the next frame so a burst of messages costs one update.
 // Each message is a row: its arrow in one column and its text in the other, so a wrapped line
 // never leaves the arrow alone. The view follows new lines until the user scrolls up, and keeps
-// following when the pane changes size (a change of width rewraps every line).
+// following when the pane changes size (a change of width rewraps every line). It can also be
+// drawn as a sequence diagram (seqview.ts).
+import { type Parsed, type TraceEntry, renderSequence } from './seqview.ts';
 
 export const TRACE_CAP = 2000;
 
 export class TracePanel {
-  private lines: string[] = [];
+  private lines: TraceEntry[] = [];
+  private diagram = false;
+  /** Shows a clicked message's fields (in the diagram). */
+  onPick: (p: Parsed, line: string) => void = () => {};
   private filter = '';
   private paused = false;
   private scheduled = false;
@@ -29,13 +34,13 @@ export class TracePanel {
     new ResizeObserver(() => this.stick()).observe(out);
   }
 
-  add(lines: readonly string[]): void {
+  add(lines: readonly string[], times?: readonly number[]): void {
     if (this.paused) {
       this.dropped += lines.length;
       this.schedule();
       return;
     }
-    this.lines.push(...lines);
+    for (let i = 0; i < lines.length; i++) this.lines.push({ line: lines[i], t: times?.[i] });
     if (this.lines.length > TRACE_CAP) this.lines.splice(0, this.lines.length - TRACE_CAP);
     this.schedule();
   }
@@ -46,6 +51,14 @@ export class TracePanel {
 
   setFilter(f: string): void {
     this.filter = f.trim().toLowerCase();
+    this.schedule();
+  }
+
+  /** Text (false) or sequence diagram (true). */
+  setDiagram(on: boolean): void {
+    this.diagram = on;
+    this.out.classList.toggle('diagram', on);
+    this.follow = true;
     this.schedule();
   }
 
@@ -64,12 +77,12 @@ export class TracePanel {
 
   /** The lines currently kept (for tests and copying). */
   get text(): string {
-    return this.lines.join('\n');
+    return this.lines.map((e) => e.line).join('\n');
   }
 
-  /** The lines shown (after the filter). */
-  get shown(): readonly string[] {
-    return this.filter ? this.lines.filter((l) => l.toLowerCase().includes(this.filter)) : this.lines;
+  /** The entries shown (after the filter). */
+  get shown(): readonly TraceEntry[] {
+    return this.filter ? this.lines.filter((e) => e.line.toLowerCase().includes(this.filter)) : this.lines;
   }
 
   private schedule(): void {
@@ -91,9 +104,12 @@ export class TracePanel {
 
   private render(): void {
     const shown = this.shown;
-    const frag = document.createDocumentFragment();
-    for (const line of shown) frag.append(row(line));
-    this.out.replaceChildren(frag);
+    if (this.diagram) renderSequence(this.out, shown, (p, line) => this.onPick(p, line));
+    else {
+      const frag = document.createDocumentFragment();
+      for (const e of shown) frag.append(row(e.line));
+      this.out.replaceChildren(frag);
+    }
     const parts = [`${shown.length}${this.filter ? ` of ${this.lines.length}` : ''} lines`];
     if (this.paused) parts.push(`paused${this.dropped ? `, ${this.dropped} not shown` : ''}`);
     this.count.textContent = parts.join(', ');

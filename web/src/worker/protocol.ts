@@ -16,8 +16,8 @@ export type FromWorker =
   | { t: 'load-error'; message: string }
   /** One 9P message to send (transferred). */
   | { t: 'out'; buf: ArrayBuffer }
-  /** Trace lines in Inferno's form, oldest first. */
-  | { t: 'trace'; lines: string[] }
+  /** Trace lines in Inferno's form, oldest first, with when each passed (ms, the worker's clock). */
+  | { t: 'trace'; lines: string[]; times: number[] }
   | { t: 'log'; level: 'info' | 'error'; line: string }
   /** The session ended itself (a bad message from the client). */
   | { t: 'close'; reason: string };

@@ -70,14 +70,19 @@ function loopError(e: unknown, request: Request | null): void {
 // Trace lines are batched per turn of the event loop: one postMessage for a burst of messages,
 // posted before a handler that never returns could hold them back.
 let traceBatch: string[] = [];
+/** When each line's message passed (this worker's clock: T and R of a pair compare). */
+let traceTimes: number[] = [];
 function trace(line: string): void {
   if (traceBatch.length === 0) queueMicrotask(flushTrace);
   traceBatch.push(line);
+  traceTimes.push(performance.now());
 }
 function flushTrace(): void {
   const lines = traceBatch;
+  const times = traceTimes;
   traceBatch = [];
-  if (lines.length) post({ t: 'trace', lines });
+  traceTimes = [];
+  if (lines.length) post({ t: 'trace', lines, times });
 }
 
 /** The mount connection as the worker sees it: 9P messages relayed through the page. */
