@@ -268,8 +268,10 @@ async function runProgram(mode: MountMode): Promise<void> {
     const next: Runner = new Runner(name, hooksFor(() => next, name));
     if (!replace) runner = next;
     pending = next;
+    // A live reload hands the running version's saveState() to the new one's restoreState().
+    const state = replace && old ? { value: await old.saveState() } : undefined;
     try {
-      await next.start(js, replace ? 'replace' : mode, map);
+      await next.start(js, replace ? 'replace' : mode, map, state);
     } finally {
       pending = null;
     }
@@ -282,9 +284,12 @@ async function runProgram(mode: MountMode): Promise<void> {
         status.set(name, 'running', `reloaded in ${Math.round(performance.now() - t0)} ms`);
         mounts.note(name, 'running', '');
         trace.mark(`${name}: reloaded`);
-        // Said once: a reload is a new server, so what the old one held in memory is gone.
-        if (!saidFresh) con.write(`${name}: reloaded; the new version starts with fresh state (counters, files written to it)`, 'info');
-        saidFresh = true;
+        // Said once: a reload is a new server; what the old one held in memory is gone unless
+        // the program keeps it (saveState/restoreState).
+        if (!saidFresh && state?.value === undefined) {
+          con.write(`${name}: reloaded; the new version starts afresh (a program keeps state across reloads by exporting saveState() and restoreState(state))`, 'info');
+          saidFresh = true;
+        }
         void mounts.poll();
       } else if (old.state === 'running') {
         con.write(`${name}: reload failed (${next.state}${next.detail ? `: ${next.detail}` : ''}); the previous version keeps running`, 'err');
@@ -486,6 +491,11 @@ async function start(): Promise<void> {
   editor.onChange(() => {
     clearTimeout(timer);
     timer = setTimeout(saveCode, 400);
+  });
+  // A reload or a closed tab within the debounce keeps the last keystrokes too.
+  addEventListener('pagehide', () => {
+    clearTimeout(timer);
+    saveCode();
   });
   document.body.dataset.editorReady = '1';
   welcome.firstVisit();

@@ -110,7 +110,31 @@ export class Runner {
    * Loads the program in a worker, then mounts it. Resolves once mounted (or once it failed;
    * the state says which). replace: take over the name from a running mount (live reload).
    */
-  async start(js: string, mode: MountMode, map = ''): Promise<void> {
+  /**
+   * Asks the running program for its saveState() (to hand to the next version's restoreState).
+   * Undefined when it has none, cannot give it, or does not answer within a second.
+   */
+  saveState(): Promise<unknown> {
+    const w = this.worker;
+    if (!w || this.state !== 'running') return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const done = (v: unknown) => {
+        clearTimeout(timer);
+        w.removeEventListener('message', on);
+        resolve(v);
+      };
+      const on = (ev: MessageEvent<FromWorker>) => {
+        if (ev.data.t !== 'state') return;
+        if (ev.data.why) this.hooks.log(ev.data.why, 'error');
+        done(ev.data.value);
+      };
+      const timer = setTimeout(() => done(undefined), 1000);
+      w.addEventListener('message', on);
+      this.post({ t: 'save' });
+    });
+  }
+
+  async start(js: string, mode: MountMode, map = '', state?: { value: unknown }): Promise<void> {
     this.set('starting', 'starting a worker');
     const started = takeWorker(this.name);
     const w = started.w;
@@ -136,7 +160,7 @@ export class Runner {
           () => resolve(`the program's top-level code was still running after ${LOAD_TIMEOUT_MS / 1000} s (a loop that never ends?)`),
           LOAD_TIMEOUT_MS,
         );
-        this.post({ t: 'load', js, name: this.name, map });
+        this.post({ t: 'load', js, name: this.name, map, state });
       }, (e: unknown) => {
         clearTimeout(startTimer);
         resolve(e instanceof Error ? e.message : String(e));

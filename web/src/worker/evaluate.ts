@@ -82,6 +82,11 @@ function isFileServer(v: unknown): v is FileServer {
 
 /** Evaluates the program and returns its default export; throws LoadError saying what is wrong. */
 export function evaluate(js: string, filename: string, modules: Record<string, unknown>): FileServer {
+  return evaluateModule(js, filename, modules).server;
+}
+
+/** The program's default export and all its exports (saveState and restoreState live there). */
+export function evaluateModule(js: string, filename: string, modules: Record<string, unknown>): { server: FileServer; exports: Record<string, unknown> } {
   const require = (name: string): unknown => {
     if (Object.hasOwn(modules, name)) return modules[name];
     throw new LoadError(`cannot import '${name}': a program may import ${Object.keys(modules).map((m) => `'${m}'`).join(', ')}`);
@@ -98,5 +103,5 @@ export function evaluate(js: string, filename: string, modules: Record<string, u
         : 'the default export is not a FileServer (an object with connect()): export the result of styxFileServer(...)',
     );
   }
-  return exported;
+  return { server: exported, exports: module.exports };
 }

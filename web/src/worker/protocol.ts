@@ -3,7 +3,9 @@
 
 export type ToWorker =
   /** Evaluate the program; answered with 'loaded' or 'load-error'. map: the compiler's source map (JSON), for line numbers. */
-  | { t: 'load'; js: string; name: string; map?: string }
+  | { t: 'load'; js: string; name: string; map?: string; state?: { value: unknown } }
+  /** Answer with 'state': what the program's saveState() returns, for its next version. */
+  | { t: 'save' }
   /** The mount WebSocket is open: start serving. */
   | { t: 'open' }
   /** One 9P message from the mount's client (transferred). */
@@ -13,6 +15,8 @@ export type FromWorker =
   /** The worker's own code has loaded: from now on, a load measures the program alone. */
   | { t: 'ready' }
   | { t: 'loaded' }
+  /** saveState()'s result (value undefined when the program has none); why when it could not be kept. */
+  | { t: 'state'; value: unknown; why?: string }
   | { t: 'load-error'; message: string }
   /** One 9P message to send (transferred). */
   | { t: 'out'; buf: ArrayBuffer }

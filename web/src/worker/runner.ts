@@ -6,7 +6,7 @@ import { messageText } from '../../../shared/ninep/index.ts';
 import { Session } from '../../../shared/styx/index.ts';
 import type { FileServer, Request } from '../../../shared/styx/index.ts';
 import type { MessageTransport } from '../../../shared/transport.ts';
-import { LoadError, evaluate, evaluatorOffset, programFile, styxlabModules } from './evaluate.ts';
+import { LoadError, evaluateModule, evaluatorOffset, programFile, styxlabModules } from './evaluate.ts';
 import { lineTable, sourceLine } from './lines.ts';
 import type { FromWorker, ToWorker } from './protocol.ts';
 
@@ -112,6 +112,8 @@ function pageTransport(): { transport: MessageTransport; deliver(buf: ArrayBuffe
 }
 
 let fsrv: FileServer | null = null;
+/** The program's exports: saveState() and restoreState(state) carry state across live reloads. */
+let exported: Record<string, unknown> = {};
 let name = 'server';
 let conn: ReturnType<typeof pageTransport> | null = null;
 
@@ -123,7 +125,12 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
       file = programFile(`${m.name}.js`);
       lines = m.map ? lineTable(m.map) : [];
       try {
-        fsrv = evaluate(m.js, `${m.name}.js`, styxlabModules(serverLog, loopError));
+        const mod = evaluateModule(m.js, `${m.name}.js`, styxlabModules(serverLog, loopError));
+        fsrv = mod.server;
+        exported = mod.exports;
+        // The previous version's state, before any request arrives.
+        const restore = exported.restoreState;
+        if (m.state && m.state.value !== undefined && typeof restore === 'function') (restore as (s: unknown) => void)(m.state.value);
         post({ t: 'loaded' });
       } catch (e) {
         const msg = e instanceof LoadError ? e.message : e instanceof Error ? `${at(e)}${e.name}: ${e.message}` : String(e);
@@ -151,6 +158,23 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
     case 'in':
       conn?.deliver(m.buf);
       break;
+    case 'save': {
+      const save = exported.saveState;
+      let value: unknown;
+      let why: string | undefined;
+      try {
+        value = typeof save === 'function' ? (save as () => unknown)() : undefined;
+      } catch (e) {
+        why = `saveState() threw: ${at(e)}${e instanceof Error ? e.message : String(e)}`;
+      }
+      try {
+        post({ t: 'state', value, why });
+      } catch (e) {
+        // Not structured-cloneable (a function, a class with methods): the new version starts afresh.
+        post({ t: 'state', value: undefined, why: `saveState() returned what cannot be copied: ${e instanceof Error ? e.message : String(e)}` });
+      }
+      break;
+    }
   }
 };
 
