@@ -26,7 +26,7 @@ const RUN_GOAL_MS = 1000;
 const SAVE_GOAL_MS = 300;
 
 interface PageApi {
-  styxlab: { getCode(): string; setCode(c: string): void; save(): Promise<void>; run(): Promise<void>; state: { state: string; detail: string } };
+  styxlab: { getCode(): string; setCode(c: string): void; save(): Promise<void>; run(): Promise<void>; stop(): void; state: { state: string; detail: string } };
 }
 
 function stats(xs: number[]): string {
@@ -93,6 +93,8 @@ try {
     }
     if (Number.isNaN(ms)) throw new Error(`run ${i}: /benchrun${i}/hello never read over TCP`);
     runs.push(ms);
+    // A run under a new name leaves the previous one serving: stop it, so runs stay one at a time.
+    await page.evaluate(() => (globalThis as unknown as PageApi).styxlab.stop());
   }
   console.log(`Run to mounted, until a TCP 9P client reads the file: ${stats(runs)}`);
 

@@ -78,7 +78,7 @@ test('Stop while a program is still loading stops it, and Run works again', asyn
   await page.getByLabel('Mount as').fill('slowstart');
   await page.getByRole('button', { name: 'Run', exact: true }).click();
   await expect(page.locator('#run-status')).toHaveText('slowstart: starting: loading the program');
-  await page.getByRole('button', { name: 'Stop' }).click();
+  await page.getByRole('button', { name: 'Stop', exact: true }).click();
   await expect(page.locator('#run-status')).toHaveText('slowstart: stopped');
   const run = page.getByRole('button', { name: 'Run', exact: true });
   await expect(run).toBeEnabled();

@@ -46,7 +46,7 @@ test('hellofs: run, explore, cat, read over TCP, edit and reload live', async ({
   await expect(page.locator('#console-out')).toContainText('Hello again, from the editor!');
   await expect(page.locator('#mounts')).toContainText('hello (page, this tab): running');
 
-  await page.getByRole('button', { name: 'Stop' }).click();
+  await page.getByRole('button', { name: 'Stop', exact: true }).click();
   await expect(page.locator('#run-status')).toHaveText('hello: stopped');
   await expect(page.locator('#tree [data-path="/hello"]')).toHaveCount(0);
 });
@@ -96,7 +96,7 @@ test('the controls are reachable and usable from the keyboard', async ({ page, s
   await page.keyboard.press('Enter');
   expect(await settled(page)).toMatchObject({ name: 'keyboard', state: 'running' });
   await page.keyboard.press('Tab');
-  await expect(page.getByRole('button', { name: 'Stop' })).toBeFocused();
+  await expect(page.getByRole('button', { name: 'Stop', exact: true })).toBeFocused();
   await page.keyboard.press('Space');
   await expect(page.locator('#run-status')).toHaveText('keyboard: stopped');
   // The theme switch says what it does and its state.

@@ -30,7 +30,7 @@ test('stopped runs do not pile up in the Mounts list', async ({ page, styxlab, e
     await page.getByLabel('Mount as').fill(name);
     await page.getByRole('button', { name: 'Run', exact: true }).click();
     await expect(page.locator('#run-status')).toHaveText(`${name}: running`);
-    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.getByRole('button', { name: 'Stop', exact: true }).click();
     await expect(page.locator('#run-status')).toHaveText(`${name}: stopped`);
     await expect(page.locator('#mounts')).not.toContainText(`${name} (page`);
   }

@@ -154,7 +154,16 @@ ui.uname.onchange = connectBackend;
 
 // ---- running ----
 
+/** The run the status line shows: the one last started (or reloaded). */
 let runner: Runner | null = null;
+/**
+ * This tab's other runs, still serving under their own names (a program run under a new name
+ * leaves the previous one running, to compare versions or compose servers); the Mounts list
+ * stops them.
+ */
+const others = new Map<string, Runner>();
+/** Runs per tab at most (each is a worker; the server also caps page mounts). */
+const MAX_RUNS = 5;
 /** A run still starting (a reload waits here until it takes over from `runner`). */
 let pending: Runner | null = null;
 let busy = false;
@@ -162,15 +171,30 @@ let busy = false;
 let saidFresh = false;
 
 const mounts = new MountsPanel($('mounts'), explorer, {
-  running: () => (runner && runner.state === 'running' ? runner.name : null),
+  mine: (name) => (runner?.name === name && runner.state === 'running') || others.has(name),
+  stop: (name) => {
+    if (runner?.name === name) stop();
+    else others.get(name)?.stop();
+  },
 });
 
 function hooksFor(r: () => Runner | null, name: string) {
   return {
     status(state: RunState, detail: string) {
-      if (r() !== runner) {
+      const me = r();
+      if (me && others.get(name) === me) {
+        // A run in the background: its end is news in the console and the Mounts list.
+        if (state === 'running') return;
+        others.delete(name);
+        mounts.note(name, state, detail);
+        if (state === 'crashed' || state === 'failed') con.write(`${name}: ${state}: ${detail}`, 'err');
+        void mounts.poll();
+        setTimeout(() => void mounts.poll(), 250);
+        return;
+      }
+      if (me !== runner) {
         // A reload's progress shows; otherwise a run that is not the current one keeps quiet.
-        if (state === 'starting' && r() === pending) status.set(name, 'starting', detail);
+        if (state === 'starting' && me === pending) status.set(name, 'starting', detail);
         return;
       }
       status.set(name, state, detail);
@@ -259,10 +283,25 @@ async function runProgram(mode: MountMode): Promise<void> {
       keepPrevious(name, `the edit has ${n}`);
       return;
     }
+    const current = runner;
+    const currentLive = !!current && (current.state === 'running' || current.state === 'starting');
+    if (current && currentLive && current.name !== name) {
+      if (!others.has(name) && others.size + 1 >= MAX_RUNS) {
+        con.write(`not run: ${MAX_RUNS} programs already run in this tab; stop one in the Mounts list first`, 'err');
+        status.set(before.name, before.state, before.detail);
+        return;
+      }
+      // The current run goes on in the background under its own name.
+      others.set(current.name, current);
+    }
+    if (others.has(name)) {
+      // A name that runs in the background: this run reloads it.
+      runner = others.get(name)!;
+      others.delete(name);
+    }
     const old = runner;
-    const live = old && (old.state === 'running' || old.state === 'starting');
-    const replace = !!live && old.name === name;
-    if (live && !replace) old.stop('the program was run under another name');
+    const live = !!old && (old.state === 'running' || old.state === 'starting');
+    const replace = live && old.name === name;
     // A run reports its status only while it is the current one: during a reload the old run
     // stays current (and keeps serving) until the new one has taken over the name.
     const next: Runner = new Runner(name, hooksFor(() => next, name));
@@ -316,7 +355,8 @@ function stop(): void {
 
 async function save(): Promise<void> {
   saveCode();
-  if (runner && (runner.state === 'running' || runner.state === 'starting') && runner.name === ui.name.value.trim()) {
+  const name = ui.name.value.trim();
+  if ((runner && (runner.state === 'running' || runner.state === 'starting') && runner.name === name) || others.has(name)) {
     await run();
   } else {
     con.write('saved', 'info');

@@ -5,8 +5,10 @@ import type { Explorer } from './explorer.ts';
 import { type ServerStatus, fetchStatus } from './net.ts';
 
 export interface MountsHooks {
-  /** The name this tab runs now, if it is running. */
-  running(): string | null;
+  /** Whether this tab runs the mount called name. */
+  mine(name: string): boolean;
+  /** Stops this tab's run of name. */
+  stop(name: string): void;
 }
 
 /** How many of this tab's ended runs are kept in the list at most. */
@@ -36,11 +38,20 @@ export class MountsPanel {
 
   private show(s: ServerStatus): void {
     const live = new Set(s.mounts.map((m) => m.name));
-    const mine = this.hooks.running();
     const items = s.mounts.map((m) => {
       const li = document.createElement('li');
-      li.textContent = `${m.name} (${m.kind}${m.name === mine ? ', this tab' : ''}): ${m.status}`;
+      const mine = this.hooks.mine(m.name);
+      li.textContent = `${m.name} (${m.kind}${mine ? ', this tab' : ''}): ${m.status}`;
       li.dataset.status = m.status;
+      if (mine) {
+        const b = document.createElement('button');
+        b.type = 'button';
+        b.className = 'mount-stop';
+        b.textContent = 'Stop';
+        b.setAttribute('aria-label', `Stop ${m.name}`);
+        b.onclick = () => this.hooks.stop(m.name);
+        li.append(' ', b);
+      }
       return li;
     });
     for (const [name, what] of this.ended) {
