@@ -56,8 +56,12 @@ export const test = base.extend<{ styxlab: Styxlab; errors: string[] }>({
   },
 });
 
-/** Opens the playground (fresh storage per test context) and waits for the editor. */
-export async function openPlayground(page: Page, url: string, hash = ''): Promise<void> {
+/**
+ * Opens the playground (fresh storage per test context) and waits for the editor. The first-visit
+ * welcome is marked seen unless `welcome` is set (welcome.spec.ts looks at it).
+ */
+export async function openPlayground(page: Page, url: string, hash = '', opts: { welcome?: boolean } = {}): Promise<void> {
+  if (!opts.welcome) await page.addInitScript(() => localStorage.setItem('styxlab:welcomed', '1'));
   await page.goto(url + '/' + hash);
   await page.waitForSelector('body[data-editor-ready="1"]');
 }

@@ -11,7 +11,8 @@ test('a shared link restores the code without running it', async ({ page, browse
   await page.getByRole('button', { name: 'Share' }).click();
   await expect(page.getByLabel('Link')).toHaveValue(/#code=[A-Za-z0-9_-]+$/);
   const link = await page.getByLabel('Link').inputValue();
-  expect(page.url()).toBe(link);
+  // The sharer's own address stays clean: a reload there is not a trip back to the snapshot.
+  expect(page.url()).not.toContain('#code=');
 
   // A fresh browser context: no localStorage from the first page.
   const other = await browser.newContext();
@@ -23,11 +24,17 @@ test('a shared link restores the code without running it', async ({ page, browse
   expect(await p2.evaluate(() => window.styxlab.getCode())).toBe(code);
   await expect(p2.getByLabel('Mount as')).toHaveValue('shared-e2e');
   await expect(p2.getByLabel('Open')).toHaveValue('shared');
+  await expect(p2.locator('#doc option[value="shared"]')).toHaveText('Shared program (from slightlyfs)');
   expect((await state(p2)).state).toBe('idle');
-  // Reloading shows it again, still not running.
+  // The link is taken out of the address once loaded: edits made after it survive a reload.
+  expect(p2.url()).not.toContain('#code=');
+  const edited = code + '// edited after opening the link\n';
+  await p2.evaluate((c) => window.styxlab.setCode(c), edited);
+  await expect.poll(() => p2.evaluate(() => localStorage.getItem('styxlab:code:shared'))).toBe(edited);
   await p2.reload();
   await p2.waitForSelector('body[data-editor-ready="1"]');
-  expect(await p2.evaluate(() => window.styxlab.getCode())).toBe(code);
+  expect(await p2.evaluate(() => window.styxlab.getCode())).toBe(edited);
+  await expect(p2.getByLabel('Open')).toHaveValue('shared');
   expect((await state(p2)).state).toBe('idle');
   await expect(p2.locator('#tree [data-path="/shared-e2e"]')).toHaveCount(0);
   expect(p2errors).toEqual([]);

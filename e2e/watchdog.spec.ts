@@ -23,8 +23,11 @@ test('an endless loop in Tread trips the watchdog; the server keeps serving', as
   await consoleRun(page, 'cat spin/hello');
   const status = page.locator('#run-status');
   await expect(status).toContainText('spin: crashed:', { timeout: styxlab.deadlineMs + 15_000 });
-  await expect(status).toContainText('(4408)');
+  // In words: no close code; and the Mounts list tells the same story as the status.
+  await expect(status).not.toContainText(/\(\d{4}\)/);
+  const why = (await status.textContent())!.replace('spin: crashed: ', '');
   await expect(page.locator('#console-out')).toContainText('spin: crashed:');
+  await expect(page.locator('#mounts li.ended')).toHaveText(`spin: crashed: ${why}`);
   // The console's read failed rather than hanging.
   await expect(page.locator('#console-out')).toContainText(/cat: /);
 

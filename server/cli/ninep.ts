@@ -117,6 +117,9 @@ export async function main(argv: string[], io: Io = process as unknown as Io): P
       // A numeric uid only when attaching as ourselves: another user's name is looked up by the server.
       nUname: values.u === undefined && me.uid >= 0 ? me.uid : undefined,
       msize, version, trace,
+      // One operation, then the connection ends (freeing any fid a server kept): no clunk of a
+      // fid that a partial walk did not create.
+      clunkAfterPartialWalk: false,
     });
     const progress = values.p && io.stderr.isTTY ? new Progress(io.stderr) : undefined;
     return await run.exec(client, parsed, { io, say, progress });

@@ -71,10 +71,28 @@ ${NBD_USAGE}
 The namespace holds hellofs, slightlyfs, ram (writable, in memory) and dev (zero, null, random,
 time; also reachable as aname "ctl").`;
 
+/** A start-up failure: one line for the user, naming the flag to change; no stack trace. */
+class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+const errText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** Says what went wrong binding a listener, and which flag picks another address. */
+function bindError(flag: string, addr: string, e: unknown): StartupError {
+  const code = (e as { code?: unknown }).code;
+  if (code === 'EADDRINUSE') {
+    return new StartupError(`${flag} ${addr}: address in use (EADDRINUSE; another styxlab? \`npm start\` holds 127.0.0.1:5640 and 127.0.0.1:5680); pick a free one with ${flag}`);
+  }
+  if (code === 'EACCES') return new StartupError(`${flag} ${addr}: not allowed to listen there (a port below 1024?); pick another with ${flag}`);
+  if (code === 'EADDRNOTAVAIL') return new StartupError(`${flag} ${addr}: no such address on this machine; pick another with ${flag}`);
+  return new StartupError(`${flag} ${addr}: ${errText(e)}`);
+}
+
 function positiveInt(v: string | undefined, name: string, dflt: number): number {
   if (v === undefined) return dflt;
   const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} wants a positive whole number, not '${v}'`);
+  if (!Number.isInteger(n) || n <= 0) throw new StartupError(`--${name} wants a positive whole number, not '${v}'`);
   return n;
 }
 
@@ -86,12 +104,29 @@ function checkPublic(proto: string, flag: string, addresses: string[], port: num
   for (const a of addresses) {
     const t = parseDialString(a, port);
     if (t.kind !== 'tcp' || isLoopback(t.host)) continue;
-    if (!allowed) throw new Error(`${flag} '${a}' is not loopback: ${proto} has no authentication here; add --listen-public to allow it`);
+    if (!allowed) throw new StartupError(`${flag} '${a}' is not loopback: ${proto} has no authentication here; add --listen-public to allow it`);
     log(`styxlab: warning: ${proto} on ${a} serves anyone who can reach it, without authentication`);
   }
 }
 
+/**
+ * Runs the server until SIGINT or SIGTERM. Whatever fails while starting (a flag, an address in
+ * use, a remote that refuses) is one line on stderr and exit status 1, after closing what had
+ * already started: nothing is left half up.
+ */
 export async function serve(argv: string[]): Promise<number> {
+  const undo: Array<() => Promise<void> | void> = [];
+  try {
+    return await start(argv, undo);
+  } catch (e) {
+    if (!(e instanceof StartupError) && !(e as { code?: unknown }).code?.toString().startsWith('ERR_PARSE_ARGS')) throw e;
+    for (const u of undo.reverse()) await u();
+    console.error(`styxlab serve: ${errText(e)}`);
+    return 1;
+  }
+}
+
+async function start(argv: string[], undo: Array<() => Promise<void> | void>): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -142,7 +177,13 @@ export async function serve(argv: string[]): Promise<number> {
     requestTimeoutMs: positiveInt(values['remote-timeout'], 'remote-timeout', DEFAULT_REQUEST_TIMEOUT_MS),
     log,
   };
-  const remotes = (values.mount ?? []).map((m) => new RemoteMount(ns, parseMountSpec(m), remoteOpts));
+  const remotes = (values.mount ?? []).map((m) => {
+    try {
+      return new RemoteMount(ns, parseMountSpec(m), remoteOpts);
+    } catch (e) {
+      throw new StartupError(`--mount ${m}: ${errText(e)}`);
+    }
+  });
   const listenOn = values.listen ?? ['tcp!127.0.0.1!5640'];
   checkPublic('9P', '--listen', listenOn, 5640, !!values['listen-public'], log);
   checkPublic('NBD', '--nbd', (values.nbd ?? []).filter((a) => a !== 'off'), 10809, !!values['listen-public'], log);
@@ -157,27 +198,67 @@ export async function serve(argv: string[]): Promise<number> {
     trace: values.debug ? (e) => process.stderr.write(`[${e.conn}] ${e.dir} ${e.text}\n`) : undefined,
     log,
   });
-  const bound = await listener.listen(listenOn);
-  for (const a of bound) console.log(`styxlab: 9P on ${a}`);
-  for (const r of remotes) r.start();
-  console.log(`styxlab: mounted ${ns.list().map((m) => m.name).join(', ')}`);
-  console.log(`styxlab: ram budget ${ramBudget} bytes (--ram-budget)`);
+  undo.push(() => listener.close());
+  const bound: string[] = [];
+  for (const a of listenOn) {
+    try {
+      bound.push(...await listener.listen([a]));
+    } catch (e) {
+      throw bindError('--listen', a, e);
+    }
+  }
+  const said: string[] = [];
+  for (const a of bound) said.push(`styxlab: 9P on ${a}`);
+  // Remote mounts are mounted now, down, and speak 9P in the background: start-up waits only for
+  // their TCP connections (a refused one is a mistake in the command line).
+  for (const [i, r] of remotes.entries()) {
+    try {
+      await r.start();
+    } catch (e) {
+      throw new StartupError(`--mount ${values.mount![i]}: ${errText(e)}; start that server first, or leave out this --mount`);
+    }
+    undo.push(() => r.stop());
+  }
+  said.push(`styxlab: mounted ${ns.list().map((m) => m.name).join(', ')}`);
+  said.push(`styxlab: ram budget ${ramBudget} bytes (--ram-budget)`);
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
-  const nbd = await startNbd(values, ns, log);
+  let nbd: Awaited<ReturnType<typeof startNbd>>;
+  try {
+    nbd = await startNbd(values, ns, log);
+  } catch (e) {
+    throw e instanceof StartupError ? e : new StartupError(`--nbd: ${errText(e)}`);
+  }
+  const n = nbd;
+  if (n) undo.push(() => n.close());
   let http: HttpServer | null = null;
   let iouringd: { stop(): Promise<void> } | null = null;
   const httpAddr = values.http ?? '127.0.0.1:5680';
   if (httpAddr !== 'off') {
     const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(httpAddr);
-    if (!m) throw new Error(`--http '${httpAddr}': want HOST:PORT`);
+    if (!m) throw new StartupError(`--http '${httpAddr}': want HOST:PORT (or 'off')`);
     const host = m[1] ?? (m[2] || '127.0.0.1');
     const token = values.token ?? (isLoopback(host) ? null : newToken());
-    const backends = [...(values.config ? readBackendConfig(values.config) : []), ...(values.backend ?? []).map(parseBackend)];
+    let backends;
+    try {
+      backends = [
+        ...(values.config ? readBackendConfig(values.config) : []),
+        ...(values.backend ?? []).map((b) => {
+          try {
+            return parseBackend(b);
+          } catch (e) {
+            throw new StartupError(`--backend ${b}: ${errText(e)}`);
+          }
+        }),
+      ];
+    } catch (e) {
+      throw e instanceof StartupError ? e : new StartupError(`--config ${values.config}: ${errText(e)}`);
+    }
     if (values.iouringd) {
       const child = await startIouringdChild();
       if (child.ok) {
         iouringd = child;
+        undo.push(() => child.stop());
         backends.push(parseBackend(`iouring=iouring:unix!${child.socketPath}`));
       } else console.error(`styxlab: no io_uring backend: ${child.reason}`);
     }
@@ -193,18 +274,28 @@ export async function serve(argv: string[]): Promise<number> {
       extraStatus: () => {
         const m = process.memoryUsage();
         return {
-          ninep: { connections: listener.connections, ...listener.stats },
+          // listen: where 9P clients dial (the page's welcome fills it into its copy-paste lines).
+          ninep: { listen: bound, connections: listener.connections, ...listener.stats },
           // How long the event loop was held up, since start: every client waits that long.
           eventLoopDelayMs: { max: loopDelay.max / 1e6, p99: loopDelay.percentile(99) / 1e6 },
           memory: { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers },
         };
       },
     });
-    const port = await http.listen();
+    let port: number;
+    try {
+      port = await http.listen();
+    } catch (e) {
+      throw bindError('--http', httpAddr, e);
+    }
+    const h = http;
+    undo.push(() => h.close());
     const shown = host.includes(':') ? `[${host}]` : host;
-    console.log(`styxlab: playground on http://${shown}:${port}/${token ? `?token=${token}` : ''}`);
-    for (const b of backends) console.log(`styxlab: gateway backend ${b.name} (${b.kind}) -> ${b.address}`);
+    said.push(`styxlab: playground on http://${shown}:${port}/${token ? `?token=${token}` : ''}`);
+    for (const b of backends) said.push(`styxlab: gateway backend ${b.name} (${b.kind}) -> ${b.address}`);
   }
+  // Everything is up: only now say so.
+  for (const line of said) console.log(line);
   await new Promise<void>((resolve) => {
     const stop = (sig: string) => {
       console.error(`styxlab: ${sig}, shutting down`);

@@ -1,7 +1,7 @@
 // `--mount NAME=ADDRESS[,aname=A,version=V]`: a remote 9P server mounted into the namespace, which
 // keeps trying to reconnect (with backoff) while the remote is away. Requests into the mount fail
 // promptly while it is down; the rest of the namespace is not affected.
-import { Client } from '../../shared/client/index.ts';
+import { Client, type MessageTransport } from '../../shared/client/index.ts';
 import type { Dialect } from '../../shared/ninep/index.ts';
 import { dial } from '../net/transport.ts';
 import type { Namespace } from './namespace.ts';
@@ -48,6 +48,10 @@ export interface RemoteMountOptions {
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/** How long start-up waits for a remote's TCP connection (not its 9P answer). */
+const FIRST_DIAL_MS = 2000;
+/** Errors that say nothing listens at an address (not that it is slow or stopped). */
+const REFUSED = new Set(['ECONNREFUSED', 'ENOENT']);
 
 export class RemoteMount {
   readonly fs: RemoteFileServer;
@@ -71,9 +75,9 @@ export class RemoteMount {
 
   get status(): string { return this.fs.connected ? 'up' : 'down'; }
 
-  private async connectOnce(): Promise<Client> {
+  private async connectOnce(transport?: MessageTransport): Promise<Client> {
     const signal = AbortSignal.timeout(this.opts.connectTimeoutMs);
-    const t = await dial(this.spec.address, { signal });
+    const t = transport ?? await dial(this.spec.address, { signal });
     try {
       return await Client.connect(t, { version: this.spec.version, aname: this.spec.aname, uname: this.spec.uname, signal });
     } catch (e) {
@@ -83,12 +87,25 @@ export class RemoteMount {
   }
 
   /**
-   * Mounts at once, down, and connects in the background: start-up never waits on a remote, and
-   * requests into the mount fail promptly (EHOSTDOWN) until it is up.
+   * Mounts at once, down, and connects in the background: start-up waits on no 9P conversation,
+   * and requests into the mount fail promptly (EHOSTDOWN) until it is up. It waits only for the
+   * TCP connection (a moment on loopback, at most FIRST_DIAL_MS): a remote that refuses it (nothing
+   * listens there) is a mistake in the command line, and start() rejects.
    */
-  start(): void {
+  async start(): Promise<void> {
+    let t: MessageTransport;
+    try {
+      t = await dial(this.spec.address, { signal: AbortSignal.timeout(Math.min(FIRST_DIAL_MS, this.opts.connectTimeoutMs)) });
+    } catch (e) {
+      const code = (e instanceof Error && (e.cause as { code?: string } | undefined)?.code) || '';
+      if (REFUSED.has(code)) throw new Error(`nothing listens at ${this.spec.address} (${code})`);
+      this.ns.mount(this.spec.name, 'remote', this.spec.address, this.fs);
+      this.log(`styxlab: mount ${this.spec.name}: cannot reach ${this.spec.address} (${e instanceof Error ? e.message : String(e)}); mounted down, retrying in the background`);
+      this.schedule();
+      return;
+    }
     this.ns.mount(this.spec.name, 'remote', this.spec.address, this.fs);
-    void this.reconnect(true);
+    void this.reconnect(true, t);
   }
 
   private watch(c: Client): void {
@@ -111,10 +128,10 @@ export class RemoteMount {
   }
 
   /** One connection attempt now; on failure another is scheduled. */
-  async reconnect(first = false): Promise<boolean> {
-    if (this.stopped) return false;
+  async reconnect(first = false, transport?: MessageTransport): Promise<boolean> {
+    if (this.stopped) { transport?.close(); return false; }
     try {
-      const c = await this.connectOnce();
+      const c = await this.connectOnce(transport);
       if (this.stopped) { await c.end(); return false; }
       this.client = c;
       this.fs.attach(c);

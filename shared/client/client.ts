@@ -39,6 +39,13 @@ export interface ConnectOptions {
   pipeline?: number;
   /** Called for every message sent or received, with its Inferno-form text. */
   trace?: (direction: TraceDirection, text: string, msg: Message) => void;
+  /**
+   * After a partial walk, clunk the new fid anyway (default true): walk(5) says it was not
+   * created, but diod keeps it, so a long-lived client would leak it there. A client whose
+   * connection ends right after its one operation (the 9p command) sets false: it sends no
+   * clunk the server never asked for, and never reuses that fid number instead.
+   */
+  clunkAfterPartialWalk?: boolean;
   signal?: AbortSignal;
 }
 
@@ -89,6 +96,7 @@ export class Client {
 
   private readonly transport: MessageTransport;
   private trace?: ConnectOptions['trace'];
+  private readonly clunkPartial: boolean;
   private readonly calls = new Map<number, Call>();
   private nextTag = 0;
   private tagWaiters: Array<() => void> = [];
@@ -107,6 +115,7 @@ export class Client {
     this._msize = msize;
     this._version = dialect;
     this.trace = opts.trace;
+    this.clunkPartial = opts.clunkAfterPartialWalk ?? true;
     this.pipeline = Math.max(1, opts.pipeline ?? 16);
   }
 
@@ -435,6 +444,8 @@ export class Client {
     const from = opts.from ?? { fid: this.rootFid, qid: this.rootQid };
     const newfid = this.allocFid();
     let established = false;
+    /** A partial first walk: the server may or may not hold newfid (see clunkAfterPartialWalk). */
+    let maybeHeld = false;
     try {
       if (names.length === 0) {
         await this.rpc({ type: 'Twalk', fid: from.fid, newfid, wnames: [] }, opts);
@@ -448,7 +459,10 @@ export class Client {
           // walk(5): a partial walk leaves newfid unaffected. diod nevertheless keeps a first-step
           // newfid at the last element reached, so clunk it; a strict server answers "unknown
           // fid", which costs nothing.
-          if (!established && r.qids.length > 0) established = true;
+          if (!established && r.qids.length > 0) {
+            if (this.clunkPartial) established = true;
+            else maybeHeld = true;
+          }
           const missing = names.slice(0, i + r.qids.length + 1).join('/');
           throw new NinepError(`'${missing}' file does not exist`, Errno.ENOENT);
         }
@@ -460,7 +474,7 @@ export class Client {
       const late = e instanceof NinepError ? e.lateReply : undefined;
       const lateWalked = late?.type === 'Rwalk' && (late.qids.length > 0 || names.length === 0);
       if (established || lateWalked) this.clunkQuietly(newfid);
-      else if (!this.closed) this.releaseFid(newfid);
+      else if (!this.closed && !maybeHeld) this.releaseFid(newfid);
       throw e;
     }
   }

@@ -54,6 +54,18 @@ describe('lesson checks', () => {
     assert.match(f[0].detail, /expected 5 concurrent opens of \/tick to get 5 different numbers, got 0, 0, 0, 0, 0/);
   });
 
+  test('a ticker that counts reads instead of opens fails the tick check', async () => {
+    // Take the number on every read: each open still gets distinct numbers, but one open disagrees with itself.
+    const src = exampleSource('slightlyfs');
+    const broken = src
+      .replace('case Qtick: f.data = encoder.encode(`${tick++}\\n`); break;', '')
+      .replace('srv.reply(readBytes(m, f.data as Uint8Array));', 'srv.reply(readBytes(m, f.path === Qtick ? encoder.encode(`${tick++}\\n`) : f.data as Uint8Array));');
+    assert.ok(!broken.includes('f.data = encoder.encode(`${tick++}'));
+    const f = failures(await check(broken, [checkTick]));
+    assert.equal(f.length, 1);
+    assert.match(f[0].detail, /one open of \/tick to read the same number each time/);
+  });
+
   test('a fortune dealt per read instead of per open fails the stability check', async () => {
     // Deal a fresh fortune on every read: reads within one open disagree.
     const broken = exampleSource('slightlyfs').replace(

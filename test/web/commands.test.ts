@@ -66,9 +66,10 @@ describe('commands', () => {
   test('echo, cat, append, ls, stat, mkdir, cd, rm on a writable tree', async () => {
     const s: Shell = { client: ram.client, cwd: '/' };
     assert.deepEqual(await sh(s, 'echo hello there > greeting'), []);
-    assert.deepEqual(await sh(s, 'cat greeting'), [['out', 'hello there\n']]);
+    // cat shows whole lines as they come (each console line is one block, so no trailing newline).
+    assert.deepEqual(await sh(s, 'cat greeting'), [['out', 'hello there']]);
     assert.deepEqual(await sh(s, 'echo again >> /greeting'), []);
-    assert.deepEqual(await sh(s, 'cat /greeting'), [['out', 'hello there\nagain\n']]);
+    assert.deepEqual(await sh(s, 'cat /greeting'), [['out', 'hello there\nagain']]);
     assert.deepEqual(await sh(s, 'mkdir d'), []);
     assert.deepEqual(await sh(s, 'ls'), [['out', 'd/\ngreeting']]);
     const long = await sh(s, 'ls -l /');
@@ -92,7 +93,13 @@ describe('commands', () => {
     assert.deepEqual(await sh(s, 'cat'), [['err', 'usage: cat path ...']]);
     assert.deepEqual(await sh(s, 'cd hello'), [['err', 'cd: /hello: not a directory']]);
     assert.deepEqual(await sh({ client: null, cwd: '/' }, 'ls'), [['err', 'not connected (see Files: pick a backend)']]);
+    // Binary as hex, unless the shell can draw pictures.
     const gif = await sh(s, 'cat cat.gif');
-    assert.match(gif[0][1], /^\[\d+ bytes of binary data: 47 49 46 38 39 61/);
+    assert.match(gif[0][1], /^\[\d+ bytes of binary data\]$/);
+    assert.match(gif[1][1], /^00000000  47 49 46 38 39 61 /);
+    const drawn: string[] = [];
+    const withImages: Shell = { ...s, image: (data, mime, name) => drawn.push(`${name} ${mime} ${data.length}`) };
+    assert.deepEqual(await sh(withImages, 'cat cat.gif'), []);
+    assert.match(drawn[0], /^\/cat\.gif image\/gif \d+$/);
   });
 });

@@ -138,6 +138,17 @@ export const checkTick: Check = {
       if (!/^\d+$/.test(t)) throw new CheckFailed('/tick to read a number and a newline', show(s));
       return Number(t);
     };
+    // One open read twice from the start: a counter that moves per read rather than per open
+    // shows two numbers here.
+    const [whole, [again]] = await readInOneOpen(ctx, 'tick', 0, 1);
+    const first = parse(decoder.decode(whole));
+    const second = parse(decoder.decode(again));
+    if (first !== second) {
+      throw new CheckFailed(
+        `one open of /tick to read the same number each time (${first})`,
+        `${second} on a second read (is the counter moved per read? take the number at Topen and keep it in f.data)`,
+      );
+    }
     // Several opens at once: the server must hand out distinct numbers even when they race.
     const files = await Promise.all(Array.from({ length: 5 }, () => ctx.client.open(`${ctx.root}/tick`, OREAD, { signal: ctx.signal })));
     let concurrent: number[];
@@ -152,9 +163,11 @@ export const checkTick: Check = {
         throw new CheckFailed('5 concurrent opens of /tick to get 5 different numbers', concurrent.join(', '));
       }
     }
+    // The check's server is its own (no other client opens /tick): the next open is the next number.
     const later = parse(await readText(ctx, 'tick'));
-    if (later <= sorted[sorted.length - 1]) {
-      throw new CheckFailed(`a later open to get more than ${sorted[sorted.length - 1]}`, String(later));
+    const want = sorted[sorted.length - 1] + 1;
+    if (later !== want) {
+      throw new CheckFailed(`the open after ${sorted[sorted.length - 1]} to get ${want}`, String(later));
     }
   },
 };

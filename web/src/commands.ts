@@ -1,19 +1,25 @@
 // The console's commands over a 9P client: ls, cat, echo (with > and >>), stat, rm, mkdir, cd,
 // pwd. Parsing and path handling are plain functions so Node tests can drive them too.
 import { type Client, type Dir, NinepError, modeString } from '../../shared/client/index.ts';
-import { DMDIR, OWRITE } from '../../shared/ninep/index.ts';
+import { DMDIR, OREAD, OWRITE } from '../../shared/ninep/index.ts';
 
 export interface Shell {
   client: Client | null;
   cwd: string;
+  /** Shows an image (the page draws it; without this, images show as hex like any binary). */
+  image?: (data: Uint8Array, mime: string, name: string) => void;
 }
 
 export type Out = (text: string, kind?: 'out' | 'err' | 'info' | 'cmd') => void;
 
 /** How long one command may wait for the server. */
 export const COMMAND_TIMEOUT_MS = 10_000;
-/** At most this much of a file is shown. */
+/** At most this much of a file is shown (a device like /dev/random never ends). */
 export const MAX_SHOW = 64 * 1024;
+/** A picture is shown whole up to this size. */
+export const MAX_IMAGE = 4 * 1024 * 1024;
+/** Bytes asked for per read by cat. */
+const CAT_CHUNK = 8192;
 
 export const HELP = `commands:
   ls [-l] [path]         list a directory
@@ -95,6 +101,104 @@ export function showBytes(data: Uint8Array): string {
   return `[${data.length} bytes of binary data: ${head}  ${ascii}]`;
 }
 
+/** A control character other than tab, newline and carriage return: binary data. */
+const BINARY = /[\u0000-\u0008\u000e-\u001f]/;
+
+/**
+ * cat: reads in order and shows text as it comes, whole lines at a time (a file whose reads wait,
+ * like a clock, shows each line when it arrives). Stops after MAX_SHOW bytes and says so; each read
+ * has its own deadline, so a slow but living file is not cut off.
+ */
+export async function catFile(c: Client, path: string, out: Out, image?: Shell['image']): Promise<void> {
+  const f = await c.open(path, OREAD, { signal: AbortSignal.timeout(COMMAND_TIMEOUT_MS) });
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true });
+    const kept: Uint8Array[] = [];
+    let n = 0;
+    let binary = false;
+    let partial = '';
+    let more = false;
+    let cap = MAX_SHOW;
+    let mime: string | null = null;
+    for (;;) {
+      const signal = AbortSignal.timeout(COMMAND_TIMEOUT_MS);
+      let data: Uint8Array;
+      try {
+        data = await f.read(n, Math.min(CAT_CHUNK, cap - n + 1), { signal });
+      } catch (e) {
+        if (signal.aborted) throw new Error(`no answer in ${COMMAND_TIMEOUT_MS / 1000} s (after ${n} bytes)`);
+        throw e;
+      }
+      if (data.length === 0) break;
+      // A picture is shown whole (up to a larger cap) when the page can draw it.
+      if (n === 0 && image && (mime = sniffImage(data))) {
+        cap = MAX_IMAGE;
+        binary = true;
+      }
+      if (n + data.length > cap) {
+        data = data.subarray(0, cap - n);
+        more = true;
+      }
+      n += data.length;
+      kept.push(data);
+      if (!binary) {
+        try {
+          const t = text.decode(data, { stream: true });
+          if (BINARY.test(t)) binary = true;
+          else {
+            const all = partial + t;
+            const cut = all.lastIndexOf('\n');
+            if (cut >= 0) out(all.slice(0, cut));
+            partial = all.slice(cut + 1);
+          }
+        } catch {
+          binary = true;
+        }
+      }
+      if (more) break;
+    }
+    if (binary) {
+      const all = new Uint8Array(n);
+      let o = 0;
+      for (const k of kept) { all.set(k, o); o += k.length; }
+      if (mime && image && !more) image(all, mime, path);
+      else {
+        out(`[${n} bytes of binary data${n > HEX_LINES * 16 ? `; the first ${HEX_LINES * 16}` : ''}]`, 'info');
+        out(hexDump(all));
+      }
+    } else if (partial) out(partial);
+    if (more) out(`[stopped after ${cap / 1024} KiB; the file goes on]`, 'info');
+  } finally {
+    await f.close().catch(() => {});
+  }
+}
+
+/** The image type of data by its first bytes, or null: GIF, PNG, JPEG, WebP. */
+export function sniffImage(data: Uint8Array): string | null {
+  const b = (i: number) => data[i] ?? -1;
+  const ascii = (from: number, to: number) => String.fromCharCode(...data.subarray(from, to));
+  if (ascii(0, 4) === 'GIF8') return 'image/gif';
+  if (b(0) === 0x89 && ascii(1, 4) === 'PNG') return 'image/png';
+  if (b(0) === 0xff && b(1) === 0xd8 && b(2) === 0xff) return 'image/jpeg';
+  if (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return 'image/webp';
+  return null;
+}
+
+/** Lines shown by hexDump (16 bytes each). */
+export const HEX_LINES = 32;
+
+/** The start of binary data as offset, hex and ASCII columns (like xxd). */
+export function hexDump(data: Uint8Array, lines = HEX_LINES): string {
+  const out: string[] = [];
+  for (let o = 0; o < data.length && out.length < lines; o += 16) {
+    const row = data.subarray(o, o + 16);
+    const hex = Array.from(row, (x) => x.toString(16).padStart(2, '0')).join(' ');
+    const text = Array.from(row, (x) => (x >= 32 && x < 127 ? String.fromCharCode(x) : '.')).join('');
+    out.push(`${o.toString(16).padStart(8, '0')}  ${hex.padEnd(47)}  ${text}`);
+  }
+  return out.join('\n');
+}
+
 function lsLine(d: Dir): string {
   return `${modeString(d.mode)} ${d.uid.padEnd(8)} ${String(d.length).padStart(8)} ${d.name}${d.mode & DMDIR ? '/' : ''}`;
 }
@@ -156,7 +260,7 @@ export async function runCommand(line: string, sh: Shell, out: Out): Promise<voi
       }
       case 'cat':
         if (!need(1, 'cat path ...')) break;
-        for (const p of args) out(showBytes(await c.readFile(at(p), { signal })));
+        for (const p of args) await catFile(c, at(p), out, sh.image);
         break;
       case 'echo': {
         const r = args.findIndex((a) => a === '>' || a === '>>');

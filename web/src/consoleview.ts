@@ -6,7 +6,7 @@ const SCROLLBACK = 1000;
 const HISTORY = 100;
 
 export class ConsoleView {
-  readonly shell: Shell = { client: null, cwd: '/' };
+  readonly shell: Shell = { client: null, cwd: '/', image: (data, mime, name) => this.image(data, mime, name) };
   private readonly history: string[] = [];
   private hpos = 0;
   private busy: Promise<void> = Promise.resolve();
@@ -42,6 +42,28 @@ export class ConsoleView {
     while (this.out.childElementCount > SCROLLBACK) this.out.firstElementChild?.remove();
     this.out.scrollTop = this.out.scrollHeight;
   };
+
+  /** A picture in the scrollback (cat of a GIF, PNG, JPEG or WebP). */
+  private image(data: Uint8Array, mime: string, name: string): void {
+    const div = document.createElement('div');
+    div.className = 'line image';
+    const img = document.createElement('img');
+    const url = URL.createObjectURL(new Blob([data as BlobPart], { type: mime }));
+    img.onload = () => {
+      URL.revokeObjectURL(url);
+      this.out.scrollTop = this.out.scrollHeight;
+    };
+    img.onerror = () => {
+      URL.revokeObjectURL(url);
+      img.replaceWith(`[${data.length} bytes that look like ${mime} but do not decode]`);
+    };
+    img.src = url;
+    img.alt = `${name} (${mime}, ${data.length} bytes)`;
+    img.title = img.alt;
+    div.append(img);
+    this.out.append(div);
+    this.out.scrollTop = this.out.scrollHeight;
+  }
 
   clear(): void {
     this.out.replaceChildren();

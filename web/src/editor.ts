@@ -61,7 +61,8 @@ typescriptDefaults.setCompilerOptions({
   noEmitOnError: false,
   allowNonTsExtensions: true,
   skipLibCheck: true,
-  sourceMap: false,
+  // Only for line numbers of errors thrown at run time (the runner maps stack frames back).
+  sourceMap: true,
 });
 typescriptDefaults.setEagerModelSync(true);
 for (const [uri, text] of Object.entries(declarations)) typescriptDefaults.addExtraLib(text, uri);
@@ -75,6 +76,8 @@ export interface Problem {
 
 export interface CompileResult {
   js: string;
+  /** The source map (JSON) of js, or '' without one. */
+  map: string;
   /** Type and syntax errors; any means the program must not run. */
   errors: Problem[];
 }
@@ -145,9 +148,11 @@ export function createEditor(el: HTMLElement, code: string, dark: boolean, keys:
           return { line: pos?.lineNumber ?? 0, column: pos?.column ?? 0, message: flatten(d.messageText as DiagText) };
         });
       const out = await ts.getEmitOutput(name);
-      const js = out.outputFiles.find((f) => f.name.endsWith('.js'))?.text ?? '';
+      // The map travels with the program; the comment pointing at a file that does not exist goes.
+      const js = (out.outputFiles.find((f) => f.name.endsWith('.js'))?.text ?? '').replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n');
+      const map = out.outputFiles.find((f) => f.name.endsWith('.js.map'))?.text ?? '';
       if (!js && errors.length === 0) errors.push({ line: 0, column: 0, message: 'the compiler produced no output' });
-      return { js, errors };
+      return { js, map, errors };
     },
   };
 }

@@ -2,17 +2,22 @@
 // lessons and share links together. Nothing runs on load: the user presses Run.
 import './style.css';
 import type { Client } from '../../shared/client/index.ts';
-import { type CheckResult, runChecks } from './checks.ts';
 import { ConsoleView } from './consoleview.ts';
 import type { EditorHandle, Problem } from './editor.ts';
-import { EXAMPLES } from './examples/index.ts';
+import { wireDocActions } from './docactions.ts';
+import { type Doc, Documents } from './documents.ts';
 import { Explorer } from './explorer.ts';
-import { LESSONS, type Lesson } from './lessons.ts';
-import { type ServerStatus, connectGateway, fetchBackends, fetchStatus } from './net.ts';
-import { type RunState, Runner } from './runner.ts';
+import { Layout } from './layout.ts';
+import { LessonPanel } from './lessonpanel.ts';
+import type { Lesson } from './lessons.ts';
+import { MountsPanel } from './mounts.ts';
+import { fetchBackends } from './net.ts';
+import { type MountMode, type RunState, Runner } from './runner.ts';
 import { decodeShare, encodeShare } from './share.ts';
+import { StatusLine } from './status.ts';
 import { store } from './store.ts';
 import { TracePanel } from './trace.ts';
+import { Welcome } from './welcome.ts';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -30,13 +35,7 @@ const ui = {
   shareBox: $('share-box'),
   shareLink: $<HTMLInputElement>('share-link'),
   theme: $<HTMLButtonElement>('theme'),
-  status: $('run-status'),
   problems: $('problems'),
-  lesson: $('lesson'),
-  lessonTitle: $('lesson-h'),
-  lessonText: $('lesson-text'),
-  check: $<HTMLButtonElement>('check'),
-  results: $('check-results'),
   backend: $<HTMLSelectElement>('backend'),
   aname: $<HTMLInputElement>('aname'),
   uname: $<HTMLInputElement>('uname'),
@@ -44,33 +43,10 @@ const ui = {
   mounts: $('mounts'),
 };
 
-// ---- documents: examples, lessons and a shared program ----
+// ---- documents: examples, lessons, the user's programs and a shared one ----
 
-interface Doc {
-  id: string;
-  title: string;
-  mount: string;
-  source: string;
-  lesson?: Lesson;
-}
-
-const DOCS = new Map<string, Doc>();
-for (const e of EXAMPLES) DOCS.set(e.id, { ...e });
-for (const l of LESSONS) DOCS.set(l.id, { id: l.id, title: l.title, mount: l.mount, source: l.start, lesson: l });
-
-function fillDocMenu(): void {
-  ui.doc.replaceChildren();
-  const group = (label: string, docs: Doc[]) => {
-    const g = document.createElement('optgroup');
-    g.label = label;
-    const passed = store.passed();
-    for (const d of docs) g.append(new Option(d.title + (d.lesson && passed[d.id] ? ' ✓' : ''), d.id));
-    ui.doc.append(g);
-  };
-  group('Examples', EXAMPLES.map((e) => DOCS.get(e.id)!));
-  group('Lessons', LESSONS.map((l) => DOCS.get(l.id)!));
-  if (DOCS.has('shared')) group('Shared link', [DOCS.get('shared')!]);
-}
+const docs = new Documents();
+const fillDocMenu = (): void => docs.fill(ui.doc, docId);
 
 let docId = 'hellofs';
 let editor: EditorHandle | null = null;
@@ -86,43 +62,35 @@ function setCode(code: string): void {
 }
 
 function openDoc(id: string, code?: string, name?: string): void {
-  const d = DOCS.get(id) ?? DOCS.get('hellofs')!;
+  const d = docs.get(id) ?? docs.get('hellofs')!;
   docId = d.id;
   store.setCurrent(d.id);
-  ui.doc.value = d.id;
+  fillDocMenu();
   setCode(code ?? store.code(d.id) ?? d.source);
   ui.name.value = name ?? store.name(d.id) ?? d.mount;
-  showLesson(d.lesson);
+  lessons.show(d.lesson);
   ui.problems.hidden = true;
+  docActions.update();
 }
 
 function saveCode(): void {
-  const d = DOCS.get(docId);
+  const d = docs.get(docId);
   const code = codeNow();
   // The untouched starting code of an example or lesson is not stored, so an improved example
-  // reaches returning users; a shared program has no other home.
-  store.setCode(docId, d && d.id !== 'shared' && code === d.source ? null : code);
+  // reaches returning users; the user's programs and a shared one have no other home.
+  const was = store.code(docId);
+  store.setCode(docId, d && !d.mine && d.id !== 'shared' && code === d.source ? null : code);
+  // "(edited)" in the menu comes and goes with the stored code.
+  if ((was === null) !== (store.code(docId) === null)) fillDocMenu();
 }
 
 // ---- status ----
 
-const status = {
-  name: '',
-  state: 'stopped' as RunState | 'idle',
-  detail: '',
-};
-
-function showStatus(): void {
-  const s = status;
-  const text = s.state === 'idle' ? 'not running' : `${s.name}: ${s.state}${s.detail ? `: ${s.detail}` : ''}`;
-  ui.status.textContent = text;
-  ui.status.dataset.state = s.state;
-  ui.stop.disabled = !(s.state === 'running' || s.state === 'starting');
-}
-status.state = 'idle';
-showStatus();
+const status = new StatusLine($('run-status'), $<HTMLButtonElement>('status-action'), ui.stop);
 
 // ---- trace and console ----
+
+const layout = new Layout(document.querySelector<HTMLElement>('.layout')!, document.querySelector<HTMLElement>('.bottom')!);
 
 const trace = new TracePanel($('trace-out'), $('trace-count'));
 $<HTMLInputElement>('trace-filter').addEventListener('input', (ev) => trace.setFilter((ev.target as HTMLInputElement).value));
@@ -134,6 +102,26 @@ pauseBtn.onclick = () => {
   trace.setPaused(p);
 };
 $('trace-clear').onclick = () => trace.clear();
+const viewBtn = $<HTMLButtonElement>('trace-view');
+viewBtn.onclick = () => {
+  const on = viewBtn.getAttribute('aria-pressed') !== 'true';
+  viewBtn.setAttribute('aria-pressed', String(on));
+  viewBtn.textContent = on ? 'Text' : 'Diagram';
+  viewBtn.title = on ? 'Show the trace as text' : 'Show the trace as a sequence diagram';
+  trace.setDiagram(on);
+  if (!on) $('trace-detail').hidden = true;
+};
+trace.onPick = (p, line) => {
+  const box = $('trace-detail');
+  const dl = document.createElement('dl');
+  for (const [k, v] of [['message', p.type], ['tag', String(p.tag)], ...p.fields]) {
+    dl.append(Object.assign(document.createElement('dt'), { textContent: k }), Object.assign(document.createElement('dd'), { textContent: v }));
+  }
+  const close = Object.assign(document.createElement('button'), { type: 'button', textContent: 'Close', title: line });
+  close.onclick = () => { box.hidden = true; };
+  box.replaceChildren(dl, close);
+  box.hidden = false;
+};
 
 const con = new ConsoleView($('console-out'), $<HTMLInputElement>('console-in'), $<HTMLFormElement>('console-form'), $('console-prompt'));
 $('console-clear').onclick = () => con.clear();
@@ -142,7 +130,11 @@ con.write('styxlab console: type help', 'info');
 // ---- the explorer ----
 
 const explorer = new Explorer($('tree'), $('files-note'), {
-  open: (path) => void con.run(`cat ${path.includes(' ') ? JSON.stringify(path) : path}`),
+  open: (path) => {
+    // In a narrow window the console may be behind the Trace tab.
+    layout.showTab('console');
+    void con.run(`cat ${path.includes(' ') ? JSON.stringify(path) : path}`);
+  },
   client: (c: Client | null) => {
     con.shell.client = c;
   },
@@ -162,28 +154,61 @@ ui.uname.onchange = connectBackend;
 
 // ---- running ----
 
+/** The run the status line shows: the one last started (or reloaded). */
 let runner: Runner | null = null;
-/** Names this page has mounted (the mounts list reports their end). */
-const ranHere = new Set<string>();
+/**
+ * This tab's other runs, still serving under their own names (a program run under a new name
+ * leaves the previous one running, to compare versions or compose servers); the Mounts list
+ * stops them.
+ */
+const others = new Map<string, Runner>();
+/** Runs per tab at most (each is a worker; the server also caps page mounts). */
+const MAX_RUNS = 5;
 /** A run still starting (a reload waits here until it takes over from `runner`). */
 let pending: Runner | null = null;
 let busy = false;
+/** Whether the console has said that a reload starts with fresh state. */
+let saidFresh = false;
+
+const mounts = new MountsPanel($('mounts'), explorer, {
+  mine: (name) => (runner?.name === name && runner.state === 'running') || others.has(name),
+  stop: (name) => {
+    if (runner?.name === name) stop();
+    else others.get(name)?.stop();
+  },
+});
 
 function hooksFor(r: () => Runner | null, name: string) {
   return {
     status(state: RunState, detail: string) {
-      if (r() !== runner) return; // a run that has been replaced keeps quiet
-      status.name = name;
-      status.state = state;
-      status.detail = detail;
-      showStatus();
+      const me = r();
+      if (me && others.get(name) === me) {
+        // A run in the background: its end is news in the console and the Mounts list.
+        if (state === 'running') return;
+        others.delete(name);
+        mounts.note(name, state, detail);
+        if (state === 'crashed' || state === 'failed') con.write(`${name}: ${state}: ${detail}`, 'err');
+        void mounts.poll();
+        setTimeout(() => void mounts.poll(), 250);
+        return;
+      }
+      if (me !== runner) {
+        // A reload's progress shows; otherwise a run that is not the current one keeps quiet.
+        if (state === 'starting' && me === pending) status.set(name, 'starting', detail);
+        return;
+      }
+      status.set(name, state, detail);
+      mounts.note(name, state, detail);
       if (state !== 'starting') trace.mark(`${name}: ${state}${detail ? `: ${detail}` : ''}`);
       if (state === 'crashed' || state === 'failed') con.write(`${name}: ${state}: ${detail}`, 'err');
-      void pollStatus();
+      const run = r();
+      if (state === 'failed' && run?.heldElsewhere) status.offer(`Take over ${name}`, () => void runProgram('takeover'));
+      if (state === 'starting') return;
+      void mounts.poll();
       // The server unmounts a moment after the socket closes: look again then.
-      if (state !== 'running') setTimeout(() => void pollStatus(), 250);
+      if (state !== 'running') setTimeout(() => void mounts.poll(), 250);
     },
-    trace: (lines: string[]) => trace.add(lines),
+    trace: (lines: string[], times: number[]) => trace.add(lines, times),
     log: (line: string, level: 'info' | 'error') => con.write(`${name}: ${line}`, level === 'error' ? 'err' : 'out'),
   };
 }
@@ -223,7 +248,16 @@ const NAME_RE = /^[A-Za-z0-9._-]{1,64}$/;
  * version replaces it in place (live edit): the old run keeps serving until the new one has
  * taken over the name.
  */
-async function run(): Promise<void> {
+function run(): Promise<void> {
+  return runProgram('new');
+}
+
+/** While a version runs and a newer one cannot: the status says the previous version serves on. */
+function keepPrevious(name: string, why: string): void {
+  if (runner && runner.name === name && (runner.state === 'running' || status.state === 'stale')) status.set(name, 'stale', why);
+}
+
+async function runProgram(mode: MountMode): Promise<void> {
   if (busy || !editor) return;
   const name = ui.name.value.trim();
   if (!NAME_RE.test(name)) {
@@ -236,24 +270,47 @@ async function run(): Promise<void> {
     saveCode();
     store.setName(docId, name);
     const t0 = performance.now();
-    const { js, errors } = await editor.compile();
+    status.clearOffer();
+    // Progress from the first moment: compiling, then the runner's own steps (worker, load, mount).
+    const before = status.snapshot();
+    status.set(name, 'starting', 'compiling');
+    const { js, map, errors } = await editor.compile();
     showProblems(errors);
     if (errors.length) {
-      con.write(`not run: ${errors.length} error${errors.length > 1 ? 's' : ''}\n${errors.map(problemText).join('\n')}`, 'err');
+      const n = `${errors.length} error${errors.length > 1 ? 's' : ''}`;
+      con.write(`not run: ${n}\n${errors.map(problemText).join('\n')}`, 'err');
+      status.set(before.name, before.state, before.detail);
+      keepPrevious(name, `the edit has ${n}`);
       return;
     }
+    const current = runner;
+    const currentLive = !!current && (current.state === 'running' || current.state === 'starting');
+    if (current && currentLive && current.name !== name) {
+      if (!others.has(name) && others.size + 1 >= MAX_RUNS) {
+        con.write(`not run: ${MAX_RUNS} programs already run in this tab; stop one in the Mounts list first`, 'err');
+        status.set(before.name, before.state, before.detail);
+        return;
+      }
+      // The current run goes on in the background under its own name.
+      others.set(current.name, current);
+    }
+    if (others.has(name)) {
+      // A name that runs in the background: this run reloads it.
+      runner = others.get(name)!;
+      others.delete(name);
+    }
     const old = runner;
-    const live = old && (old.state === 'running' || old.state === 'starting');
-    const replace = !!live && old.name === name;
-    if (live && !replace) old.stop('the program was run under another name');
+    const live = !!old && (old.state === 'running' || old.state === 'starting');
+    const replace = live && old.name === name;
     // A run reports its status only while it is the current one: during a reload the old run
     // stays current (and keeps serving) until the new one has taken over the name.
     const next: Runner = new Runner(name, hooksFor(() => next, name));
-    ranHere.add(name);
     if (!replace) runner = next;
     pending = next;
+    // A live reload hands the running version's saveState() to the new one's restoreState().
+    const state = replace && old ? { value: await old.saveState() } : undefined;
     try {
-      await next.start(js, replace);
+      await next.start(js, replace ? 'replace' : mode, map, state);
     } finally {
       pending = null;
     }
@@ -263,21 +320,24 @@ async function run(): Promise<void> {
       } else if (next.state === 'running') {
         old.supersede();
         runner = next;
-        status.name = name;
-        status.state = 'running';
-        status.detail = `reloaded in ${Math.round(performance.now() - t0)} ms`;
-        showStatus();
+        status.set(name, 'running', `reloaded in ${Math.round(performance.now() - t0)} ms`);
+        mounts.note(name, 'running', '');
         trace.mark(`${name}: reloaded`);
-        void pollStatus();
+        // Said once: a reload is a new server; what the old one held in memory is gone unless
+        // the program keeps it (saveState/restoreState).
+        if (!saidFresh && state?.value === undefined) {
+          con.write(`${name}: reloaded; the new version starts afresh (a program keeps state across reloads by exporting saveState() and restoreState(state))`, 'info');
+          saidFresh = true;
+        }
+        void mounts.poll();
       } else if (old.state === 'running') {
         con.write(`${name}: reload failed (${next.state}${next.detail ? `: ${next.detail}` : ''}); the previous version keeps running`, 'err');
+        keepPrevious(name, `the reload failed: ${next.detail || next.state}`);
       } else {
         // The old run is gone too: the new one's failure is the news.
         runner = next;
-        status.name = name;
-        status.state = next.state;
-        status.detail = next.detail;
-        showStatus();
+        status.set(name, next.state, next.detail);
+        mounts.note(name, next.state, next.detail);
         con.write(`${name}: ${next.state}: ${next.detail}`, 'err');
       }
     }
@@ -295,7 +355,8 @@ function stop(): void {
 
 async function save(): Promise<void> {
   saveCode();
-  if (runner && (runner.state === 'running' || runner.state === 'starting') && runner.name === ui.name.value.trim()) {
+  const name = ui.name.value.trim();
+  if ((runner && (runner.state === 'running' || runner.state === 'starting') && runner.name === name) || others.has(name)) {
     await run();
   } else {
     con.write('saved', 'info');
@@ -321,84 +382,24 @@ document.addEventListener('keydown', (ev) => {
 
 // ---- lessons ----
 
-function showLesson(l: Lesson | undefined): void {
-  ui.lesson.hidden = !l;
-  document.body.classList.toggle('with-lesson', !!l);
-  ui.results.replaceChildren();
-  if (!l) return;
-  ui.lessonTitle.textContent = l.title;
-  ui.lessonText.replaceChildren(...l.text.map((t) => {
-    const p = document.createElement('p');
-    // `code` spans; everything else is text.
-    t.split('`').forEach((part, i) => {
-      if (i % 2) {
-        const c = document.createElement('code');
-        c.textContent = part;
-        p.append(c);
-      } else p.append(part);
-    });
-    return p;
-  }));
-}
-
-function showResults(results: CheckResult[] | string): void {
-  ui.results.replaceChildren();
-  const items = typeof results === 'string' ? [{ name: results, ok: false, detail: '' }] : results;
-  for (const r of items) {
-    const li = document.createElement('li');
-    li.className = r.ok ? 'pass' : 'fail';
-    const mark = document.createElement('strong');
-    mark.textContent = r.ok ? 'pass' : 'FAIL';
-    li.append(mark, ' ', r.name);
-    if (r.detail) {
-      const d = document.createElement('div');
-      d.className = 'detail';
-      d.textContent = r.detail;
-      li.append(d);
-    }
-    ui.results.append(li);
-  }
-}
-
-ui.check.onclick = async () => {
-  const d = DOCS.get(docId);
-  const l = d?.lesson;
-  if (!l) return;
-  const name = runner && runner.state === 'running' ? runner.name : ui.name.value.trim();
-  ui.check.disabled = true;
-  showResults('checking…');
-  ui.results.firstElementChild?.classList.replace('fail', 'pending');
-  let client: Client | null = null;
-  try {
-    // Its own connection: the full path page → gateway → local server → mount → worker.
-    client = await connectGateway('local', '', AbortSignal.timeout(5000));
-    const mounts = (await client.readdir('/', { signal: AbortSignal.timeout(5000) })).map((e) => e.name);
-    if (!mounts.includes(name)) {
-      showResults([{ name: `a mount called ${name}`, ok: false, detail: `expected a mount called ${name} (press Run), got only ${mounts.join(', ') || 'no mounts'}` }]);
-      return;
-    }
-    const results = await runChecks(l.checks, { client, root: `/${name}`, signal: AbortSignal.timeout(15_000) });
-    showResults(results);
-    const ok = results.every((r) => r.ok);
+const lessons = new LessonPanel($('lesson'), {
+  compile: () => (editor ? editor.compile() : Promise.resolve(null)),
+  problems: showProblems,
+  setCode,
+  startingCode: () => docs.get(docId)?.source ?? '',
+  checked(l: Lesson, ok, results) {
     store.setPassed(l.id, ok);
     fillDocMenu();
     ui.doc.value = docId;
     con.write(`${l.title}: ${ok ? 'all checks pass' : `${results.filter((r) => !r.ok).length} of ${results.length} checks fail`}`, ok ? 'info' : 'err');
-  } catch (e) {
-    showResults([{ name: 'connect to the local namespace', ok: false, detail: e instanceof Error ? e.message : String(e) }]);
-  } finally {
-    client?.close();
-    ui.check.disabled = false;
-  }
-};
-$('solution').onclick = () => {
-  const l = DOCS.get(docId)?.lesson;
-  if (l) setCode(l.solution);
-};
-$('reset-code').onclick = () => {
-  const d = DOCS.get(docId);
-  if (d) setCode(d.source);
-};
+  },
+  trace: (lines, times) => trace.add(lines, times),
+  log: (line, level) => con.write(line, level === 'error' ? 'err' : 'out'),
+  done: () => {
+    void mounts.poll();
+    setTimeout(() => void mounts.poll(), 250);
+  },
+});
 
 // ---- documents menu, share links ----
 
@@ -408,15 +409,36 @@ ui.doc.onchange = () => {
 };
 ui.name.onchange = () => store.setName(docId, ui.name.value.trim());
 
+const docActions = wireDocActions(docs, {
+  current: () => docId,
+  code: codeNow,
+  save: saveCode,
+  open: (id) => openDoc(id),
+  setCode,
+  refreshMenu: fillDocMenu,
+  say: (text) => con.write(text, 'info'),
+});
+
+const welcome = new Welcome($('welcome'), {
+  mountName: () => ui.name.value.trim(),
+  openLesson: (id) => {
+    saveCode();
+    openDoc(id);
+  },
+});
+$('help').onclick = () => void welcome.show();
+
 ui.share.onclick = async () => {
-  const hash = await encodeShare({ doc: docId, name: ui.name.value.trim(), code: codeNow() });
-  history.replaceState(null, '', hash);
-  ui.shareLink.value = location.href;
+  // The link goes to the box and the clipboard, not to this tab's address: a reload here is not
+  // a trip back to the snapshot.
+  const base = docId === 'shared' ? store.sharedFrom() ?? 'shared' : docId;
+  const link = location.origin + location.pathname + (await encodeShare({ doc: base, name: ui.name.value.trim(), code: codeNow() }));
+  ui.shareLink.value = link;
   ui.shareBox.hidden = false;
   ui.shareLink.focus();
   ui.shareLink.select();
   try {
-    await navigator.clipboard.writeText(location.href);
+    await navigator.clipboard.writeText(link);
     con.write('link copied to the clipboard', 'info');
   } catch {
     con.write('link in the address bar (copy it from there)', 'info');
@@ -442,83 +464,7 @@ ui.theme.onclick = () => {
   applyTheme(t);
 };
 
-// ---- server status: mounts and backends ----
-
-let lastMounts = '';
-let polling: Promise<void> | null = null;
-let failures = 0;
-
-function showMounts(s: ServerStatus): void {
-  const live = new Set(s.mounts.map((m) => m.name));
-  const items = s.mounts.map((m) => {
-    const li = document.createElement('li');
-    const ours = runner && runner.name === m.name && runner.state === 'running';
-    li.textContent = `${m.name} (${m.kind}${ours ? ', this page' : ''}): ${m.status}`;
-    li.dataset.status = m.status;
-    return li;
-  });
-  // This page's mounts that are gone, with the server's last word on them.
-  for (const [name, why] of Object.entries(s.ended ?? {})) {
-    if (live.has(name) || !ranHere.has(name)) continue;
-    const li = document.createElement('li');
-    li.className = 'ended';
-    li.textContent = `${name}: ended: ${why}`;
-    items.push(li);
-  }
-  ui.mounts.replaceChildren(...items);
-}
-
-/** Set when a poll is asked for while one is under way: its answer may predate the change. */
-let pollAgain = false;
-
-/** Asks the server for its mounts; the file tree is listed again when they change. */
-function pollStatus(): Promise<void> {
-  if (polling) {
-    pollAgain = true;
-    return polling;
-  }
-  polling = (async () => {
-    try {
-      do {
-        pollAgain = false;
-        await pollOnce();
-      } while (pollAgain);
-    } finally {
-      polling = null;
-    }
-  })();
-  return polling;
-}
-
-async function pollOnce(): Promise<void> {
-  try {
-    const s = await fetchStatus(AbortSignal.timeout(5000));
-    failures = 0;
-    showMounts(s);
-    const sig = s.mounts.map((m) => `${m.name}:${m.status}`).join(',');
-    // List again when the mounts changed, or when the tree shows other mounts than the server
-    // has (a listing can land between two polls, e.g. during a live reload's swap).
-    const names = s.mounts.map((m) => m.name).sort().join('/');
-    const shown = explorer.backend === 'local' ? explorer.rootNames?.join('/') : names;
-    if (sig !== lastMounts || shown !== names) {
-      lastMounts = sig;
-      await explorer.ensure();
-      if (explorer.backend === 'local') await explorer.refresh();
-    }
-  } catch {
-    failures++;
-    ui.mounts.replaceChildren(Object.assign(document.createElement('li'), { textContent: 'styxlab is not answering', className: 'err' }));
-  }
-}
-
-// One poll every 2 s while the page is visible, backing off to 30 s while the server is away.
-function schedulePoll(): void {
-  const delay = Math.min(2000 * 2 ** Math.min(failures, 4), 30_000);
-  setTimeout(() => {
-    if (document.visibilityState === 'visible') void pollStatus().finally(schedulePoll);
-    else schedulePoll();
-  }, delay);
-}
+// ---- backends ----
 
 async function loadBackends(): Promise<void> {
   try {
@@ -537,6 +483,13 @@ async function loadBackends(): Promise<void> {
 
 // ---- start ----
 
+/** The document a share link brought: named by the example or lesson it started from. */
+function sharedDoc(from: string, mount: string, code: string): Doc {
+  const base = docs.get(from);
+  const label = base ? base.id : from;
+  return { id: 'shared', title: label === 'shared' ? 'Shared program' : `Shared program (from ${label})`, mount, source: code, lesson: base?.lesson };
+}
+
 async function start(): Promise<void> {
   fillDocMenu();
   let shared = null;
@@ -545,18 +498,26 @@ async function start(): Promise<void> {
   } catch (e) {
     con.write(`the link's program could not be read: ${e instanceof Error ? e.message : String(e)}`, 'err');
   }
+  if (location.hash.startsWith('#code=')) {
+    // Loaded (or refused): the address goes back to the plain page, so a reload later shows the
+    // program as edited since, not the snapshot again.
+    history.replaceState(null, '', location.pathname + location.search);
+  }
   if (shared) {
-    const base = DOCS.get(shared.doc);
-    DOCS.set('shared', { id: 'shared', title: `Shared: ${base?.title ?? shared.name}`, mount: shared.name, source: shared.code, lesson: base?.lesson });
+    store.setSharedFrom(shared.doc);
+    docs.setShared(sharedDoc(shared.doc, shared.name, shared.code));
     fillDocMenu();
     openDoc('shared', shared.code, shared.name);
+    store.setName('shared', shared.name);
+    // Kept at once: the address no longer holds it.
+    saveCode();
     con.write('loaded the program from the link; press Run to start it', 'info');
   } else {
     const cur = store.current() ?? 'hellofs';
     // A program from a link the user went on editing is still theirs without the link.
-    const kept = cur === 'shared' ? store.code('shared') : null;
+    const kept = store.code('shared');
     if (kept !== null) {
-      DOCS.set('shared', { id: 'shared', title: 'Shared program', mount: store.name('shared') ?? 'shared', source: kept });
+      docs.setShared(sharedDoc(store.sharedFrom() ?? 'shared', store.name('shared') ?? 'shared', kept));
       fillDocMenu();
     }
     openDoc(cur);
@@ -571,13 +532,19 @@ async function start(): Promise<void> {
     clearTimeout(timer);
     timer = setTimeout(saveCode, 400);
   });
+  // A reload or a closed tab within the debounce keeps the last keystrokes too.
+  addEventListener('pagehide', () => {
+    clearTimeout(timer);
+    saveCode();
+  });
   document.body.dataset.editorReady = '1';
+  welcome.firstVisit();
   performance.mark('styxlab:editor-ready');
 }
 
 void start();
 void loadBackends();
-void explorer.connect('local', '').then(() => pollStatus()).finally(schedulePoll);
+void explorer.connect('local', '').then(() => mounts.poll()).finally(() => mounts.schedule());
 
 /** A small handle for the browser console and the end-to-end tests. */
 Object.assign(window, {
@@ -588,7 +555,7 @@ Object.assign(window, {
     save,
     stop,
     get state() {
-      return { ...status };
+      return status.snapshot();
     },
     get trace() {
       return trace.text;

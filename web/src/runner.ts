@@ -10,35 +10,68 @@ export type RunState = 'starting' | 'running' | 'stopped' | 'crashed' | 'failed'
 
 export interface RunnerHooks {
   status(state: RunState, detail: string): void;
-  trace(lines: string[]): void;
+  /** Trace lines, with when each passed (ms; comparable within one run). */
+  trace(lines: string[], times: number[]): void;
   log(line: string, level: 'info' | 'error'): void;
 }
 
-/** How long a program may take to evaluate (top-level code) before it is stopped. */
+/**
+ * How long a program's top-level code may run before it is stopped. It starts once the worker's
+ * own code has loaded, so a busy machine slow to start a worker does not count against it.
+ */
 export const LOAD_TIMEOUT_MS = 5000;
+/** How long a worker may take to load its own code (only a very busy machine comes close). */
+const WORKER_START_MS = 60_000;
 /** How long to wait for the namespace to show the mount once the program has answered Tattach. */
 const MOUNT_WAIT_MS = 3000;
 
-/** Close codes of the mount endpoint and what they mean for the page. */
+/**
+ * Close codes of the mount endpoint, in words for the user (the server's own reason, when it
+ * gives one, is used instead; the number itself stays out of sight, in the log only).
+ */
 const CLOSE_TEXT: Record<number, string> = {
-  4001: 'replaced by a newer run',
+  4001: 'taken over by another tab',
   4404: 'unknown backend',
   4408: 'a request went unanswered past the deadline',
-  4409: 'the name is already mounted',
-  4413: 'message too large',
-  4429: 'limit reached',
+  4409: 'the name is already in use',
+  4413: 'a message was too large',
+  4429: 'too many mounts',
   4502: 'refused',
   4503: 'closed',
 };
 
+/** How a run asks for its name: a fresh name, a live reload of this tab's own mount, or a take-over from another tab. */
+export type MountMode = 'new' | 'replace' | 'takeover';
+
+/** A runner worker and whether its own code has loaded yet. */
+interface Started {
+  w: Worker;
+  ready: Promise<void>;
+}
+
 /** A new runner worker (the bundler finds and builds the worker from this exact form). */
-function newWorker(name: string): Worker {
-  return new Worker(new URL('./worker/runner.ts', import.meta.url), { type: 'module', name });
+function newWorker(name: string): Started {
+  const w = new Worker(new URL('./worker/runner.ts', import.meta.url), { type: 'module', name });
+  // Listening from the start: a spare says 'ready' long before a run takes it.
+  const ready = new Promise<void>((resolve, reject) => {
+    const onMessage = (ev: MessageEvent<FromWorker>) => {
+      if (ev.data.t !== 'ready') return;
+      w.removeEventListener('message', onMessage);
+      resolve();
+    };
+    w.addEventListener('message', onMessage);
+    w.addEventListener('error', (ev) => {
+      ev.preventDefault();
+      reject(new Error(`the worker failed to start: ${ev.message || 'script error'}`));
+    }, { once: true });
+  });
+  ready.catch(() => {});
+  return { w, ready };
 }
 
 /** A started worker, spare until a run takes it: starting one ahead makes a live reload quicker. */
-let spare: Worker | null = null;
-function takeWorker(name: string): Worker {
+let spare: Started | null = null;
+function takeWorker(name: string): Started {
   const w = spare ?? newWorker(`styx ${name}`);
   spare = null;
   return w;
@@ -55,6 +88,8 @@ export class Runner {
   private ws: WebSocket | null = null;
   /** Set when the page ended this run on purpose: its close is no crash. */
   private ending = false;
+  /** Set when the name is held by another tab: a take-over may be offered. */
+  heldElsewhere = false;
 
   constructor(readonly name: string, private readonly hooks: RunnerHooks) {}
 
@@ -68,26 +103,61 @@ export class Runner {
    * Loads the program in a worker, then mounts it. Resolves once mounted (or once it failed;
    * the state says which). replace: take over the name from a running mount (live reload).
    */
-  async start(js: string, replace: boolean): Promise<void> {
-    this.set('starting');
-    const w = takeWorker(this.name);
+  /**
+   * Asks the running program for its saveState() (to hand to the next version's restoreState).
+   * Undefined when it has none, cannot give it, or does not answer within a second.
+   */
+  saveState(): Promise<unknown> {
+    const w = this.worker;
+    if (!w || this.state !== 'running') return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const done = (v: unknown) => {
+        clearTimeout(timer);
+        w.removeEventListener('message', on);
+        resolve(v);
+      };
+      const on = (ev: MessageEvent<FromWorker>) => {
+        if (ev.data.t !== 'state') return;
+        if (ev.data.why) this.hooks.log(ev.data.why, 'error');
+        done(ev.data.value);
+      };
+      const timer = setTimeout(() => done(undefined), 1000);
+      w.addEventListener('message', on);
+      this.post({ t: 'save' });
+    });
+  }
+
+  async start(js: string, mode: MountMode, map = '', state?: { value: unknown }): Promise<void> {
+    this.set('starting', 'starting a worker');
+    const started = takeWorker(this.name);
+    const w = started.w;
     this.worker = w;
     const loaded = await new Promise<string | null>((resolve) => {
       this.wake = () => resolve('stopped');
-      const timer = setTimeout(() => resolve(`the program did not finish loading in ${LOAD_TIMEOUT_MS / 1000} s (an endless loop at the top level?)`), LOAD_TIMEOUT_MS);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      // Only a very busy machine takes this long to start a worker; the program is not to blame.
+      const startTimer = setTimeout(() => resolve(`the worker did not start within ${WORKER_START_MS / 1000} s (is the machine very busy?)`), WORKER_START_MS);
       w.onmessage = (ev: MessageEvent<FromWorker>) => {
         const m = ev.data;
+        if (m.t === 'ready') return;
         if (m.t === 'loaded' || m.t === 'load-error') {
           clearTimeout(timer);
           resolve(m.t === 'loaded' ? null : m.message);
         } else this.fromWorker(m);
       };
-      w.onerror = (ev) => {
-        clearTimeout(timer);
-        ev.preventDefault();
-        resolve(`the worker failed to start: ${ev.message || 'script error'}`);
-      };
-      this.post({ t: 'load', js, name: this.name });
+      started.ready.then(() => {
+        clearTimeout(startTimer);
+        if (this.ending) return;
+        this.set('starting', 'loading the program');
+        timer = setTimeout(
+          () => resolve(`the program's top-level code was still running after ${LOAD_TIMEOUT_MS / 1000} s (a loop that never ends?)`),
+          LOAD_TIMEOUT_MS,
+        );
+        this.post({ t: 'load', js, name: this.name, map, state });
+      }, (e: unknown) => {
+        clearTimeout(startTimer);
+        resolve(e instanceof Error ? e.message : String(e));
+      });
     });
     if (this.ending) return;
     if (loaded !== null) {
@@ -100,8 +170,11 @@ export class Runner {
       ev.preventDefault();
       this.hooks.log(`worker: ${ev.message}`, 'error');
     };
+    this.set('starting', 'mounting');
     const q = new URLSearchParams({ name: this.name });
-    if (replace) q.set('replace', '1');
+    // The server lets only the key a mount was made with replace it; this browser's tabs share one,
+    // so a live reload and a take-over from another tab are both a replace.
+    if (mode !== 'new') q.set('replace', '1');
     q.set('key', pageKey());
     const ws = new WebSocket(wsURL(`/mount?${q}`));
     ws.binaryType = 'arraybuffer';
@@ -195,12 +268,16 @@ export class Runner {
     this.worker = null;
     if (this.ending) return;
     this.ending = true;
+    if (code !== 1000 && code !== 1001) console.info(`styxlab: mount ${this.name} closed with ${code} ${reason}`);
     const what = reason || CLOSE_TEXT[code] || (code === 1006 ? 'the connection to styxlab failed' : 'connection closed');
     if (code === 1000) this.set('stopped', reason || 'unmounted');
     else if (code === 1001) this.set('stopped', reason || 'styxlab shut down');
-    else if (code === 4001) this.set('stopped', what);
-    else if (this.state === 'starting') this.set('failed', `could not mount: ${what} (${code})`);
-    else this.set('crashed', `${what} (${code})`);
+    else if (code === 4001) this.set('stopped', CLOSE_TEXT[4001]);
+    else if (code === 4409) {
+      this.heldElsewhere = /another page|another tab/.test(reason);
+      this.set('failed', this.heldElsewhere ? `another tab is running a server called '${this.name}'` : `'${this.name}' is taken (by a built-in mount or another server)`);
+    } else if (this.state === 'starting') this.set('failed', `could not mount: ${what}`);
+    else this.set('crashed', what);
   }
 
   private post(m: ToWorker, transfer: Transferable[] = []): void {
@@ -215,7 +292,7 @@ export class Runner {
         if (this.onAttached && m.buf.byteLength > 4 && new Uint8Array(m.buf)[4] === MsgType.Rattach) void this.attached();
         break;
       case 'trace':
-        this.hooks.trace(m.lines);
+        this.hooks.trace(m.lines, m.times);
         break;
       case 'log':
         this.hooks.log(m.line, m.level);

@@ -25,8 +25,20 @@ export const store = {
   name: (doc: string) => get(`name:${doc}`),
   setName: (doc: string, name: string) => set(`name:${doc}`, name),
   current: () => get('current'),
+  /** The example or lesson the shared program started from. */
+  sharedFrom: () => get('shared-from'),
+  setSharedFrom: (doc: string) => set('shared-from', doc),
   setCurrent: (doc: string) => set('current', doc),
   theme: () => get('theme'),
+  /** The user's own programs (documents.ts's JSON list). */
+  mine: () => get('mine'),
+  setMine: (json: string) => set('mine', json),
+  /** Set once the welcome has been seen. */
+  welcomed: () => get('welcomed') === '1',
+  setWelcomed: () => set('welcomed', '1'),
+  /** The panes' sizes (layout.ts's JSON). */
+  layout: () => get('layout'),
+  setLayout: (json: string) => set('layout', json),
   setTheme: (t: 'dark' | 'light') => set('theme', t),
   passed(): Record<string, boolean> {
     try {

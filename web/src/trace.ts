@@ -1,24 +1,46 @@
 // The trace panel: the running server's 9P messages in Inferno's text, newest last, capped, with
 // a filter and pause. Rendering waits for the next frame so a burst of messages costs one update.
+// Each message is a row: its arrow in one column and its text in the other, so a wrapped line
+// never leaves the arrow alone. The view follows new lines until the user scrolls up, and keeps
+// following when the pane changes size (a change of width rewraps every line). It can also be
+// drawn as a sequence diagram (seqview.ts).
+import { type Parsed, type TraceEntry, renderSequence } from './seqview.ts';
 
 export const TRACE_CAP = 2000;
 
 export class TracePanel {
-  private lines: string[] = [];
+  private lines: TraceEntry[] = [];
+  private diagram = false;
+  /** Shows a clicked message's fields (in the diagram). */
+  onPick: (p: Parsed, line: string) => void = () => {};
   private filter = '';
   private paused = false;
   private scheduled = false;
   private dropped = 0;
+  /** Follow new lines (scrolled to the end); the user scrolling up turns it off. */
+  private follow = true;
+  /** Set while the panel itself scrolls, so its own scroll events do not change `follow`. */
+  private selfScroll = false;
 
-  constructor(private readonly out: HTMLElement, private readonly count: HTMLElement) {}
+  constructor(private readonly out: HTMLElement, private readonly count: HTMLElement) {
+    out.addEventListener('scroll', () => {
+      if (this.selfScroll) {
+        this.selfScroll = false;
+        return;
+      }
+      this.follow = out.scrollTop + out.clientHeight >= out.scrollHeight - 8;
+    });
+    // A new width or height moves the end: go back to it when following.
+    new ResizeObserver(() => this.stick()).observe(out);
+  }
 
-  add(lines: readonly string[]): void {
+  add(lines: readonly string[], times?: readonly number[]): void {
     if (this.paused) {
       this.dropped += lines.length;
       this.schedule();
       return;
     }
-    this.lines.push(...lines);
+    for (let i = 0; i < lines.length; i++) this.lines.push({ line: lines[i], t: times?.[i] });
     if (this.lines.length > TRACE_CAP) this.lines.splice(0, this.lines.length - TRACE_CAP);
     this.schedule();
   }
@@ -32,6 +54,14 @@ export class TracePanel {
     this.schedule();
   }
 
+  /** Text (false) or sequence diagram (true). */
+  setDiagram(on: boolean): void {
+    this.diagram = on;
+    this.out.classList.toggle('diagram', on);
+    this.follow = true;
+    this.schedule();
+  }
+
   setPaused(p: boolean): void {
     this.paused = p;
     if (!p) this.dropped = 0;
@@ -41,12 +71,18 @@ export class TracePanel {
   clear(): void {
     this.lines = [];
     this.dropped = 0;
+    this.follow = true;
     this.schedule();
   }
 
   /** The lines currently kept (for tests and copying). */
   get text(): string {
-    return this.lines.join('\n');
+    return this.lines.map((e) => e.line).join('\n');
+  }
+
+  /** The entries shown (after the filter). */
+  get shown(): readonly TraceEntry[] {
+    return this.filter ? this.lines.filter((e) => e.line.toLowerCase().includes(this.filter)) : this.lines;
   }
 
   private schedule(): void {
@@ -58,13 +94,41 @@ export class TracePanel {
     });
   }
 
+  private stick(): void {
+    if (!this.follow) return;
+    const end = this.out.scrollHeight - this.out.clientHeight;
+    if (Math.abs(this.out.scrollTop - end) < 1) return;
+    this.selfScroll = true;
+    this.out.scrollTop = end;
+  }
+
   private render(): void {
-    const atBottom = this.out.scrollTop + this.out.clientHeight >= this.out.scrollHeight - 8;
-    const shown = this.filter ? this.lines.filter((l) => l.toLowerCase().includes(this.filter)) : this.lines;
-    this.out.textContent = shown.join('\n');
+    const shown = this.shown;
+    if (this.diagram) renderSequence(this.out, shown, (p, line) => this.onPick(p, line));
+    else {
+      const frag = document.createDocumentFragment();
+      for (const e of shown) frag.append(row(e.line));
+      this.out.replaceChildren(frag);
+    }
     const parts = [`${shown.length}${this.filter ? ` of ${this.lines.length}` : ''} lines`];
     if (this.paused) parts.push(`paused${this.dropped ? `, ${this.dropped} not shown` : ''}`);
     this.count.textContent = parts.join(', ');
-    if (atBottom) this.out.scrollTop = this.out.scrollHeight;
+    this.stick();
   }
+}
+
+/** One trace line as a row: '<-', '->' or '--' and the rest. */
+function row(line: string): HTMLElement {
+  const div = document.createElement('div');
+  const dir = document.createElement('span');
+  const msg = document.createElement('span');
+  const m = /^(<-|->|--) (.*)$/s.exec(line);
+  div.className = `tl${m?.[1] === '--' ? ' mark' : ''}`;
+  dir.className = 'dir';
+  msg.className = 'msg';
+  dir.textContent = m ? m[1] : '';
+  // The space stays in the text, so a copied selection reads like the original line.
+  msg.textContent = m ? ` ${m[2]}` : line;
+  div.append(dir, msg);
+  return div;
 }

@@ -143,4 +143,16 @@ async function servloop(tmsgs: AsyncIterable<Request>, srv: Styxserver) {
   }
 }
 
+// Live reload keeps the notes: styxlab calls saveState() on the running version and hands what it
+// returns to restoreState() of the new one, before its first request. (Without these two, a
+// reload starts with an empty directory again.)
+export function saveState() {
+  return { notes: [...notes.values()], nextPath };
+}
+export function restoreState(s: { notes: Note[]; nextPath: bigint }) {
+  notes.clear();
+  for (const n of s.notes) notes.set(n.path, n);
+  nextPath = s.nextPath;
+}
+
 export default styxFileServer(navigator, Qroot, servloop);

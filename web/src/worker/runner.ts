@@ -2,10 +2,12 @@
 // and serves 9P to the mount over messages relayed by the page. Trace lines and log lines (the
 // Styxserver's, console output, uncaught errors) go to the page.
 /// <reference lib="webworker" />
+import { messageText } from '../../../shared/ninep/index.ts';
 import { Session } from '../../../shared/styx/index.ts';
-import type { FileServer } from '../../../shared/styx/index.ts';
+import type { FileServer, Request } from '../../../shared/styx/index.ts';
 import type { MessageTransport } from '../../../shared/transport.ts';
-import { LoadError, evaluate, styxlabModules } from './evaluate.ts';
+import { LoadError, evaluateModule, evaluatorOffset, programFile, styxlabModules } from './evaluate.ts';
+import { lineTable, sourceLine } from './lines.ts';
 import type { FromWorker, ToWorker } from './protocol.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -30,27 +32,57 @@ console.info = console.log;
 console.warn = (...a: unknown[]) => log(fmt(a));
 console.error = (...a: unknown[]) => log(fmt(a));
 
+/** Generated line -> source line of the program loaded (empty: no map, no line numbers). */
+let lines: number[] = [];
+let file = 'server.js';
+/** "line N: " for an error thrown in the program, or nothing when its place is unknown. */
+function at(e: unknown): string {
+  const n = sourceLine(e, file, lines, evaluatorOffset());
+  return n === null ? '' : `line ${n}: `;
+}
+
 self.addEventListener('error', (ev) => {
-  log(`uncaught: ${ev.message}${ev.lineno ? ` (line ${ev.lineno})` : ''}`);
+  const where = at(ev.error);
+  log(`uncaught: ${where}${ev.message}`);
   ev.preventDefault();
 });
 self.addEventListener('unhandledrejection', (ev) => {
   const r: unknown = ev.reason;
-  log(`unhandled rejection: ${r instanceof Error ? r.message : safeString(r)}`);
+  log(`unhandled rejection: ${at(r)}${r instanceof Error ? r.message : safeString(r)}`);
   ev.preventDefault();
 });
+
+/** The Styxserver's own line for a loop error this worker already reported with more detail. */
+let reported: string | null = null;
+function serverLog(line: string): void {
+  if (line === reported) {
+    reported = null;
+    return;
+  }
+  log(line);
+}
+function loopError(e: unknown, request: Request | null): void {
+  const msg = e instanceof Error ? e.message : String(e);
+  reported = `styx: handler error: ${msg}`;
+  log(`${at(e)}${msg}${request ? ` (answering ${messageText(request)})` : ''}`);
+}
 
 // Trace lines are batched per turn of the event loop: one postMessage for a burst of messages,
 // posted before a handler that never returns could hold them back.
 let traceBatch: string[] = [];
+/** When each line's message passed (this worker's clock: T and R of a pair compare). */
+let traceTimes: number[] = [];
 function trace(line: string): void {
   if (traceBatch.length === 0) queueMicrotask(flushTrace);
   traceBatch.push(line);
+  traceTimes.push(performance.now());
 }
 function flushTrace(): void {
   const lines = traceBatch;
+  const times = traceTimes;
   traceBatch = [];
-  if (lines.length) post({ t: 'trace', lines });
+  traceTimes = [];
+  if (lines.length) post({ t: 'trace', lines, times });
 }
 
 /** The mount connection as the worker sees it: 9P messages relayed through the page. */
@@ -80,6 +112,8 @@ function pageTransport(): { transport: MessageTransport; deliver(buf: ArrayBuffe
 }
 
 let fsrv: FileServer | null = null;
+/** The program's exports: saveState() and restoreState(state) carry state across live reloads. */
+let exported: Record<string, unknown> = {};
 let name = 'server';
 let conn: ReturnType<typeof pageTransport> | null = null;
 
@@ -88,11 +122,18 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
   switch (m.t) {
     case 'load':
       name = m.name;
+      file = programFile(`${m.name}.js`);
+      lines = m.map ? lineTable(m.map) : [];
       try {
-        fsrv = evaluate(m.js, `${m.name}.js`, styxlabModules((line) => log(line)));
+        const mod = evaluateModule(m.js, `${m.name}.js`, styxlabModules(serverLog, loopError));
+        fsrv = mod.server;
+        exported = mod.exports;
+        // The previous version's state, before any request arrives.
+        const restore = exported.restoreState;
+        if (m.state && m.state.value !== undefined && typeof restore === 'function') (restore as (s: unknown) => void)(m.state.value);
         post({ t: 'loaded' });
       } catch (e) {
-        const msg = e instanceof LoadError ? e.message : e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+        const msg = e instanceof LoadError ? e.message : e instanceof Error ? `${at(e)}${e.name}: ${e.message}` : String(e);
         post({ t: 'load-error', message: msg });
       }
       break;
@@ -110,12 +151,32 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
       new Session(conn.transport, service, {
         id: name,
         trace: (e) => trace(`${e.dir} ${e.text}`),
-        log: (line) => log(line),
+        log: serverLog,
       });
       break;
     }
     case 'in':
       conn?.deliver(m.buf);
       break;
+    case 'save': {
+      const save = exported.saveState;
+      let value: unknown;
+      let why: string | undefined;
+      try {
+        value = typeof save === 'function' ? (save as () => unknown)() : undefined;
+      } catch (e) {
+        why = `saveState() threw: ${at(e)}${e instanceof Error ? e.message : String(e)}`;
+      }
+      try {
+        post({ t: 'state', value, why });
+      } catch (e) {
+        // Not structured-cloneable (a function, a class with methods): the new version starts afresh.
+        post({ t: 'state', value: undefined, why: `saveState() returned what cannot be copied: ${e instanceof Error ? e.message : String(e)}` });
+      }
+      break;
+    }
   }
 };
+
+// The worker's code is in: the page starts the program's load deadline from here.
+post({ t: 'ready' });

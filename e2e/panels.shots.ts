@@ -1,0 +1,67 @@
+// Screenshots of the playground's panels at the two sizes the issue names, for people to look at
+// (they assert only that each panel is on screen and not crushed).
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chooseDoc, consoleRun, expect, openPlayground, settled, test } from './fixtures.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const OUT = join(ROOT, 'test-results', 'shots');
+
+for (const [w, h] of [[1400, 900], [800, 600]] as const) {
+  test(`panels at ${w}x${h}`, async ({ page, styxlab, errors }) => {
+    void errors;
+    mkdirSync(OUT, { recursive: true });
+    await page.setViewportSize({ width: w, height: h });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await openPlayground(page, styxlab.url, '', { welcome: true });
+    const shot = (name: string) => page.screenshot({ path: join(OUT, `${w}x${h}-${name}.png`) });
+    await shot('first-visit');
+    const welcome = page.getByRole('dialog', { name: /welcome/i });
+    await expect(welcome).toBeVisible();
+    await expect(welcome.locator('#welcome-cmds li')).toHaveCount(3);
+    await shot('welcome');
+    await welcome.getByRole('button', { name: 'Start' }).click();
+    await chooseDoc(page, 'slightlyfs');
+    await page.getByLabel('Mount as').fill(`shots${w}`);
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    expect(await settled(page)).toMatchObject({ state: 'running' });
+    await page.locator(`#tree [data-path="/shots${w}"]`).click();
+    await expect(page.locator(`#tree [data-path="/shots${w}/cat.gif"]`)).toBeVisible();
+    await consoleRun(page, `cat shots${w}/fortune`);
+    await consoleRun(page, `ls -l shots${w}`);
+    await shot('running');
+    for (const sel of ['.files', '.editor-pane', '.console', '.bar']) {
+      const box = await page.locator(sel).boundingBox();
+      expect(box && box.width > 100 && box.height > 20, `${sel} at ${w}x${h}: ${JSON.stringify(box)}`).toBe(true);
+    }
+    const tab = page.locator('#tab-trace');
+    if (await tab.isVisible()) await tab.click();
+    await expect(page.locator('#trace-out')).toBeVisible();
+    await shot('trace');
+    await page.getByRole('button', { name: 'Diagram' }).click();
+    await page.locator('#trace-out .seq-row.to-server', { hasText: 'Tread' }).last().click();
+    await expect(page.locator('#trace-detail')).toBeVisible();
+    await shot('trace-diagram');
+    await page.getByRole('button', { name: 'Text', exact: true }).click();
+    // The picture is drawn in the console (the explorer switches a narrow window back to it).
+    await page.locator(`#tree [data-path="/shots${w}/cat.gif"]`).click();
+    await expect(page.locator('#console-out img')).toBeVisible();
+    await expect.poll(() => page.locator('#console-out img').evaluate((i) => (i as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
+    await shot('picture');
+    await chooseDoc(page, 'lesson-slightly');
+    await page.getByRole('button', { name: 'Check' }).click();
+    await expect(page.locator('#check-results')).toHaveAttribute('data-done', '1');
+    // The check's private server is gone from the tree once it is done.
+    await expect(page.locator('#tree [data-path^="/check-"]')).toHaveCount(0);
+    for (const sel of ['.lesson', '.files', '.editor-pane']) {
+      const box = await page.locator(sel).boundingBox();
+      expect(box && box.width > 150, `${sel} with a lesson at ${w}x${h}: ${JSON.stringify(box)}`).toBe(true);
+    }
+    await shot('lesson');
+    if (process.env.STYXLAB_README_SHOT === '1' && w === 1400) {
+      await chooseDoc(page, 'slightlyfs');
+      await page.screenshot({ path: join(ROOT, 'docs', 'screenshot.png') });
+    }
+  });
+}
