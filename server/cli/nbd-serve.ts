@@ -43,7 +43,8 @@ function positive(v: string | undefined, name: string, dflt: number): number {
 }
 
 /** Starts NBD as the flags say; null when it is off (or the default port is taken). */
-export async function startNbd(values: NbdValues, ns: Namespace, log: (line: string) => void): Promise<NbdListener | null> {
+/** say: how to announce what started (serve says it all once everything is up). */
+export async function startNbd(values: NbdValues, ns: Namespace, log: (line: string) => void, say: (line: string) => void): Promise<NbdListener | null> {
   const addresses = values.nbd ?? [DEFAULT_NBD_ADDRESS];
   if (addresses.includes('off')) return null;
   const exports: Export[] = (values['nbd-export'] ?? DEFAULT_EXPORTS)
@@ -75,7 +76,7 @@ export async function startNbd(values: NbdValues, ns: Namespace, log: (line: str
     }
     throw e;
   }
-  for (const a of bound) console.log(`styxlab: NBD on ${a}`);
-  console.log(`styxlab: NBD exports ${exports.map((e) => `${e.name || '(default)'} (${e.device.description ?? ''})`).join(', ')}`);
+  for (const a of bound) say(`styxlab: NBD on ${a}`);
+  say(`styxlab: NBD exports ${exports.map((e) => `${e.name || '(default)'} (${e.device.description ?? ''})`).join(', ')}`);
   return listener;
 }

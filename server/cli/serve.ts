@@ -225,7 +225,7 @@ async function start(argv: string[], undo: Array<() => Promise<void> | void>): P
   loopDelay.enable();
   let nbd: Awaited<ReturnType<typeof startNbd>>;
   try {
-    nbd = await startNbd(values, ns, log);
+    nbd = await startNbd(values, ns, log, (line) => said.push(line));
   } catch (e) {
     throw e instanceof StartupError ? e : new StartupError(`--nbd: ${errText(e)}`);
   }

@@ -14,7 +14,7 @@ interface Exit {
 
 function serve(args: string[]): Promise<Exit> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [STYXLAB, 'serve', ...args], { timeout: 30_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [STYXLAB, 'serve', '--nbd', 'off', ...args], { timeout: 30_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr });
     });
   });
