@@ -274,8 +274,13 @@ export class Runner {
     else if (code === 1001) this.set('stopped', reason || 'styxlab shut down');
     else if (code === 4001) this.set('stopped', CLOSE_TEXT[4001]);
     else if (code === 4409) {
-      this.heldElsewhere = /another page|another tab/.test(reason);
-      this.set('failed', this.heldElsewhere ? `another tab is running a server called '${this.name}'` : `'${this.name}' is taken (by a built-in mount or another server)`);
+      // The server lets a page replace a mount only with the key it was made with: this browser's
+      // tabs share one (take-over possible); another browser or program holds its own.
+      const ownedElsewhere = /alone may replace it/.test(reason);
+      this.heldElsewhere = !ownedElsewhere && /another page|another tab/.test(reason);
+      this.set('failed', this.heldElsewhere ? `another tab is running a server called '${this.name}'`
+        : ownedElsewhere ? `'${this.name}' is held by another browser or program; pick another name`
+        : `'${this.name}' is taken (by a built-in mount or another server)`);
     } else if (this.state === 'starting') this.set('failed', `could not mount: ${what}`);
     else this.set('crashed', what);
   }
