@@ -19,6 +19,8 @@ export const PEERS = {
   'libnbd-bin': '/usr/bin/nbdinfo',
   'qemu-utils': '/usr/bin/qemu-img',
   'nbd-server': '/bin/nbd-server',
+  'nbd-client': '/usr/sbin/nbd-client',
+  e2fsprogs: '/usr/sbin/mkfs.ext4',
   'python3-libnbd': '/usr/lib/python3/dist-packages/nbd.py',
 };
 

@@ -15,6 +15,7 @@ ensureAddon();
 ensureDebian([
   'diod', 'qemu-system-x86', 'busybox-static', 'cpio', 'chromium',
   'nbdkit', 'libnbd-bin', 'qemu-utils', 'nbd-server', 'python3-libnbd',
+  'nbd-client', 'e2fsprogs',
 ]);
 
 function step(label, cmd, args) {

@@ -21,6 +21,15 @@
 //     otherwise (uname=, msize=); a server that switches to that user (diod run as root) needs the
 //     export's parent directories searchable by it.
 //
+//   styxlab_modprobe NAME
+//     Loads an on-demand module (ON_DEMAND_MODULES below, e.g. nbd) and its dependencies.
+//
+//   With `net: true` the guest has a virtio NIC on QEMU user networking (eth0 10.0.2.15/24, set up
+//   before the script runs), and reaches the host's 127.0.0.1:PORT at 10.0.2.2:PORT.
+//   With `binaries: [...]` those host programs are copied into the guest at the same paths,
+//   together with the shared libraries ldd lists for them (the host's glibc runs on the guest's
+//   kernel); /usr/sbin, /usr/bin and /sbin are on the script's PATH after /bin (busybox).
+//
 //   The script's stdout and stderr (together) come back as `output`; its exit status as `code`.
 //   Kernel messages do not mix into `output`: they go to the serial console, returned as `console`
 //   (run `dmesg` in the script to see them in `output`).
@@ -58,6 +67,10 @@ export interface LinuxRunOptions {
   memoryMb?: number;
   /** Aborting kills QEMU and rejects. */
   signal?: AbortSignal;
+  /** A virtio NIC on QEMU user networking; the host's 127.0.0.1 is 10.0.2.2 in the guest. */
+  net?: boolean;
+  /** Host programs to copy into the guest (same paths), with the shared libraries ldd lists. */
+  binaries?: string[];
 }
 
 export interface LinuxRunResult {
@@ -80,12 +93,14 @@ export interface PreparedLinux {
   baseInitramfs: string;
   /** Module files in load order. */
   modules: string[];
+  /** On-demand modules: name -> files (dependencies first) not already loaded at boot. */
+  onDemand: Record<string, string[]>;
 }
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cacheRoot = join(repoRoot, '.cache', 'linuxvm');
 /** Bump when the base initramfs layout or the module list changes, so caches rebuild. */
-const LAYOUT = 1;
+const LAYOUT = 2;
 const BUSYBOX = '/bin/busybox';
 const QEMU = '/usr/bin/qemu-system-x86_64';
 
@@ -102,6 +117,16 @@ const WANTED_MODULES: { name: string; required: boolean }[] = [
   { name: '9pnet', required: true },
   { name: '9pnet_fd', required: true },
   { name: '9p', required: true },
+];
+
+/**
+ * Modules in the initramfs but loaded only when asked (styxlab_modprobe, or `net`), each with the
+ * modules it asks for at run time (no modprobe in the guest) and that are loaded first if present.
+ */
+const ON_DEMAND_MODULES: { name: string; soft?: string[] }[] = [
+  { name: 'virtio_net' },
+  { name: 'nbd' },
+  { name: 'ext4', soft: ['crc32c_generic'] },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -259,15 +284,16 @@ function build(): PreparedLinux {
 
     const { vmlinuz, modulesDir } = locateKernel(tree);
     const release = basename(modulesDir);
-    const modules = resolveModules(modulesDir);
-    const base = baseArchive(modules);
+    const { modules, onDemand } = resolveModules(modulesDir);
+    const base = baseArchive(modules, onDemand);
 
     const dirName = `${got.pkg}_${version}`.replace(/[^A-Za-z0-9._+-]/g, '_');
     const out = join(work, 'out');
     mkdirSync(out);
     writeFileSync(join(out, 'vmlinuz'), readFileSync(vmlinuz));
     writeFileSync(join(out, 'base.cpio.gz'), base);
-    const info = { packageName: got.pkg, packageVersion: version, release, modules: modules.map((m) => m.file) };
+    const info = { packageName: got.pkg, packageVersion: version, release, modules: modules.map((m) => m.file),
+      onDemand: Object.fromEntries([...onDemand].map(([name, ms]) => [name, ms.map((m) => m.file)])) };
     writeFileSync(join(out, 'info.json'), JSON.stringify(info, null, 2) + '\n');
     const final = join(cacheRoot, dirName);
     rmSync(final, { recursive: true, force: true });
@@ -357,8 +383,11 @@ export function modinfo(ko: Buffer): Map<string, string[]> {
   return out;
 }
 
-/** WANTED_MODULES plus their dependencies (from each module's depends=), dependencies first. */
-function resolveModules(modulesDir: string): Module[] {
+/**
+ * WANTED_MODULES plus their dependencies (from each module's depends=), dependencies first; and for
+ * each of ON_DEMAND_MODULES the modules (itself and its dependencies) not among those.
+ */
+function resolveModules(modulesDir: string): { modules: Module[]; onDemand: Map<string, Module[]> } {
   // The package has no modules.dep (depmod runs at install time), so read depends= ourselves.
   const files = new Map<string, string>();
   for (const f of walk(join(modulesDir, 'kernel'))) files.set(moduleName(f), f);
@@ -384,7 +413,15 @@ function resolveModules(modulesDir: string): Module[] {
     order.push({ name, file: `${name}.ko`, data });
   };
   for (const w of WANTED_MODULES) visit(w.name, w.required, []);
-  return order;
+  const boot = order.splice(0);
+  const onDemand = new Map<string, Module[]>();
+  for (const { name, soft } of ON_DEMAND_MODULES) {
+    // A built-in one needs nothing loaded: its list stays empty.
+    for (const s of soft ?? []) if (state.get(s) !== 'done') visit(s, false, []);
+    visit(name, true, []);
+    onDemand.set(name, order.splice(0));
+  }
+  return { modules: boot, onDemand };
 }
 
 /** Refuses a dynamically linked busybox: the initramfs has no libc. */
@@ -402,7 +439,7 @@ function checkStaticElf(bin: Buffer, path: string): void {
   }
 }
 
-function baseArchive(modules: Module[]): Buffer {
+function baseArchive(modules: Module[], onDemand: Map<string, Module[]>): Buffer {
   if (!existsSync(BUSYBOX)) throw new Error(`linuxvm: ${BUSYBOX} is missing; install the busybox-static package`);
   const busybox = readFileSync(BUSYBOX);
   checkStaticElf(busybox, BUSYBOX);
@@ -414,6 +451,11 @@ function baseArchive(modules: Module[]): Buffer {
   a.symlink('bin/sh', 'busybox');
   for (const m of modules) a.file(`lib/styxlab-modules/${m.file}`, m.data, 0o644);
   a.file('etc/styxlab-modules', modules.map((m) => m.file).join('\n') + '\n', 0o644);
+  a.dir('etc/styxlab-modprobe');
+  for (const [name, ms] of onDemand) {
+    for (const m of ms) a.file(`lib/styxlab-modules/${m.file}`, m.data, 0o644);
+    a.file(`etc/styxlab-modprobe/${name}`, ms.map((m) => m.file).join('\n') + (ms.length ? '\n' : ''), 0o644);
+  }
   return gzipSync(a.finish());
 }
 
@@ -472,6 +514,13 @@ styxlab_port() {
   return 1
 }
 
+styxlab_modprobe() {
+  if [ ! -f "/etc/styxlab-modprobe/$1" ]; then echo "styxlab_modprobe: $1 is not an on-demand module" >&2; return 1; fi
+  while read -r _m; do
+    [ -d "/sys/module/\${_m%.ko}" ] || insmod "/lib/styxlab-modules/$_m" || return 1
+  done < "/etc/styxlab-modprobe/$1"
+}
+
 mount9p() {
   _ch=0
   if [ "$1" = -c ]; then _ch=$2; shift 2; fi
@@ -494,11 +543,11 @@ mount9p() {
 }
 `;
 
-function initScript(channels: number, guestTimeoutSec: number): string {
+function initScript(channels: number, guestTimeoutSec: number, net: boolean): string {
   const names = ['out', ...Array.from({ length: channels }, (_, i) => channelName(i))];
   return `#!/bin/busybox sh
 /bin/busybox --install -s /bin
-export PATH=/bin HOME=/ TERM=dumb
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin HOME=/ TERM=dumb
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
@@ -510,7 +559,16 @@ while read -r m; do
   insmod "/lib/styxlab-modules/$m" || fail "insmod $m"
 done < /etc/styxlab-modules
 . /etc/styxlab.sh
-# virtio-serial ports appear when the device announces them, after the driver has loaded.
+${net ? `styxlab_modprobe virtio_net || fail "insmod virtio_net"
+ifconfig lo 127.0.0.1 up
+_n=0
+until ifconfig eth0 10.0.2.15 netmask 255.255.255.0 up 2>/dev/null; do
+  _n=$((_n + 1))
+  [ $_n -le 600 ] || fail "eth0 did not appear"
+  sleep 0.05
+done
+route add default gw 10.0.2.2 || fail "route"
+` : ''}# virtio-serial ports appear when the device announces them, after the driver has loaded.
 _n=0
 for _name in ${names.join(' ')}; do
   while ! _p=$(styxlab_port "$_name") || [ ! -c "$_p" ]; do
@@ -549,7 +607,9 @@ export async function runInLinux(opts: LinuxRunOptions): Promise<LinuxRunResult>
   try {
     const extra = new Cpio();
     extra.dir('etc');
-    extra.file('init', initScript(channels.length, Math.ceil(timeoutMs / 1000) + 10), 0o755);
+    extra.file('init', initScript(channels.length, Math.ceil(timeoutMs / 1000) + 10, opts.net ?? false), 0o755);
+    extra.symlink('etc/mtab', '/proc/mounts'); // e2fsck and mount look there
+    addBinaries(extra, opts.binaries ?? []);
     extra.file('etc/styxlab.sh', PRELUDE, 0o644);
     extra.file('styxlab-test.sh', opts.script, 0o644);
     // Concatenated archives: the base one stays cached, this one adds /init and the script.
@@ -571,6 +631,7 @@ export async function runInLinux(opts: LinuxRunOptions): Promise<LinuxRunResult>
       '-chardev', `file,id=out,path=${outFile}`,
       '-device', 'virtserialport,chardev=out,name=out',
     ];
+    if (opts.net) args.push('-netdev', 'user,id=net0', '-device', 'virtio-net-pci,netdev=net0');
     channels.forEach((port, i) => {
       args.push('-chardev', `socket,id=ch${i},host=127.0.0.1,port=${port}`);
       args.push('-device', `virtserialport,chardev=ch${i},name=${channelName(i)}`);
@@ -587,6 +648,37 @@ export async function runInLinux(opts: LinuxRunOptions): Promise<LinuxRunResult>
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The shared libraries (and the ELF interpreter) that ldd lists for a host program. */
+export function sharedLibraries(bin: string): string[] {
+  const r = run('ldd', [bin]);
+  if (r.status !== 0) throw new Error(`linuxvm: ldd ${bin} failed (${describe(r)})`);
+  const libs: string[] = [];
+  for (const line of r.stdout.split('\n')) {
+    if (/not found/.test(line)) throw new Error(`linuxvm: ${bin}: ${line.trim()}`);
+    const m = /(?:=>\s*)?(\/\S+)\s+\(0x/.exec(line);
+    if (m) libs.push(m[1]);
+  }
+  return libs;
+}
+
+/** Host programs at their own paths plus their libraries, with the directories leading to them. */
+function addBinaries(a: Cpio, bins: string[]): void {
+  const files = new Set<string>();
+  for (const b of bins) {
+    if (!b.startsWith('/') || !existsSync(b)) throw new Error(`runInLinux: binary ${b} is missing (give an absolute host path)`);
+    files.add(b);
+    for (const l of sharedLibraries(b)) files.add(l);
+  }
+  const dirs = new Set<string>();
+  for (const f of files) {
+    const parts = f.slice(1).split('/').slice(0, -1);
+    for (let i = 1; i <= parts.length; i++) dirs.add(parts.slice(0, i).join('/'));
+  }
+  for (const d of [...dirs].sort()) a.dir(d);
+  // readFileSync follows symlinks (/lib64/ld-linux-x86-64.so.2 is one): the guest gets the file.
+  for (const f of files) a.file(f.slice(1), readFileSync(f), 0o755);
 }
 
 function tail(s: string, lines = 40): string {
