@@ -65,9 +65,12 @@ test('the NBD page: export info, allocation map with partition and file system, 
   // The map: the MBR's one partition, named with its ext4 file system and label.
   await expect(page.locator('#nbd-label')).toContainText('MBR partition table, 1 partition: 1 Linux');
   await expect(page.locator('#nbd-label')).toContainText('ext4 “pagefs”');
-  const map = page.locator('#nbd-map svg');
+  const map = page.locator('#nbd-map');
   await expect(map.locator('rect[data-partition="1"]')).toHaveCount(1);
-  await expect(map).toContainText('ext4 “pagefs”');
+  const onMap = map.locator('.map-part[data-partition="1"]');
+  await expect(onMap).toContainText('1: Linux');
+  await expect(onMap).toContainText('ext4 “pagefs”');
+  await expect(onMap).toBeInViewport();
   // A sparse image: mkfs wrote some blocks, the rest are holes.
   await expect(map.locator('rect[data-kind="data"]').first()).toBeAttached();
   await expect(map.locator('rect[data-kind="hole"]').first()).toBeAttached();

@@ -194,56 +194,68 @@ async function showMap(c: NbdClient): Promise<void> {
   const [extents, label] = await Promise.all([allExtents(c), probeDisk(read, size)]);
   if (client !== c) return;
   const W = MAP_COLUMNS;
+  // Shapes in an SVG stretched to the width; words in HTML on top, so they keep their size.
+  const box = document.createElement('div');
+  box.className = 'map-box';
   const root = svg('svg', { viewBox: `0 0 ${W} 86`, preserveAspectRatio: 'none', 'data-columns': W });
-  root.append(svg('text', { x: 2, y: 12 }, 'allocation'));
+  box.append(root);
+  box.append(tag('allocation', 0, W, 0, 'map-word'));
   if (extents) {
-    const cols = allocationColumns(extents, size, W);
-    for (const run of cols) {
-      const r = svg('rect', { x: run.start, y: 16, width: run.end - run.start, height: 22, class: run.kind, 'data-kind': run.kind });
+    for (const run of allocationColumns(extents, size, W)) {
+      const r = svg('rect', { x: run.start, y: 18, width: run.end - run.start, height: 22, class: run.kind, 'data-kind': run.kind });
       r.append(svg('title', {}, `${run.kind}: ${formatSize(run.bytes)}B`));
       root.append(r);
     }
   } else {
-    root.append(svg('text', { x: 120, y: 32 }, 'block status (base:allocation) not offered by this export'));
+    box.append(tag('block status (base:allocation) not offered by this export', 0, W, 20, 'map-word'));
   }
-  drawLabel(root, label, W);
+  drawLabel(box, root, label, W);
   const caption = Object.assign(document.createElement('p'), { id: 'nbd-label', textContent: describeLabel(label, size, extents) });
-  map.replaceChildren(caption, root);
-  root.addEventListener('click', (ev) => {
-    const box = root.getBoundingClientRect();
-    const frac = Math.min(Math.max((ev.clientX - box.left) / box.width, 0), 1);
+  map.replaceChildren(caption, box);
+  box.addEventListener('click', (ev) => {
+    const rect = box.getBoundingClientRect();
+    const frac = Math.min(Math.max((ev.clientX - rect.left) / rect.width, 0), 1);
     void showSector(Math.floor((frac * size) / SECTOR));
   });
   showParts(label);
 }
 
-function drawLabel(root: SVGSVGElement, label: DiskLabel, W: number): void {
+/** A word on the map over columns [x, x+w) of W, `top` px down. */
+function tag(text: string, x: number, w: number, top: number, cls: string, title?: string): HTMLDivElement {
+  const d = document.createElement('div');
+  d.className = cls;
+  d.textContent = text;
+  d.style.left = `${(x / MAP_COLUMNS) * 100}%`;
+  d.style.width = `${(w / MAP_COLUMNS) * 100}%`;
+  d.style.top = `${top}px`;
+  if (title) d.title = title;
+  return d;
+}
+
+function drawLabel(box: HTMLElement, root: SVGSVGElement, label: DiskLabel, W: number): void {
   const x = (b: number) => (b / size) * W;
-  root.append(svg('rect', { x: 0.5, y: 44, width: W - 1, height: 40, class: 'disk' }));
+  root.append(svg('rect', { x: 0, y: 44, width: W, height: 40, class: 'disk' }));
   if (label.fs) {
-    root.append(svg('rect', { x: 0.5, y: 44, width: W - 1, height: 40, class: 'part' }));
-    root.append(svg('text', { x: 6, y: 68 }, `whole disk: ${fsText(label.fs)}`));
+    root.append(svg('rect', { x: 0, y: 44, width: W, height: 40, class: 'part' }));
+    box.append(tag(`whole disk: ${fsText(label.fs)}`, 0, W, 52, 'map-part'));
     return;
   }
   if (!label.partitions.length) {
-    root.append(svg('text', { x: 6, y: 68 }, 'no partition table or file system recognised'));
+    box.append(tag('no partition table or file system recognised', 0, W, 52, 'map-part'));
     return;
   }
-  root.append(svg('text', { x: 2, y: 58 }, label.scheme.toUpperCase()));
+  box.append(tag(label.scheme.toUpperCase(), 0, W, 46, 'map-word'));
   for (const p of label.partitions) {
     const x0 = x(p.start);
     const w = Math.max(x(p.length), 1);
-    const clip = `clip-p${p.number}`;
-    const cp = svg('clipPath', { id: clip });
-    cp.append(svg('rect', { x: x0, y: 44, width: w, height: 40 }));
-    root.append(cp);
+    const title = `partition ${p.number}: ${p.typeName}${p.name ? ` “${p.name}”` : ''}${p.fs ? `, ${fsText(p.fs)}` : ''}`;
     const r = svg('rect', { x: x0, y: 44, width: w, height: 40, class: 'part', 'data-partition': p.number });
-    r.append(svg('title', {}, `partition ${p.number}: ${p.typeName}${p.fs ? `, ${fsText(p.fs)}` : ''}`));
+    r.append(svg('title', {}, title));
     root.append(r);
-    const g = svg('g', { 'clip-path': `url(#${clip})` });
-    g.append(svg('text', { x: x0 + 4, y: 60 }, `${p.number}: ${p.typeName}${p.name ? ` “${p.name}”` : ''}`));
-    g.append(svg('text', { x: x0 + 4, y: 77 }, p.fs ? fsText(p.fs) : 'no file system recognised'));
-    root.append(g);
+    const t = tag(`${p.number}: ${p.typeName}${p.name ? ` “${p.name}”` : ''}`, x0, w, 46, 'map-part', title);
+    t.append(document.createElement('br'), p.fs ? fsText(p.fs) : 'no file system recognised');
+    t.dataset.partition = String(p.number);
+    box.append(t);
   }
 }
 
