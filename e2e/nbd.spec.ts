@@ -91,6 +91,17 @@ test('the NBD page: export info, allocation map with partition and file system, 
   await expect(hex).toContainText(/00100470  .*\|.{8}pagefs/);
   await page.locator('#nbd-prev').click();
   await expect(hex).toHaveAttribute('data-sector', String(PART_START + 1));
+  // A click halfway along the map shows the sector halfway into the disk.
+  const box = map.locator('.map-box');
+  const bb = (await box.boundingBox())!;
+  await box.click({ position: { x: bb.width / 2, y: 60 } });
+  await expect(hex).not.toHaveAttribute('data-sector', String(PART_START + 1));
+  const shown = Number(await hex.getAttribute('data-sector'));
+  const half = SIZE / 512 / 2;
+  expect(Math.abs(shown - half), `sector ${shown} after a click halfway`).toBeLessThan(SIZE / 512 / bb.width + 2);
+  await page.locator('#nbd-sector').fill(String(PART_START + 1));
+  await page.getByRole('button', { name: 'Show' }).click();
+  await expect(hex).toHaveAttribute('data-sector', String(PART_START + 1));
 
   // The trace follows the handshake, the block status and the reads.
   const trace = page.locator('#nbd-trace');
