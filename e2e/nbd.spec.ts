@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, ftruncateSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Peer, PEER_ENV, startNbdkit } from '../test/support/nbd.ts';
+import { type Peer, PEER_ENV, startNbdkit, startServeNbd } from '../test/support/nbd.ts';
 import { type Playground, startPlayground } from '../test/support/playground.ts';
 import { expect, test } from './fixtures.ts';
 
@@ -19,6 +19,7 @@ const OUT = join(process.cwd(), 'test-results', 'nbd-shots');
 let dir = '';
 let nbdkit: Peer | null = null;
 let serve: Playground | null = null;
+let styxNbd: Peer | null = null;
 
 test.beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'styxlab-nbd-page-'));
@@ -38,12 +39,17 @@ test.beforeAll(async () => {
   const mkfs = spawnSync('mkfs.ext4', ['-q', '-F', '-L', 'pagefs', '-E', `offset=${PART_START * 512}`, image, String((SIZE - PART_START * 512) / 1024)], { env: PEER_ENV, encoding: 'utf8' });
   if (mkfs.status !== 0) throw new Error(`mkfs.ext4: ${mkfs.stderr}`);
   nbdkit = await startNbdkit(['file', image]);
-  serve = await startPlayground(['--backend', `disk=nbd:tcp!127.0.0.1!${nbdkit.port}`]);
+  // A second backend with named exports: styxlab's own NBD server.
+  styxNbd = await startServeNbd(['--nbd-export', 'big=memory:64M', '--nbd-export', 'small=memory:1M,ro']);
+  serve = await startPlayground([
+    '--backend', `disk=nbd:tcp!127.0.0.1!${nbdkit.port}`, '--backend', `named=nbd:tcp!127.0.0.1!${styxNbd.port}`,
+  ]);
 });
 
 test.afterAll(async () => {
   await serve?.stop();
   await nbdkit?.stop();
+  await styxNbd?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -113,4 +119,24 @@ test('the NBD page: export info, allocation map with partition and file system, 
   await page.screenshot({ path: join(OUT, '1400x900.png') });
   await page.setViewportSize({ width: 800, height: 600 });
   await page.screenshot({ path: join(OUT, '800x600.png'), fullPage: true });
+});
+
+test('the NBD page picks a backend and one of its listed exports', async ({ page, errors }) => {
+  void errors;
+  await page.goto(`${serve!.url}/nbd.html`);
+  await expect(page.locator('#nbd-status')).toContainText('disk: 1 export listed');
+  await page.locator('#nbd-backend').selectOption('named');
+  await expect(page.locator('#nbd-status')).toContainText('named: 2 exports listed');
+  await expect(page.locator('#nbd-export option')).toHaveText([/^\(default\)$/, /^big/, /^small/]);
+  await page.locator('#nbd-export').selectOption('small');
+  await page.getByRole('button', { name: 'Connect' }).click();
+  await expect(page.locator('#nbd-status')).toContainText('connected to named/small: 1MB');
+  const info = page.locator('#nbd-info');
+  await expect(info.locator('tr', { hasText: 'export' }).first()).toContainText('small');
+  await expect(info).toContainText('1048576 bytes (1M, 2048 sectors)');
+  await expect(info.locator('tr', { hasText: 'read-only' })).toContainText('yes');
+  await expect(page.locator('#nbd-label')).toContainText('no partition table or file system recognised');
+  await expect(page.locator('#nbd-hex')).toHaveAttribute('data-sector', '0');
+  await expect(page.locator('#nbd-hex')).toContainText('000001f0  00 00 00 00 00 00 00 00  00 00 00 00 00 00 00 00  |................|');
+  await expect(page.locator('#nbd-trace')).toContainText('Opt.Go("small"');
 });
