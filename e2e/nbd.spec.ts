@@ -123,7 +123,10 @@ test('the NBD page: export info, allocation map with partition and file system, 
 
 test('the NBD page picks a backend and one of its listed exports', async ({ page, errors }) => {
   void errors;
-  await page.goto(`${serve!.url}/nbd.html`);
+  // Reached from the playground's welcome.
+  await page.goto(`${serve!.url}/`);
+  await page.locator('#welcome').getByRole('link', { name: 'the NBD panel' }).click();
+  await expect(page).toHaveURL(/\/nbd\.html$/);
   await expect(page.locator('#nbd-status')).toContainText('disk: 1 export listed');
   await page.locator('#nbd-backend').selectOption('named');
   await expect(page.locator('#nbd-status')).toContainText('named: 2 exports listed');
