@@ -48,8 +48,8 @@ export default defineConfig({
     // The build is dominated by Monaco and by compiling the declarations; no timing report needed.
     rolldownOptions: {
       checks: { bundlerTimings: false },
-      // Two pages: the playground, and the io_uring panel (iouring.html).
-      input: { main: join(here, 'index.html'), iouring: join(here, 'iouring.html') },
+      // Three pages: the playground, the io_uring panel (iouring.html) and the NBD panel (nbd.html).
+      input: { main: join(here, 'index.html'), iouring: join(here, 'iouring.html'), nbd: join(here, 'nbd.html') },
     },
   },
   worker: { format: 'es' },
