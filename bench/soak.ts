@@ -145,6 +145,9 @@ if (!crashed) {
   await new Promise((r2) => setTimeout(r2, 2000));
   if (!crashed) {
     console.log(`   serve RSS: idle ${mib(idle)}, peak ${mib(peak)}, after ${mib(rss(pid))} (${((rss(pid) / idle - 1) * 100).toFixed(0)}% over idle)`);
+    // V8 gives back heap it grew under load only after a while of idling (its memory reducer).
+    await new Promise((r2) => setTimeout(r2, 15_000));
+    console.log(`   serve RSS 15 s later: ${mib(rss(pid))} (${((rss(pid) / idle - 1) * 100).toFixed(0)}% over idle)`);
     const st = await g.status() as unknown as { memory: Record<string, number>; eventLoopDelayMs: { max: number; p99: number } };
     const m = st.memory;
     console.log(`   serve memory after: heap used ${mib(m.heapUsed)} of ${mib(m.heapTotal)}, array buffers ${mib(m.arrayBuffers)}`);
