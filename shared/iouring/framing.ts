@@ -12,54 +12,7 @@ import {
 } from './codec.ts';
 import { IodError } from './errors.ts';
 import type { Completion, Response, ResponseKind } from './messages.ts';
-
-/** A queue of received chunks with random access to the first bytes and zero-copy takes. */
-export class ByteQueue {
-  private chunks: Uint8Array[] = [];
-  private ci = 0;
-  private head = 0;
-  private pending = 0;
-
-  get length(): number { return this.pending; }
-
-  push(chunk: Uint8Array): void {
-    if (chunk.length === 0) return;
-    this.chunks.push(chunk);
-    this.pending += chunk.length;
-  }
-
-  /** The first n bytes (n <= length) without consuming them: a view when they sit in one chunk. */
-  peek(n: number): Uint8Array {
-    const first = this.chunks[this.ci];
-    if (first.length - this.head >= n) return first.subarray(this.head, this.head + n);
-    const out = new Uint8Array(n);
-    let got = 0;
-    for (let i = this.ci, off = this.head; got < n; i++, off = 0) {
-      const c = this.chunks[i];
-      const k = Math.min(c.length - off, n - got);
-      out.set(c.subarray(off, off + k), got);
-      got += k;
-    }
-    return out;
-  }
-
-  /** Removes and returns the first n bytes (n <= length). */
-  take(n: number): Uint8Array {
-    const out = this.peek(n);
-    let left = n;
-    while (left > 0) {
-      const c = this.chunks[this.ci];
-      const k = Math.min(c.length - this.head, left);
-      this.head += k;
-      left -= k;
-      if (this.head === c.length) { this.ci++; this.head = 0; }
-    }
-    this.pending -= n;
-    if (this.pending === 0) { this.chunks = []; this.ci = 0; this.head = 0; }
-    else if (this.ci > 1024 && this.ci * 2 > this.chunks.length) { this.chunks = this.chunks.slice(this.ci); this.ci = 0; }
-    return out;
-  }
-}
+import { ByteQueue } from '../bytequeue.ts';
 
 /**
  * The daemon's side: the 16-byte handshake, then one request at a time. `needed()` says how many

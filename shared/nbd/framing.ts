@@ -17,69 +17,7 @@ import {
 import { NbdProtocolError } from './errors.ts';
 import type { ExportNameReply, OptionReply, Reply, Request } from './messages.ts';
 import { readU32, readU64 } from './wire.ts';
-
-/** Queued chunks with a read position; headers are peeked into a small scratch. */
-export class ByteQueue {
-  private chunks: Uint8Array[] = [];
-  private ci = 0;
-  private head = 0;
-  private pending = 0;
-
-  get length(): number { return this.pending; }
-
-  push(chunk: Uint8Array): void {
-    if (chunk.length === 0) return;
-    this.chunks.push(chunk);
-    this.pending += chunk.length;
-  }
-
-  /** The first n bytes (n <= this.length), without consuming: a view when contiguous. */
-  peek(n: number, scratch: Uint8Array): Uint8Array {
-    const first = this.chunks[this.ci];
-    if (first.length - this.head >= n) return first.subarray(this.head, this.head + n);
-    let got = 0;
-    let i = this.ci;
-    let off = this.head;
-    while (got < n) {
-      const c = this.chunks[i];
-      const k = Math.min(c.length - off, n - got);
-      scratch.set(c.subarray(off, off + k), got);
-      got += k;
-      i++;
-      off = 0;
-    }
-    return scratch.subarray(0, n);
-  }
-
-  /** Consumes n bytes (n <= this.length): a view when they lie in one chunk, else one copy. */
-  take(n: number): Uint8Array {
-    const first = this.chunks[this.ci];
-    let out: Uint8Array;
-    if (first.length - this.head >= n) {
-      out = first.subarray(this.head, this.head + n);
-      this.advance(first, n);
-    } else {
-      out = new Uint8Array(n);
-      let got = 0;
-      while (got < n) {
-        const c = this.chunks[this.ci];
-        const k = Math.min(c.length - this.head, n - got);
-        out.set(c.subarray(this.head, this.head + k), got);
-        got += k;
-        this.advance(c, k);
-      }
-    }
-    this.pending -= n;
-    if (this.pending === 0) { this.chunks = []; this.ci = 0; this.head = 0; }
-    else if (this.ci > 1024 && this.ci * 2 > this.chunks.length) { this.chunks = this.chunks.slice(this.ci); this.ci = 0; }
-    return out;
-  }
-
-  private advance(c: Uint8Array, k: number): void {
-    this.head += k;
-    if (this.head === c.length) { this.ci++; this.head = 0; }
-  }
-}
+import { ByteQueue } from '../bytequeue.ts';
 
 /** What a server reads from a client. */
 export type ClientMessage =
