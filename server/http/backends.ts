@@ -1,6 +1,7 @@
 // Gateway backends: configured by the operator (flags or a config file), never chosen by a page.
 import { readFileSync } from 'node:fs';
 import { type DialTarget, parseDialString } from '../net/dial.ts';
+import { MOUNT_NAME_CHARS } from '../../shared/mount/names.ts';
 
 export type BackendKind = '9p' | 'nbd' | 'iouring';
 export const BACKEND_KINDS: readonly BackendKind[] = ['9p', 'nbd', 'iouring'];
@@ -17,7 +18,7 @@ const DEFAULT_PORTS: Record<BackendKind, number> = { '9p': 564, nbd: 10809, iour
 
 /** Parses NAME=KIND:ADDRESS, e.g. diod=9p:tcp!127.0.0.1!564. */
 export function parseBackend(s: string): Backend {
-  const m = /^([A-Za-z0-9._-]{1,64})=([a-z0-9]+):(.+)$/.exec(s);
+  const m = new RegExp(`^(${MOUNT_NAME_CHARS})=([a-z0-9]+):(.+)$`).exec(s);
   if (!m) throw new Error(`--backend '${s}': want NAME=KIND:ADDRESS (KIND is 9p, nbd or iouring)`);
   const [, name, kind, address] = m;
   if (!(BACKEND_KINDS as readonly string[]).includes(kind)) throw new Error(`--backend '${s}': unknown kind '${kind}' (9p, nbd or iouring)`);

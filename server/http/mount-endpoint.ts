@@ -9,6 +9,7 @@ import { type WebSocketLike, webSocketTransport } from '../../shared/net/websock
 import type { Namespace } from '../namespace/namespace.ts';
 import { RemoteFileServer } from '../namespace/remote.ts';
 import { Close, closeReason } from './closecodes.ts';
+import { mountNameProblem } from '../../shared/mount/names.ts';
 
 export interface PageMount {
   name: string;
@@ -19,7 +20,6 @@ export interface PageMount {
   key: string;
 }
 
-export const NAME_RE = /^[A-Za-z0-9._-]{1,64}$/;
 /** A page's mount key: long enough that another local program cannot guess it. */
 export const KEY_RE = /^[A-Za-z0-9_-]{22,128}$/;
 /** Names a page may not take: what the namespace answers to besides its mounts. */
@@ -46,8 +46,9 @@ export class PageMounts {
     // Every close here may quote the page's input: closeReason keeps it within a close frame
     // (ws throws on a longer reason, which would take the whole server down).
     const close = (code: number, reason: string) => ws.close(code, closeReason(reason));
-    if (!NAME_RE.test(name) || name === '.' || name === '..') {
-      close(Close.badData, `bad mount name '${name}': use letters, digits, '.', '_' and '-'`);
+    const bad = mountNameProblem(name);
+    if (bad) {
+      close(Close.badData, bad);
       return;
     }
     if (RESERVED.has(name)) {

@@ -10,6 +10,7 @@ import {
   DEFAULT_MAX_FIDS, NUMERIC_OWNER, Ebadfid, Einuse, Eisdir, Enoauth, Enotfound, Enotopen, Eoffset, Eopen, Eperm,
   Etoomanyfids, type Cancellation, CANCELLED, type FileServer, type Service, StyxError, callService,
 } from '../../shared/styx/index.ts';
+import { mountNameProblem } from '../../shared/mount/names.ts';
 
 export interface MountInfo {
   name: string;
@@ -46,9 +47,8 @@ export class Namespace {
   constructor(readonly user = 'styx', readonly maxFids = DEFAULT_MAX_FIDS) {}
 
   mount(name: string, kind: string, source: string, fs: FileServer): Mount {
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(name) || name === '.' || name === '..') {
-      throw new Error(`bad mount name '${name}': use letters, digits, '.', '_' and '-'`);
-    }
+    const bad = mountNameProblem(name);
+    if (bad) throw new Error(bad);
     if (this.mounts.has(name)) throw new Error(`'${name}' is already mounted`);
     const used = new Set([...this.mounts.values()].map((m) => m.id));
     let id = this.nextId;
