@@ -116,6 +116,25 @@ export function createEditor(el: HTMLElement, code: string, dark: boolean, keys:
     ariaLabel: 'Program editor. Ctrl+Enter runs, Ctrl+S saves, Ctrl+M makes Tab leave the editor',
   });
   editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.Enter, () => keys.run());
+  let compiled: { version: number; result: Promise<CompileResult> } | null = null;
+  const compileNow = async (): Promise<CompileResult> => {
+    const getWorker = await getTypeScriptWorker();
+    const ts = await getWorker(uri);
+    const name = uri.toString();
+    // Asked together: the worker answers in turn, without a round trip between them.
+    const [syn, sem, out] = await Promise.all([ts.getSyntacticDiagnostics(name), ts.getSemanticDiagnostics(name), ts.getEmitOutput(name)]);
+    const errors = [...syn, ...sem]
+      .filter((d) => d.category === 1)
+      .map((d): Problem => {
+        const pos = d.start === undefined ? null : model.getPositionAt(d.start);
+        return { line: pos?.lineNumber ?? 0, column: pos?.column ?? 0, message: flatten(d.messageText as DiagText) };
+      });
+    // The map travels with the program; the comment pointing at a file that does not exist goes.
+    const js = (out.outputFiles.find((f) => f.name.endsWith('.js'))?.text ?? '').replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n');
+    const map = out.outputFiles.find((f) => f.name.endsWith('.js.map'))?.text ?? '';
+    if (!js && errors.length === 0) errors.push({ line: 0, column: 0, message: 'the compiler produced no output' });
+    return { js, map, errors };
+  };
   editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS, () => keys.save());
 
   return {
@@ -136,23 +155,17 @@ export function createEditor(el: HTMLElement, code: string, dark: boolean, keys:
       editor.focus();
     },
     layout: () => editor.layout(),
-    async compile() {
-      const getWorker = await getTypeScriptWorker();
-      const ts = await getWorker(uri);
-      const name = uri.toString();
-      const [syn, sem] = await Promise.all([ts.getSyntacticDiagnostics(name), ts.getSemanticDiagnostics(name)]);
-      const errors = [...syn, ...sem]
-        .filter((d) => d.category === 1)
-        .map((d): Problem => {
-          const pos = d.start === undefined ? null : model.getPositionAt(d.start);
-          return { line: pos?.lineNumber ?? 0, column: pos?.column ?? 0, message: flatten(d.messageText as DiagText) };
-        });
-      const out = await ts.getEmitOutput(name);
-      // The map travels with the program; the comment pointing at a file that does not exist goes.
-      const js = (out.outputFiles.find((f) => f.name.endsWith('.js'))?.text ?? '').replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n');
-      const map = out.outputFiles.find((f) => f.name.endsWith('.js.map'))?.text ?? '';
-      if (!js && errors.length === 0) errors.push({ line: 0, column: 0, message: 'the compiler produced no output' });
-      return { js, map, errors };
+    compile() {
+      // One compile per version of the text: a compile started after an edit (the page asks for
+      // one as typing pauses) is the one a Run or a save then waits for.
+      const version = model.getAlternativeVersionId();
+      if (compiled?.version !== version) {
+        const entry = { version, result: compileNow() };
+        // A worker that failed is asked again next time.
+        entry.result.catch(() => { if (compiled === entry) compiled = null; });
+        compiled = entry;
+      }
+      return compiled.result;
     },
   };
 }

@@ -2,6 +2,7 @@
 // the /mount WebSocket and relays messages both ways. Holding the socket here means a program
 // stuck in an endless loop cannot hide the server's verdict: the close code and reason arrive
 // anyway, and the page ends the worker.
+import { CLOSE_TEXT, Close, closeReason } from '../../shared/mount/closecodes.ts';
 import { MsgType } from '../../shared/ninep/index.ts';
 import { fetchStatus, pageKey, wsURL } from './net.ts';
 import type { FromWorker, ToWorker } from './worker/protocol.ts';
@@ -25,20 +26,6 @@ const WORKER_START_MS = 60_000;
 /** How long to wait for the namespace to show the mount once the program has answered Tattach. */
 const MOUNT_WAIT_MS = 3000;
 
-/**
- * Close codes of the mount endpoint, in words for the user (the server's own reason, when it
- * gives one, is used instead; the number itself stays out of sight, in the log only).
- */
-const CLOSE_TEXT: Record<number, string> = {
-  4001: 'taken over by another tab',
-  4404: 'unknown backend',
-  4408: 'a request went unanswered past the deadline',
-  4409: 'the name is already in use',
-  4413: 'a message was too large',
-  4429: 'too many mounts',
-  4502: 'refused',
-  4503: 'closed',
-};
 
 /** How a run asks for its name: a fresh name, a live reload of this tab's own mount, or a take-over from another tab. */
 export type MountMode = 'new' | 'replace' | 'takeover';
@@ -80,8 +67,17 @@ function prepareSpare(): void {
   if (!spare) spare = newWorker('styx (spare)');
 }
 
+/** Records a step from start to now (bench:web reads them); returns now, the next step's start. */
+export function measure(name: string, start: number): number {
+  const end = performance.now();
+  performance.measure(name, { start, end });
+  return end;
+}
+
 export class Runner {
   state: RunState = 'starting';
+  /** When the current step of start() began. */
+  private t0 = 0;
   /** What the state is about: a crash's reason, a failure's message. */
   detail = '';
   private worker: Worker | null = null;
@@ -128,6 +124,8 @@ export class Runner {
   }
 
   async start(js: string, mode: MountMode, map = '', state?: { value: unknown }): Promise<void> {
+    // The steps are measured (performance.measure) for bench:web to show where a reload goes.
+    this.t0 = performance.now();
     this.set('starting', 'starting a worker');
     const started = takeWorker(this.name);
     const w = started.w;
@@ -165,6 +163,7 @@ export class Runner {
       this.set('failed', loaded);
       return;
     }
+    this.t0 = measure('styxlab:load', this.t0);
     w.onmessage = (ev: MessageEvent<FromWorker>) => this.fromWorker(ev.data);
     w.onerror = (ev) => {
       ev.preventDefault();
@@ -211,6 +210,7 @@ export class Runner {
   private async attached(): Promise<void> {
     const done = this.onAttached;
     this.onAttached = null;
+    this.t0 = measure('styxlab:attach', this.t0);
     const until = performance.now() + MOUNT_WAIT_MS;
     while (!this.ending && performance.now() < until) {
       try {
@@ -221,6 +221,7 @@ export class Runner {
       }
       await new Promise((r) => setTimeout(r, 10));
     }
+    measure('styxlab:visible', this.t0);
     if (!this.ending) this.set('running');
     done?.();
   }
@@ -258,7 +259,7 @@ export class Runner {
     this.ws = null;
     if (ws && ws.readyState <= WebSocket.OPEN) {
       ws.onclose = null;
-      ws.close(1000, 'stopped');
+      ws.close(Close.normal, 'stopped');
     }
   }
 
@@ -268,12 +269,12 @@ export class Runner {
     this.worker = null;
     if (this.ending) return;
     this.ending = true;
-    if (code !== 1000 && code !== 1001) console.info(`styxlab: mount ${this.name} closed with ${code} ${reason}`);
-    const what = reason || CLOSE_TEXT[code] || (code === 1006 ? 'the connection to styxlab failed' : 'connection closed');
-    if (code === 1000) this.set('stopped', reason || 'unmounted');
-    else if (code === 1001) this.set('stopped', reason || 'styxlab shut down');
-    else if (code === 4001) this.set('stopped', CLOSE_TEXT[4001]);
-    else if (code === 4409) {
+    if (code !== Close.normal && code !== Close.shutdown) console.info(`styxlab: mount ${this.name} closed with ${code} ${reason}`);
+    const what = reason || CLOSE_TEXT[code] || (code === Close.abnormal ? 'the connection to styxlab failed' : 'connection closed');
+    if (code === Close.normal) this.set('stopped', reason || 'unmounted');
+    else if (code === Close.shutdown) this.set('stopped', reason || 'styxlab shut down');
+    else if (code === Close.replaced) this.set('stopped', CLOSE_TEXT[Close.replaced]);
+    else if (code === Close.nameTaken) {
       // The server lets a page replace a mount only with the key it was made with: this browser's
       // tabs share one (take-over possible); another browser or program holds its own.
       const ownedElsewhere = /alone may replace it/.test(reason);
@@ -304,7 +305,7 @@ export class Runner {
         break;
       case 'close':
         this.hooks.log(`server closed the connection: ${m.reason}`, 'error');
-        this.ws?.close(1000, m.reason.slice(0, 120));
+        this.ws?.close(Close.normal, closeReason(m.reason));
         break;
     }
   }

@@ -1,5 +1,8 @@
 // The trace panel: the running server's 9P messages in Inferno's text, newest last, capped, with
-// a filter and pause. Rendering waits for the next frame so a burst of messages costs one update.
+// a filter and pause. Rendering waits for the next frame so a burst of messages costs one update,
+// and the text view only appends new rows and drops old ones: a busy client (hundreds of messages
+// a second) must not cost a rebuild of every row per frame, on the thread that also relays the
+// mount's messages.
 // Each message is a row: its arrow in one column and its text in the other, so a wrapped line
 // never leaves the arrow alone. The view follows new lines until the user scrolls up, and keeps
 // following when the pane changes size (a change of width rewraps every line). It can also be
@@ -10,6 +13,13 @@ export const TRACE_CAP = 2000;
 
 export class TracePanel {
   private lines: TraceEntry[] = [];
+  /** Lines ever added: lines[i] is line number seq - lines.length + i. */
+  private seq = 0;
+  /**
+   * The text view as drawn: the number of each row's line, oldest first, and the next number
+   * not drawn yet; null when the next render must rebuild it (filter, view or clear changed).
+   */
+  private drawn: { rows: number[]; next: number } | null = null;
   private diagram = false;
   /** Shows a clicked message's fields (in the diagram). */
   onPick: (p: Parsed, line: string) => void = () => {};
@@ -41,6 +51,7 @@ export class TracePanel {
       return;
     }
     for (let i = 0; i < lines.length; i++) this.lines.push({ line: lines[i], t: times?.[i] });
+    this.seq += lines.length;
     if (this.lines.length > TRACE_CAP) this.lines.splice(0, this.lines.length - TRACE_CAP);
     this.schedule();
   }
@@ -51,6 +62,7 @@ export class TracePanel {
 
   setFilter(f: string): void {
     this.filter = f.trim().toLowerCase();
+    this.drawn = null;
     this.schedule();
   }
 
@@ -58,6 +70,7 @@ export class TracePanel {
   setDiagram(on: boolean): void {
     this.diagram = on;
     this.out.classList.toggle('diagram', on);
+    this.drawn = null;
     this.follow = true;
     this.schedule();
   }
@@ -70,6 +83,7 @@ export class TracePanel {
 
   clear(): void {
     this.lines = [];
+    this.drawn = null;
     this.dropped = 0;
     this.follow = true;
     this.schedule();
@@ -103,17 +117,42 @@ export class TracePanel {
   }
 
   private render(): void {
-    const shown = this.shown;
-    if (this.diagram) renderSequence(this.out, shown, (p, line) => this.onPick(p, line));
-    else {
-      const frag = document.createDocumentFragment();
-      for (const e of shown) frag.append(row(e.line));
-      this.out.replaceChildren(frag);
-    }
-    const parts = [`${shown.length}${this.filter ? ` of ${this.lines.length}` : ''} lines`];
+    let shown: number;
+    if (this.diagram) {
+      const entries = this.shown;
+      renderSequence(this.out, entries, (p, line) => this.onPick(p, line));
+      shown = entries.length;
+    } else shown = this.renderText();
+    const parts = [`${shown}${this.filter ? ` of ${this.lines.length}` : ''} lines`];
     if (this.paused) parts.push(`paused${this.dropped ? `, ${this.dropped} not shown` : ''}`);
     this.count.textContent = parts.join(', ');
     this.stick();
+  }
+
+  /** Brings the text view up to date; returns the number of rows. */
+  private renderText(): number {
+    const first = this.seq - this.lines.length;
+    const matches = (e: TraceEntry) => !this.filter || e.line.toLowerCase().includes(this.filter);
+    if (!this.drawn) {
+      this.out.replaceChildren();
+      this.drawn = { rows: [], next: first };
+    }
+    const d = this.drawn;
+    // Rows of lines that fell off the cap go.
+    let gone = 0;
+    while (gone < d.rows.length && d.rows[gone] < first) gone++;
+    for (let i = 0; i < gone; i++) this.out.firstElementChild?.remove();
+    if (gone) d.rows.splice(0, gone);
+    const frag = document.createDocumentFragment();
+    for (let n = Math.max(d.next, first); n < this.seq; n++) {
+      const e = this.lines[n - first];
+      if (!matches(e)) continue;
+      frag.append(row(e.line));
+      d.rows.push(n);
+    }
+    d.next = this.seq;
+    this.out.append(frag);
+    return d.rows.length;
   }
 }
 
