@@ -15,7 +15,7 @@ test('the explorer and console reach a diod backend through the gateway', async 
   const file = page.locator(`#tree [data-path="/${DIOD_FILE}"]`);
   await expect(file).toBeVisible();
   await file.click();
-  await expect(page.locator('#console-out')).toContainText(DIOD_TEXT.trim());
+  await expect(page.locator('#viewer')).toContainText(DIOD_TEXT.trim());
   // The console works on the same connection, in diod's tree.
   await consoleRun(page, 'echo written through the gateway > note.txt');
   await consoleRun(page, 'cat note.txt');

@@ -44,11 +44,21 @@ for (const [w, h] of [[1400, 900], [800, 600]] as const) {
     await expect(page.locator('#trace-detail')).toBeVisible();
     await shot('trace-diagram');
     await page.getByRole('button', { name: 'Text', exact: true }).click();
-    // The picture is drawn in the console (the explorer switches a narrow window back to it).
+    // The explorer's viewer: a picture, text, and hex.
     await page.locator(`#tree [data-path="/shots${w}/cat.gif"]`).click();
+    await expect.poll(() => page.locator('#viewer img').evaluate((i) => (i as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
+    await shot('viewer-picture');
+    await page.locator(`#tree [data-path="/shots${w}/fortune"]`).click();
+    await expect(page.locator('#viewer')).toHaveAttribute('data-kind', 'text');
+    await shot('viewer-text');
+    await page.locator('#tree [data-path="/dev"]').click();
+    await page.locator('#tree [data-path="/dev/random"]').click();
+    await expect(page.locator('#viewer')).toHaveAttribute('data-kind', 'hex');
+    await shot('viewer-hex');
+    await page.locator('#viewer').getByRole('button', { name: 'Close' }).click();
+    await consoleRun(page, `cat shots${w}/cat.gif`);
     await expect(page.locator('#console-out img')).toBeVisible();
-    await expect.poll(() => page.locator('#console-out img').evaluate((i) => (i as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
-    await shot('picture');
+    await shot('console-picture');
     await chooseDoc(page, 'lesson-slightly');
     await page.getByRole('button', { name: 'Check' }).click();
     await expect(page.locator('#check-results')).toHaveAttribute('data-done', '1');

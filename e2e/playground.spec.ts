@@ -43,7 +43,8 @@ test('hellofs: run, explore, cat, read over TCP, edit and reload live', async ({
 
   // The explorer shows the new content; the Mounts list marks the mount as this tab's.
   await page.locator('#tree [data-path="/hello/hello"]').click();
-  await expect(page.locator('#console-out')).toContainText('Hello again, from the editor!');
+  await expect(page.locator('#viewer')).toContainText('Hello again, from the editor!');
+  await page.locator('#viewer').getByRole('button', { name: 'Close' }).click();
   await expect(page.locator('#mounts')).toContainText('hello (page, this tab): running');
 
   await page.getByRole('button', { name: 'Stop', exact: true }).click();

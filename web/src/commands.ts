@@ -102,7 +102,7 @@ export function showBytes(data: Uint8Array): string {
 }
 
 /** A control character other than tab, newline and carriage return: binary data. */
-const BINARY = /[\u0000-\u0008\u000e-\u001f]/;
+export const BINARY = /[\u0000-\u0008\u000e-\u001f]/;
 
 /**
  * cat: reads in order and shows text as it comes, whole lines at a time (a file whose reads wait,

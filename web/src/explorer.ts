@@ -79,6 +79,12 @@ export class Explorer {
     if (!this.client) await this.connect(this.backend, this.aname, this.uname);
   }
 
+  /** Closes the connection (a later connect() or ensure() opens one again). */
+  disconnect(): void {
+    this.generation++;
+    this.drop();
+  }
+
   private drop(): void {
     const c = this.client;
     this.client = null;

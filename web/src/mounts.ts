@@ -23,6 +23,7 @@ export class MountsPanel {
   private again = false;
   private failures = 0;
   private last: ServerStatus | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(private readonly list: HTMLElement, private readonly explorer: Explorer, private readonly hooks: MountsHooks) {}
 
@@ -109,9 +110,15 @@ export class MountsPanel {
   /** One poll every 2 s while the page is visible, backing off to 30 s while the server is away. */
   schedule(): void {
     const delay = Math.min(2000 * 2 ** Math.min(this.failures, 4), 30_000);
-    setTimeout(() => {
-      if (document.visibilityState === 'visible') void this.poll().finally(() => this.schedule());
+    this.timer = setTimeout(() => {
+      if (document.visibilityState === 'visible') void this.poll().finally(() => this.timer !== null && this.schedule());
       else this.schedule();
     }, delay);
+  }
+
+  /** Ends the polling schedule() started. */
+  unschedule(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
   }
 }
