@@ -56,6 +56,9 @@ for (const [w, h] of [[1400, 900], [800, 600]] as const) {
     await expect(page.locator('#viewer')).toHaveAttribute('data-kind', 'hex');
     await shot('viewer-hex');
     await page.locator('#viewer').getByRole('button', { name: 'Close' }).click();
+    // A narrow window shows the console behind its tab.
+    const consoleTab = page.locator('#tab-console');
+    if (await consoleTab.isVisible()) await consoleTab.click();
     await consoleRun(page, `cat shots${w}/cat.gif`);
     await expect(page.locator('#console-out img')).toBeVisible();
     await shot('console-picture');

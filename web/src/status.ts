@@ -54,6 +54,8 @@ export class StatusLine {
   private show(): void {
     const s = this.state;
     this.out.textContent = s === 'idle' ? 'not running' : `${this.name}: ${s === 'stale' ? 'running the previous version' : s}${this.detail ? `: ${this.detail}` : ''}`;
+    // A narrow bar cuts the line short: the whole of it on hover.
+    this.out.title = this.out.textContent;
     this.out.dataset.state = s;
     this.stopBtn.disabled = !(s === 'running' || s === 'starting' || s === 'stale');
   }
