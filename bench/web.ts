@@ -85,7 +85,9 @@ try {
     const t0 = performance.now();
     await page.evaluate(() => (globalThis as unknown as PageApi).styxlab.run());
     let ms = NaN;
-    for (let tries = 0; tries < 2000 && performance.now() - t0 < 10_000; tries++) {
+    // 30 s: the first run waits for the TypeScript worker to start, which a busy machine can take
+    // well over 10 s to do.
+    while (performance.now() - t0 < 30_000) {
       if ((await read(`/benchrun${i}/hello`).catch(() => '')) === 'Hello, World!\n') {
         ms = performance.now() - t0;
         break;
