@@ -234,8 +234,6 @@ async function start(): Promise<void> {
     clearTimeout(timer);
     saveCode();
   });
-  // The TypeScript worker takes seconds to start on a busy machine: start it now, not at Run.
-  void editor.compile().catch(() => {});
   document.body.dataset.editorReady = '1';
   welcome.firstVisit();
   performance.mark('styxlab:editor-ready');

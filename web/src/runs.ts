@@ -4,7 +4,7 @@
 import { mountNameProblem } from '../../shared/mount/names.ts';
 import type { CompileResult, Problem } from './editor.ts';
 import type { Events, PageEvents } from './panel.ts';
-import { type MountMode, type RunState, Runner, measure } from './runner.ts';
+import { type MountMode, type RunState, Runner, type RunnerHooks, measure } from './runner.ts';
 import type { StatusLine } from './status.ts';
 
 export interface RunsHooks {
@@ -62,7 +62,7 @@ export class Runs {
     else this.others.get(name)?.stop();
   }
 
-  private hooksFor(r: () => Runner | null, name: string) {
+  private hooksFor(r: () => Runner | null, name: string): RunnerHooks {
     return {
       status: (state: RunState, detail: string) => {
         const me = r();
