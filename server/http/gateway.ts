@@ -14,8 +14,11 @@ import { isOneMessage } from './framers/ninep.ts';
 /** Pause the side that produces once this much waits to be written to the other. */
 export const HIGH_WATER = 4 * 1024 * 1024;
 const LOW_WATER = 1024 * 1024;
-/** Backend reads: the slab size, and the least room left in a slab for another read. */
-const SLAB = 1024 * 1024;
+/**
+ * Backend reads: the slab size, and the least room left in a slab for another read. A message
+ * crosses into a new slab once per slab at most, so bigger slabs mean fewer split messages.
+ */
+const SLAB = 4 * 1024 * 1024;
 const MIN_READ = 64 * 1024;
 
 export interface RelayStats {
@@ -46,7 +49,7 @@ export function guardMessages(ws: WebSocket): void {
 export function relay(ws: WebSocket, backend: Backend, stats: RelayStats, log: (line: string) => void, wsSocket?: Duplex): Promise<void> {
   const t = backend.target;
   if (!t) throw new Error('relay needs a network backend');
-  // Reads land in 1 MiB slabs, each read in the slab's unused rest, so one read takes all the
+  // Reads land in 4 MiB slabs, each read in the slab's unused rest, so one read takes all the
   // replies waiting (not 64 KiB at a time, Node's default) and what is relayed are views of the
   // slab: no copy. A slab lives while pieces of it wait to be written to the page.
   let slab = Buffer.allocUnsafe(SLAB);
@@ -93,15 +96,27 @@ export function relay(ws: WebSocket, backend: Backend, stats: RelayStats, log: (
     if (connected) closeWs(Close.backendClosed, `backend '${backend.name}' closed the connection`);
   });
 
-  // Backend -> page. A message that spans reads goes out as one fragmented WebSocket message, a
-  // frame per piece (`fin` false until its last), instead of being assembled first: no copy here,
-  // and the page gets each protocol message whole, as a view it need not copy either.
-  const toPage = (b: Uint8Array, fin: boolean) => {
+  // Backend -> page. The pieces of a message that lie back to back in the slab (the message spans
+  // reads, not slabs: the usual case) are joined into one view and go out as one frame: the page
+  // then receives the message as it arrived, with no fragments to concatenate. Pieces that do not
+  // touch go out as one fragmented WebSocket message, a frame per piece (`fin` false until the
+  // last). Either way nothing is copied here.
+  let held: Buffer | null = null;
+  const frame = (b: Buffer, fin: boolean) => {
     stats.bytesFromBackend += b.length;
     ws.send(b, { binary: true, fin }, () => {
       if (sock.isPaused() && ws.bufferedAmount < LOW_WATER) sock.resume();
     });
     if (ws.bufferedAmount > HIGH_WATER) sock.pause();
+  };
+  const toPage = (b: Uint8Array, last: boolean) => {
+    if (held && held.buffer === b.buffer && held.byteOffset + held.length === b.byteOffset) {
+      held = Buffer.from(held.buffer, held.byteOffset, held.length + b.length);
+    } else {
+      if (held) frame(held, false);
+      held = Buffer.from(b.buffer, b.byteOffset, b.length);
+    }
+    if (last) { frame(held, true); held = null; }
   };
   onData = (chunk: Buffer) => {
     wsSocket?.cork();
