@@ -4,7 +4,7 @@
 //     requests in flight). Both exports are first filled with the same non-zero data from
 //     `nbdkit pattern`, so every byte is really read (holes would be skipped).
 //   random 4 KiB reads at queue depth 16: styxlab's own NBD client (the same for both servers)
-//     keeps 16 reads in flight at random 4 KiB-aligned offsets for BENCH_SECONDS.
+//     keeps 16 reads in flight at random 4 KiB-aligned offsets for BENCH_SECONDS, best of BENCH_RUNS.
 //   the page's path: styxlab's NBD client over the WebSocket gateway (/gateway/kit, the ws
 //     package standing in for the browser) reads 256 MiB of an nbdkit memory export, 1 MiB
 //     requests, 16 in flight; against nbdcopy reading the same export directly.
@@ -111,9 +111,15 @@ async function serverRows(): Promise<void> {
   for (const t of targets) await nbdcopy([pattern.uri(), t.uri]);
   if (ONLY.has('copy')) await copyRows(targets);
   if (!ONLY.has('random')) return;
-  console.log(`random 4 KiB reads, queue depth 16, ${SECONDS} s each (styxlab's client for both)`);
-  const rs = await randomReads(targets[0].uri);
-  const rk = await randomReads(targets[1].uri);
+  console.log(`random 4 KiB reads, queue depth 16, ${SECONDS} s each, best of ${RUNS} (styxlab's client for both)`);
+  // Alternating, best of RUNS: one round trip per read makes this row the most sensitive to
+  // whatever else the shared machine is running at that moment.
+  let rs = 0;
+  let rk = 0;
+  for (let i = 0; i < RUNS; i++) {
+    rs = Math.max(rs, await randomReads(targets[0].uri));
+    rk = Math.max(rk, await randomReads(targets[1].uri));
+  }
   line('  reads per second', rs, rk, 'op/s', 0);
 }
 
