@@ -49,19 +49,13 @@ export function guardMessages(ws: WebSocket): void {
 export function relay(ws: WebSocket, backend: Backend, stats: RelayStats, log: (line: string) => void, wsSocket?: Duplex): Promise<void> {
   const t = backend.target;
   if (!t) throw new Error('relay needs a network backend');
-  // Reads land in 4 MiB slabs, each read in the slab's unused rest, so one read takes all the
-  // replies waiting (not 64 KiB at a time, Node's default) and what is relayed are views of the
-  // slab: no copy. A slab lives while pieces of it wait to be written to the page.
-  let slab = Buffer.allocUnsafe(SLAB);
-  let used = 0;
+  const framer = framerFor(backend.kind);
+  const slabs = new Slabs(!framer.retainsChunks);
   let onData: (chunk: Buffer) => void = () => {};
   const onread = {
-    buffer: () => {
-      if (SLAB - used < MIN_READ) { slab = Buffer.allocUnsafe(SLAB); used = 0; }
-      return slab.subarray(used);
-    },
+    buffer: () => slabs.space(),
     callback: (n: number, buf: Uint8Array): boolean => {
-      used += n;
+      slabs.filled(n);
       onData(Buffer.from(buf.buffer, buf.byteOffset, n));
       return true; // pausing is done with sock.pause(), for backpressure
     },
@@ -71,7 +65,6 @@ export function relay(ws: WebSocket, backend: Backend, stats: RelayStats, log: (
   let connected = false;
   let wsClosed = false;
   const pending: Buffer[] = [];
-  const framer = framerFor(backend.kind);
 
   const closeWs = (code: number, reason: string) => {
     if (wsClosed) return;
@@ -105,6 +98,7 @@ export function relay(ws: WebSocket, backend: Backend, stats: RelayStats, log: (
   const frame = (b: Buffer, fin: boolean) => {
     stats.bytesFromBackend += b.length;
     ws.send(b, { binary: true, fin }, () => {
+      slabs.release(b.buffer);
       if (sock.isPaused() && ws.bufferedAmount < LOW_WATER) sock.resume();
     });
     if (ws.bufferedAmount > HIGH_WATER) sock.pause();
@@ -115,6 +109,7 @@ export function relay(ws: WebSocket, backend: Backend, stats: RelayStats, log: (
     } else {
       if (held) frame(held, false);
       held = Buffer.from(b.buffer, b.byteOffset, b.length);
+      slabs.hold(held.buffer);
     }
     if (last) { frame(held, true); held = null; }
   };
@@ -171,4 +166,60 @@ export function relay(ws: WebSocket, backend: Backend, stats: RelayStats, log: (
     ws.once('close', () => { wsClosed = true; sock.destroy(); done(); });
     sock.once('close', done);
   });
+}
+
+/**
+ * Where backend reads land: 4 MiB slabs, each read in the current slab's unused rest, so that one
+ * read takes all the replies waiting (not 64 KiB at a time, Node's default) and what is relayed
+ * are views of the slab, not copies. A slab lives while views of it wait to be written to the
+ * page; with `reuse`, a slab whose views have all been written goes back to a small free list, so
+ * a long transfer cycles through a few slabs instead of allocating, faulting in and collecting a
+ * new one every 4 MiB. Reuse needs a framer that keeps no view of a chunk once it has returned.
+ */
+class Slabs {
+  private cur: Buffer;
+  private used = 0;
+  /** Views of each slab held or being written; a retired slab with none left is free. */
+  private readonly refs = new Map<ArrayBufferLike, { slab: Buffer; n: number }>();
+  private readonly free: Buffer[] = [];
+
+  constructor(private readonly reuse: boolean) {
+    this.cur = this.take();
+  }
+
+  /** Room for the next read. */
+  space(): Buffer {
+    if (SLAB - this.used < MIN_READ) {
+      const old = this.refs.get(this.cur.buffer);
+      if (old && old.n === 0) this.recycle(old.slab);
+      this.cur = this.take();
+      this.used = 0;
+    }
+    return this.cur.subarray(this.used);
+  }
+
+  filled(n: number): void { this.used += n; }
+
+  /** A view of a slab is held until released (views of anything else are ignored). */
+  hold(b: ArrayBufferLike): void {
+    const r = this.refs.get(b);
+    if (r) r.n++;
+  }
+
+  release(b: ArrayBufferLike): void {
+    const r = this.refs.get(b);
+    if (!r || --r.n > 0 || r.slab === this.cur) return;
+    this.recycle(r.slab);
+  }
+
+  private take(): Buffer {
+    const slab = this.free.pop() ?? Buffer.allocUnsafe(SLAB);
+    if (this.reuse) this.refs.set(slab.buffer, { slab, n: 0 });
+    return slab;
+  }
+
+  private recycle(slab: Buffer): void {
+    this.refs.delete(slab.buffer);
+    if (this.free.length < 2) this.free.push(slab);
+  }
 }

@@ -10,6 +10,11 @@ import { NinepFramer } from './ninep.ts';
 export interface Framer {
   /** The protocol's name in log lines and close reasons: '9P', 'NBD', 'IOD1'. */
   readonly protocol: string;
+  /**
+   * True when fromBackend may keep views of a chunk after it returns (a partial message queued by
+   * reference): the gateway then never reuses a chunk's memory.
+   */
+  readonly retainsChunks: boolean;
   /** Checks one page message; returns why it is refused, or null to pass it on. */
   fromPage(msg: Uint8Array): string | null;
   /**

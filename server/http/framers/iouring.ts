@@ -14,6 +14,8 @@ const IO_BYTES_MAX = 4096;
 
 export class IouringFramer implements Framer {
   readonly protocol = 'IOD1';
+  /** Its ResponseReader queues partial records as views of the chunks. */
+  readonly retainsChunks = true;
   private handshaken = false;
   private reader = new ResponseReader();
 

@@ -38,6 +38,8 @@ type Phase = 'greeting' | 'options' | 'transmission' | 'done';
 
 export class NbdFramer implements Framer {
   readonly protocol = 'NBD';
+  /** A cut header is gathered by copy; nothing else is kept. */
+  readonly retainsChunks = false;
   private readonly limits: NbdFramerLimits;
   private page: Phase | 'flags' = 'flags';
   private server: Phase = 'greeting';

@@ -10,6 +10,8 @@ export function isOneMessage(data: Uint8Array): boolean {
 
 export class NinepFramer implements Framer {
   readonly protocol = '9P';
+  /** MessageCutter copies a cut size field and keeps nothing else. */
+  readonly retainsChunks = false;
   private readonly cutter = new MessageCutter(MAX_MSIZE);
 
   fromPage(msg: Uint8Array): string | null {
