@@ -1,5 +1,5 @@
-// Declarations for the editor: compiles shared/styx, shared/ninep and shared/fs with the real
-// TypeScript compiler (declarations only, in memory) and lays the .d.ts files out as a package
+// Declarations for the editor: compiles shared/styx, shared/ninep, shared/fs and shared/nbd's device
+// API with the real TypeScript compiler (declarations only, in memory) and lays the .d.ts files out as a package
 // `styxlab` under file:///node_modules/, so user code imports 'styxlab/styx' and gets completion and
 // type errors from the same sources the worker runs.
 import { join, relative, resolve } from 'node:path';
@@ -10,6 +10,7 @@ export const ENTRY_POINTS: Record<string, string> = {
   'styxlab/styx': 'styx/index.ts',
   'styxlab/ninep': 'ninep/index.ts',
   'styxlab/fs': 'fs/index.ts',
+  'styxlab/nbd': 'nbd/device-api.ts',
 };
 
 /** Virtual path prefix the editor's TypeScript worker resolves `styxlab/*` imports under. */
