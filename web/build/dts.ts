@@ -59,6 +59,12 @@ export function buildDeclarations(sharedDir: string): Declarations {
     files[PACKAGE_ROOT + rel] = stripTsExtensions(text);
   }, undefined, true);
   if (result.emitSkipped) throw new Error('declaration emit skipped');
+  // 'styxlab/X' resolves to X.d.ts before X/index.d.ts: an entry point that is not X/index.ts
+  // gets a file there that re-exports it.
+  for (const [spec, entry] of Object.entries(ENTRY_POINTS)) {
+    const sub = spec.slice('styxlab/'.length);
+    if (entry !== `${sub}/index.ts`) files[`${PACKAGE_ROOT}${sub}.d.ts`] = `export * from './${entry.replace(/\.ts$/, '')}';\n`;
+  }
   const sources = program.getSourceFiles()
     .map((f) => f.fileName)
     .filter((f) => !relative(shared, f).startsWith('..'));
