@@ -57,11 +57,12 @@ export class HttpServer {
   constructor(private readonly ns: Namespace, private readonly opts: HttpOptions) {
     this.security = new Security({ host: opts.host, port: opts.port, allowOrigins: opts.allowOrigins, token: opts.token });
     this.backends.set('local', LOCAL_BACKEND);
-    if (opts.blockDevices) this.backends.set(LOCAL_NBD_BACKEND.name, LOCAL_NBD_BACKEND);
     for (const b of opts.backends) {
       if (this.backends.has(b.name)) throw new Error(`backend '${b.name}' is defined twice`);
       this.backends.set(b.name, b);
     }
+    // Last: a page picking the first NBD backend still gets the one the operator configured.
+    if (opts.blockDevices) this.backends.set(LOCAL_NBD_BACKEND.name, LOCAL_NBD_BACKEND);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessage, perMessageDeflate: false });
     this.pages = new PageMounts(ns, { deadlineMs: opts.deadlineMs, maxMounts: opts.maxMounts, msize: Math.min(opts.maxMessage, MAX_MSIZE), log: opts.log, devices: opts.blockDevices });
   }
