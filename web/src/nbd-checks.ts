@@ -6,7 +6,7 @@ import { NbdClient } from '../../shared/nbd/client.ts';
 import { State, TxFlag } from '../../shared/nbd/constants.ts';
 import type { Extent } from '../../shared/nbd/messages.ts';
 import type { ByteStream } from '../../shared/nbd/stream.ts';
-import { CheckFailed, type CheckResult, show } from './checks.ts';
+import { CheckFailed, type CheckResult, runChecks, show } from './checks.ts';
 
 export interface DeviceCheckContext {
   /** A connection in transmission on the export. */
@@ -21,20 +21,9 @@ export interface DeviceCheck {
   run(ctx: DeviceCheckContext): Promise<void>;
 }
 
-const errText = (e: unknown): string => `the error "${e instanceof Error ? e.message : String(e)}"`;
-
-/** Runs checks one after another; a check that throws anything fails with the reason. */
-export async function runDeviceChecks(checks: readonly DeviceCheck[], ctx: DeviceCheckContext): Promise<CheckResult[]> {
-  const out: CheckResult[] = [];
-  for (const c of checks) {
-    try {
-      await c.run(ctx);
-      out.push({ name: c.name, ok: true, detail: '' });
-    } catch (e) {
-      out.push({ name: c.name, ok: false, detail: e instanceof CheckFailed ? e.message : `the device answered with ${errText(e)}` });
-    }
-  }
-  return out;
+/** Runs the checks in order; each failure says what it expected and what came back. */
+export function runDeviceChecks(checks: readonly DeviceCheck[], ctx: DeviceCheckContext): Promise<CheckResult[]> {
+  return runChecks(checks, ctx, 'device');
 }
 
 /** The lesson's disk: this many bytes, sectors numbered up to dataEnd, a hole after. */
