@@ -69,6 +69,7 @@ test('the sectors device written in the editor is an NBD export: nbdinfo, nbdcop
   await page.getByLabel('Mount as').fill('e2e-sectors');
   await page.getByRole('button', { name: 'Run', exact: true }).click();
   expect(await settled(page)).toMatchObject({ name: 'e2e-sectors', state: 'running' });
+  await expect(page.locator('#mounts')).toContainText('e2e-sectors (nbd, this tab): running');
 
   // Real NBD clients see it beside the built-in export.
   expect(await exportNames()).toEqual(['e2e-sectors', 'mem']);
