@@ -22,8 +22,10 @@ import type { MessageTransport } from '../../shared/transport.ts';
 export type PageFault = 'deadline' | 'protocol';
 
 export interface PageLinkOptions {
-  /** Milliseconds the page has to answer each request. */
+  /** Milliseconds the page has to answer each request, from when it is sent. */
   deadlineMs: number;
+  /** Requests sent to the page at once; more wait here, their deadline not yet running. */
+  maxInFlight?: number;
   /** The link broke because of the page: the caller closes the WebSocket with the matching code. */
   onFault(kind: PageFault, why: string): void;
 }
@@ -32,8 +34,14 @@ interface Call {
   op: RpcRequest['op'];
   resolve(body: Uint8Array): void;
   reject(e: Error): void;
-  timer: ReturnType<typeof setTimeout>;
+  timer?: ReturnType<typeof setTimeout>;
 }
+
+/**
+ * Requests at the page at once by default: a page answers one at a time, so the deadline of a
+ * request queued behind many others would measure the queue rather than the page.
+ */
+export const DEFAULT_PAGE_INFLIGHT = 8;
 
 type Args<R> = R extends RpcRequest ? Omit<R, 'id'> : never;
 
@@ -43,6 +51,7 @@ const eio = (message: string) => new NbdError(NbdErrno.EIO, message);
 export class PageLink {
   private nextId = 1;
   private readonly calls = new Map<number, Call>();
+  private readonly queue: Array<{ r: Args<RpcRequest>; call: Call }> = [];
   private ended: string | null = null;
   private endWaiters: Array<(why: string) => void> = [];
 
@@ -67,20 +76,30 @@ export class PageLink {
   /** Calls the page; resolves with the OK reply's body, or rejects with an NbdError. */
   call(r: Args<RpcRequest>): Promise<Uint8Array> {
     if (this.ended !== null) return Promise.reject(eio(this.ended));
-    const id = this.nextId;
-    // Ids wrap within u32, skipping 0 (HELLO's) and any still in flight.
-    do this.nextId = this.nextId >= 0xffffffff ? 1 : this.nextId + 1; while (this.calls.has(this.nextId));
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
+      this.queue.push({ r, call: { op: r.op, resolve, reject } });
+      this.pump();
+    });
+  }
+
+  /** Sends queued requests while fewer than maxInFlight are at the page. */
+  private pump(): void {
+    const max = this.opts.maxInFlight ?? DEFAULT_PAGE_INFLIGHT;
+    while (this.ended === null && this.calls.size < max && this.queue.length > 0) {
+      const { r, call } = this.queue.shift()!;
+      const id = this.nextId;
+      // Ids wrap within u32, skipping 0 (HELLO's) and any still in flight.
+      do this.nextId = this.nextId >= 0xffffffff ? 1 : this.nextId + 1; while (this.calls.has(this.nextId));
+      call.timer = setTimeout(() => {
         this.fault('deadline', `the page did not answer ${r.op} within ${this.opts.deadlineMs} ms`);
       }, this.opts.deadlineMs);
-      this.calls.set(id, { op: r.op, resolve, reject, timer });
+      this.calls.set(id, call);
       try {
         this.transport.send(encodeRequest({ ...r, id } as RpcRequest));
       } catch (e) {
         this.end(`cannot send to the page: ${(e as Error).message}`);
       }
-    });
+    }
   }
 
   /** The page broke a rule: end the link and let the owner close the socket saying why. */
@@ -108,6 +127,7 @@ export class PageLink {
     }
     this.calls.delete(id);
     clearTimeout(c.timer);
+    this.pump();
     if (status === RpcStatus.OK) {
       c.resolve(body);
       return;
@@ -129,6 +149,7 @@ export class PageLink {
       c.reject(eio(why));
     }
     this.calls.clear();
+    for (const q of this.queue.splice(0)) q.call.reject(eio(why));
     for (const w of this.endWaiters.splice(0)) w(why);
   }
 }

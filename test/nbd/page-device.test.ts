@@ -204,6 +204,29 @@ function send(ws: WebSocket, out: Uint8Array | string): void {
 
 const eio = (e: unknown) => e instanceof NbdError && e.errno === NbdErrno.EIO;
 
+describe('pacing', () => {
+  it('the page gets at most 8 requests at once, however many the clients send; the rest wait at the server', async () => {
+    let outstanding = 0;
+    let most = 0;
+    const p = hostilePage('paced', (r) => {
+      outstanding++;
+      most = Math.max(most, outstanding);
+      const b = replyFrame(r.id, (r as { length: number }).length);
+      b.fill(0x5a, REPLY_HEADER);
+      // Answered a turn later, so that whatever else was sent arrives first.
+      setImmediate(() => { outstanding--; send(p.ws, b); });
+      return null;
+    });
+    await p.listed;
+    const clients = await Promise.all([connect('paced'), connect('paced')]);
+    const reads = await Promise.all(clients.flatMap((c) => Array.from({ length: 20 }, (_, i) => c.read(i * 4096, 4096))));
+    assert.ok(reads.every((b) => b.length === 4096 && b.every((x) => x === 0x5a)));
+    assert.ok(most >= 2 && most <= 8, `the page had ${most} requests at once`);
+    for (const c of clients) await c.disconnect();
+    p.ws.close();
+  });
+});
+
 describe('hostile pages: bad replies fail requests with EIO and close the page, the server stays up', () => {
   after(async () => {
     // Everything else still works.

@@ -9,10 +9,12 @@ const SIZE = 8 * 1024 * 1024;
 /** Where the written part ends. */
 const DATA_END = SIZE / 2;
 
+const encoder = new TextEncoder();
+
 /** The bytes of sector n: its number as text, then zeroes. */
 function sector(n: number): Uint8Array {
   const b = new Uint8Array(SECTOR);
-  if (n * SECTOR < DATA_END) b.set(new TextEncoder().encode(`sector ${n}\n`));
+  if (n * SECTOR < DATA_END) b.set(encoder.encode(`sector ${n}\n`));
   return b;
 }
 
