@@ -212,14 +212,12 @@ const ls = verb({
     for (const path of p.paths) {
       try {
         const st = await c.stat(path);
-        let dirs: Dir[];
-        if (isDir(st) && !p.dirOnly) {
-          dirs = await c.readdir(path);
-          dirs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-        } else {
-          dirs = [{ ...st, name: path }];
-        }
-        const lines = p.long ? lsLong(dirs) : dirs.map((d) => quote(d.name));
+        const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+        let lines: string[];
+        if (!isDir(st) || p.dirOnly) lines = p.long ? lsLong([{ ...st, name: path }]) : [quote(path)];
+        // Names alone need no attributes: on .L that spares a walk, getattr and clunk per entry.
+        else if (!p.long) lines = (await c.entries(path)).sort(byName).map((d) => quote(d.name));
+        else lines = lsLong((await c.readdir(path)).sort(byName));
         if (lines.length) await put(io.stdout, lines.join('\n') + '\n');
       } catch (e) {
         say(`ls ${path}: ${errText(e)}`);
