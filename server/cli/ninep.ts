@@ -220,7 +220,8 @@ const ls = verb({
         let lines: string[];
         if (!isDir(st) || p.dirOnly) lines = p.long ? lsLong([{ ...st, name: path }]) : [quote(path)];
         // Names alone need no attributes: on .L that spares a walk, getattr and clunk per entry.
-        else if (!p.long) lines = (await c.entries(path)).sort(byName).map((d) => quote(d.name));
+        // (Array.prototype.sort without a comparator orders by the same UTF-16 code units as byName.)
+        else if (!p.long) lines = (await c.entries(path)).map((d) => d.name).sort().map(quote);
         else lines = lsLong((await c.readdir(path)).sort(byName));
         if (lines.length) await put(io.stdout, lines.join('\n') + '\n');
       } catch (e) {
