@@ -1,6 +1,5 @@
 // `styxlab serve`: the local 9P server with the built-in file systems mounted.
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { devfs, hellofs, ramfs, slightlyfs } from '../../shared/fs/index.ts';
@@ -8,6 +7,7 @@ import { MAX_MSIZE } from '../../shared/ninep/index.ts';
 import { DEFAULT_MAX_FIDS, DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_UNSENT } from '../../shared/styx/index.ts';
 import { DEFAULT_RAM_BUDGET } from '../../shared/styx/tree.ts';
 import { Namespace } from '../namespace/namespace.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, RemoteMount, parseMountSpec,
 } from '../namespace/remote-mount.ts';
@@ -269,7 +269,7 @@ async function start(argv: string[], undo: Array<() => Promise<void> | void>): P
     }
     http = new HttpServer(ns, {
       host, port: Number(m[3]), backends, token, allowOrigins: values['allow-origin'] ?? [],
-      webRoot: join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dist'),
+      webRoot: join(PACKAGE_ROOT, 'web', 'dist'),
       maxSockets: positiveInt(values['max-websockets'], 'max-websockets', 64),
       maxMounts: positiveInt(values['max-mounts'], 'max-mounts', 32),
       idleTimeoutMs,
