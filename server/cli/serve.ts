@@ -20,6 +20,7 @@ import {
 } from '../ninep/listener.ts';
 import { parseDialString } from '../net/dial.ts';
 import { startNbd, NBD_USAGE, NBD_OPTIONS } from './nbd-serve.ts';
+import { errText } from '../../shared/errtext.ts';
 
 const USAGE = `usage: styxlab serve [flags]
 
@@ -76,7 +77,6 @@ class StartupError extends Error {
   override readonly name = 'StartupError';
 }
 
-const errText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** Says what went wrong binding a listener, and which flag picks another address. */
 function bindError(flag: string, addr: string, e: unknown): StartupError {

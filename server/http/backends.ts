@@ -1,6 +1,7 @@
 // Gateway backends: configured by the operator (flags or a config file), never chosen by a page.
 import { readFileSync } from 'node:fs';
 import { type DialTarget, parseDialString } from '../net/dial.ts';
+import { errText } from '../../shared/errtext.ts';
 
 export type BackendKind = '9p' | 'nbd' | 'iouring';
 export const BACKEND_KINDS: readonly BackendKind[] = ['9p', 'nbd', 'iouring'];
@@ -32,7 +33,7 @@ export function readBackendConfig(path: string): Backend[] {
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new Error(`--config ${path}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new Error(`--config ${path}: ${errText(e)}`);
   }
   const b = (json as { backends?: unknown }).backends;
   if (b === undefined) return [];

@@ -10,6 +10,7 @@ import {
   DEFAULT_MAX_FIDS, NUMERIC_OWNER, Ebadfid, Einuse, Eisdir, Enoauth, Enotfound, Enotopen, Eoffset, Eopen, Eperm,
   Etoomanyfids, type Cancellation, CANCELLED, type FileServer, type Service, StyxError, callService,
 } from '../../shared/styx/index.ts';
+import { errText } from '../../shared/errtext.ts';
 
 export interface MountInfo {
   name: string;
@@ -186,7 +187,7 @@ export class Router implements Service {
     try {
       return await this.route(t, cancel);
     } catch (e) {
-      return { type: 'Rerror', tag: t.tag, ename: e instanceof Error ? e.message : String(e), errno: e instanceof StyxError ? e.errno : 0 };
+      return { type: 'Rerror', tag: t.tag, ename: errText(e), errno: e instanceof StyxError ? e.errno : 0 };
     }
   }
 

@@ -13,6 +13,7 @@ import {
   Ebadfid, Einuse, Enoauth, Enotfound, Eoffset, type FileServer, NUMERIC_OWNER, type Service, statTime,
 } from '../../shared/styx/index.ts';
 import { Edown } from './namespace.ts';
+import { errText } from '../../shared/errtext.ts';
 
 export interface RemoteOptions {
   /** A request not answered within this many ms fails; onDeadline is told (0: no deadline). */
@@ -127,7 +128,7 @@ export class RemoteView implements Service {
         // The connection went while the request was out (a reconnect, a remote that went away).
         return { type: 'Rerror', tag: t.tag, ename: `${Edown} (${e.message})`, errno: Errno.EHOSTDOWN };
       }
-      const ename = e instanceof Error ? e.message : String(e);
+      const ename = errText(e);
       const errno = e instanceof NinepError ? e.errno : 0;
       return { type: 'Rerror', tag: t.tag, ename, errno };
     }

@@ -9,6 +9,7 @@ import type { MessageTransport } from '../transport.ts';
 import { LinuxAdapter } from './dialect.ts';
 import { Edupetag, Eunsupported } from './errors.ts';
 import { type Service, callService } from './service.ts';
+import { errText } from '../errtext.ts';
 
 export interface TraceEvent {
   conn: string;
@@ -151,7 +152,7 @@ export class Session {
         this.send(this.error(e.tag, Eunsupported, Errno.EOPNOTSUPP));
         return;
       }
-      this.close(`bad message: ${e instanceof Error ? e.message : String(e)}`);
+      this.close(`bad message: ${errText(e)}`);
       return;
     }
     if (this.opts.trace) this.opts.trace({ conn: this.id, dir: '<-', text: messageText(m) });
@@ -304,7 +305,7 @@ export class Session {
     entry.answer = p;
     p.then(
       (r) => this.finish(tag, entry, r),
-      (e: unknown) => this.finish(tag, entry, this.error(tag, e instanceof Error ? e.message : String(e), Errno.EIO)),
+      (e: unknown) => this.finish(tag, entry, this.error(tag, errText(e), Errno.EIO)),
     );
   }
 
@@ -369,7 +370,7 @@ export class Session {
       frame = encode(r, this.dialect ?? '9P2000');
     } catch (e) {
       // A reply that cannot be encoded (a program's bad stat, an overlong string) is an error reply.
-      const msg = e instanceof Error ? e.message : String(e);
+      const msg = errText(e);
       this.opts.log?.(`9p[${this.id}]: cannot encode ${r.type}: ${msg}`);
       frame = encode(this.error(r.tag, `server error: ${msg}`, Errno.EIO), this.dialect ?? '9P2000');
     }
@@ -380,7 +381,7 @@ export class Session {
     try {
       this.transport.send(frame);
     } catch (e) {
-      this.shutdown(`send failed: ${e instanceof Error ? e.message : String(e)}`);
+      this.shutdown(`send failed: ${errText(e)}`);
     }
   }
 }

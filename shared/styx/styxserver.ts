@@ -14,6 +14,7 @@ import {
 import { Fid } from './fid.ts';
 import type { Cancellation, FileServer, Service } from './service.ts';
 import type { Navigator } from './navigator.ts';
+import { errText } from '../errtext.ts';
 
 /** A request as the program sees it: the T-message plus the signal its flush aborts. */
 export type Request = Tmsg & { readonly signal: AbortSignal };
@@ -97,7 +98,7 @@ export class Styxserver implements Service {
         try {
           this.handler(t, cancel, this);
         } catch (e) {
-          const msg = e instanceof Error ? e.message : String(e);
+          const msg = errText(e);
           this.log(`styx: handler error: ${msg}`);
           this.error(t, msg);
         }
@@ -146,7 +147,7 @@ export class Styxserver implements Service {
           await loop(this.tmsgs(), this);
           break;
         } catch (e) {
-          const msg = e instanceof Error ? e.message : String(e);
+          const msg = errText(e);
           this.log(`styx: handler error: ${msg}`);
           const cur = this.lastYielded;
           if (cur && this.waiting.has(cur.tag)) this.error(cur, msg);
@@ -202,7 +203,7 @@ export class Styxserver implements Service {
       (r) => this.reply(r),
       (e: unknown) => {
         if (!(e instanceof StyxError)) this.log(`styx: ${m.type}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-        this.error(m, e instanceof Error ? e.message : String(e));
+        this.error(m, errText(e));
       },
     );
   }

@@ -18,6 +18,7 @@ import { StatusLine } from './status.ts';
 import { store } from './store.ts';
 import { TracePanel } from './trace.ts';
 import { Welcome } from './welcome.ts';
+import { errText } from '../../shared/errtext.ts';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -496,7 +497,7 @@ async function start(): Promise<void> {
   try {
     shared = await decodeShare(location.hash);
   } catch (e) {
-    con.write(`the link's program could not be read: ${e instanceof Error ? e.message : String(e)}`, 'err');
+    con.write(`the link's program could not be read: ${errText(e)}`, 'err');
   }
   if (location.hash.startsWith('#code=')) {
     // Loaded (or refused): the address goes back to the plain page, so a reload later shows the
