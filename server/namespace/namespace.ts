@@ -4,13 +4,12 @@
 // to that mount's per-connection Service.
 import {
   type Dialect, DirReadBuilder, DMDIR, DT_DIR, type Qid, QTDIR, type Rmsg, type Stat, type Tmsg,
-  Errno, NOFID, NONUNAME, errnoToString,
+  Errno, NOFID, NONUNAME,
 } from '../../shared/ninep/index.ts';
 import {
   DEFAULT_MAX_FIDS, NUMERIC_OWNER, Ebadfid, Einuse, Eisdir, Enoauth, Enotfound, Enotopen, Eoffset, Eopen, Eperm,
-  Etoomanyfids, type Cancellation, CANCELLED, type FileServer, type Service, StyxError, callService,
+  Etoomanyfids, type Cancellation, CANCELLED, type FileServer, type Service, StyxError, callService, errorReply,
 } from '../../shared/styx/index.ts';
-import { errText } from '../../shared/errtext.ts';
 
 export interface MountInfo {
   name: string;
@@ -145,7 +144,7 @@ export class Router implements Service {
 
   /** Checked before a new client fid costs anything in a mount. */
   private roomForFid(): void {
-    if (this.fids.size >= this.ns.maxFids) throw new Error(Etoomanyfids);
+    if (this.fids.size >= this.ns.maxFids) throw new StyxError(Etoomanyfids, Errno.EMFILE);
   }
 
   version(dialect: Dialect, msize: number): void {
@@ -187,12 +186,12 @@ export class Router implements Service {
     try {
       return await this.route(t, cancel);
     } catch (e) {
-      return { type: 'Rerror', tag: t.tag, ename: errText(e), errno: e instanceof StyxError ? e.errno : 0 };
+      return errorReply(t.tag, e);
     }
   }
 
   private service(m: Mount): Service {
-    if (this.ns.get(m.name) !== m) throw new Error(Edown);
+    if (this.ns.get(m.name) !== m) throw new StyxError(Edown);
     let s = this.services.get(m);
     if (!s) {
       s = m.fs.connect();
@@ -216,7 +215,7 @@ export class Router implements Service {
 
   private fid(fid: number): FidState {
     const f = this.fids.get(fid);
-    if (!f) throw new Error(Ebadfid);
+    if (!f) throw new StyxError(Ebadfid);
     return f;
   }
 
@@ -224,9 +223,9 @@ export class Router implements Service {
     const tag = t.tag;
     switch (t.type) {
       case 'Tauth':
-        throw new Error(Enoauth);
+        throw new StyxError(Enoauth);
       case 'Tattach': {
-        if (this.fids.has(t.fid)) throw new Error(Einuse);
+        if (this.fids.has(t.fid)) throw new StyxError(Einuse);
         this.roomForFid();
         const aname = t.aname.replace(/^\/+/, '');
         if (aname === '') {
@@ -242,7 +241,7 @@ export class Router implements Service {
       }
       case 'Twalk': return this.walk(t, cancel);
     }
-    if (!('fid' in t)) throw new Error(Eperm);
+    if (!('fid' in t)) throw new StyxError(Eperm);
     const f = this.fid(t.fid);
     if (f.at === 'root') return this.rootRequest(t, f);
     // clunk(5), remove(5): the fid is gone even when the request fails, also when its mount is.
@@ -277,9 +276,9 @@ export class Router implements Service {
     const tag = t.tag;
     const f = this.fid(t.fid);
     // As in Styxserver.walk: .L may clone an open fid (the clone is not open), nothing else walks one.
-    if (f.isOpen && (this.dialect !== '9P2000.L' || t.newfid === t.fid) && (f.at === 'root' || leavesMount(f, t.wnames))) throw new Error(Eopen);
+    if (f.isOpen && (this.dialect !== '9P2000.L' || t.newfid === t.fid) && (f.at === 'root' || leavesMount(f, t.wnames))) throw new StyxError(Eopen);
     if (t.newfid !== t.fid) {
-      if (this.fids.has(t.newfid)) throw new Error(Einuse);
+      if (this.fids.has(t.newfid)) throw new StyxError(Einuse);
       this.roomForFid();
     }
     const names = t.wnames;
@@ -294,7 +293,7 @@ export class Router implements Service {
     const qids: Qid[] = [];
     let pos: FidState = f;
     let from = t.fid; // the mount-side fid holding pos; ours to clunk once it is `target`
-    let err: unknown = new Error(Enotfound);
+    let err = new StyxError(Enotfound);
     const drop = () => {
       if (pos.at === 'mount' && from === target) this.clunkIn(pos.mount, target);
     };
@@ -303,9 +302,9 @@ export class Router implements Service {
         const name = names[i];
         if (name === '..' || name === '.') { qids.push(ROOT_QID); i++; continue; }
         const m = this.ns.get(name);
-        if (!m) { err = new Error(Enotfound); break; }
+        if (!m) { err = new StyxError(Enotfound); break; }
         const r = await callService(this.service(m), { type: 'Tattach', tag, fid: target, afid: NOFID, uname: pos.uname, aname: '', nUname: NONUNAME }, cancel);
-        if (r.type !== 'Rattach') { err = replyError(r); break; }
+        if (r.type !== 'Rattach') { err = StyxError.fromReply(r); break; }
         pos = { at: 'mount', mount: m, direct: false, depth: 0, qtype: r.qid.type, uname: pos.uname };
         from = target;
         qids.push(mountRootQid(m));
@@ -324,7 +323,7 @@ export class Router implements Service {
         continue;
       }
       const r = await callService(this.service(pos.mount), { type: 'Twalk', tag, fid: from, newfid: target, wnames: names.slice(i, j) }, cancel);
-      if (r.type !== 'Rwalk') { err = replyError(r); break; }
+      if (r.type !== 'Rwalk') { err = StyxError.fromReply(r); break; }
       for (const q of r.qids) qids.push(tagQid(q, pos.mount.id));
       if (r.qids.length < j - i) break;
       const last = r.qids[r.qids.length - 1];
@@ -369,8 +368,8 @@ export class Router implements Service {
     const tag = t.tag;
     switch (t.type) {
       case 'Topen':
-        if (f.isOpen) throw new Error(Eopen);
-        if ((t.mode & 3) !== 0 || t.mode & 0x10) throw new Error(Eisdir);
+        if (f.isOpen) throw new StyxError(Eopen);
+        if ((t.mode & 3) !== 0 || t.mode & 0x10) throw new StyxError(Eisdir);
         f.isOpen = true;
         return { type: 'Ropen', tag, qid: ROOT_QID, iounit: 0 };
       case 'Tstat':
@@ -380,11 +379,11 @@ export class Router implements Service {
         return { type: 'Rclunk', tag };
       case 'Tremove':
         this.fids.delete(t.fid);
-        throw new Error(Eperm);
+        throw new StyxError(Eperm);
       case 'Tread': {
-        if (!f.isOpen) throw new Error(Enotopen);
+        if (!f.isOpen) throw new StyxError(Enotopen);
         if (t.offset === 0n) { f.dirIndex = 0; f.dirOffset = 0n; }
-        else if (t.offset !== f.dirOffset) throw new Error(Eoffset);
+        else if (t.offset !== f.dirOffset) throw new StyxError(Eoffset);
         const b = new DirReadBuilder(Math.min(t.count, this.msize - 24), this.dialect);
         const mounts = this.ns.list();
         for (let i = f.dirIndex; i < mounts.length && b.addStat(this.mountStat(mounts[i])); i++);
@@ -393,7 +392,7 @@ export class Router implements Service {
         return { type: 'Rread', tag, data: b.bytes() };
       }
       case 'Treaddir': {
-        if (!f.isOpen) throw new Error(Enotopen);
+        if (!f.isOpen) throw new StyxError(Enotopen);
         const b = new DirReadBuilder(Math.min(t.count, this.msize - 24), '9P2000.L');
         const mounts = this.ns.list();
         for (let i = Number(t.offset); i < mounts.length; i++) {
@@ -402,19 +401,13 @@ export class Router implements Service {
         return { type: 'Rreaddir', tag, data: b.bytes() };
       }
       case 'Twrite':
-        throw new Error(f.isOpen ? Eisdir : Enotopen);
+        throw new StyxError(f.isOpen ? Eisdir : Enotopen);
       default:
-        throw new Error(Eperm);
+        throw new StyxError(Eperm);
     }
   }
 }
 
-/** The error a mount's failed reply stands for, its errno kept (a .L client sees only that). */
-function replyError(r: Rmsg): StyxError {
-  if (r.type === 'Rerror') return new StyxError(r.ename, r.errno);
-  if (r.type === 'Rlerror') return new StyxError(errnoToString(r.ecode), r.ecode);
-  return new StyxError(Enotfound, Errno.ENOENT);
-}
 
 function tagQid(q: Qid, id: number): Qid {
   return { ...q, path: q.path ^ (BigInt(id) << ID_SHIFT) };

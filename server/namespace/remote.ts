@@ -10,10 +10,10 @@ import {
 } from '../../shared/ninep/index.ts';
 import { type Client, NinepError, dmToLinuxMode, linuxFlags, linuxModeToDM } from '../../shared/client/index.ts';
 import {
-  Ebadfid, Einuse, Enoauth, Enotfound, Eoffset, type FileServer, NUMERIC_OWNER, type Service, statTime,
+  Ebadfid, Einuse, Enoauth, Enotfound, Eoffset, Eunsupported, type FileServer, NUMERIC_OWNER, type Service, StyxError,
+  errorReply, statTime,
 } from '../../shared/styx/index.ts';
 import { Edown } from './namespace.ts';
-import { errText } from '../../shared/errtext.ts';
 
 export interface RemoteOptions {
   /** A request not answered within this many ms fails; onDeadline is told (0: no deadline). */
@@ -39,7 +39,7 @@ export class RemoteFileServer implements FileServer {
   get connected(): boolean { return this.client !== null; }
 
   current(): Client {
-    if (!this.client) throw new NinepError(Edown, Errno.EHOSTDOWN, 'closed');
+    if (!this.client) throw new StyxError(Edown, Errno.EHOSTDOWN);
     return this.client;
   }
 
@@ -128,9 +128,8 @@ export class RemoteView implements Service {
         // The connection went while the request was out (a reconnect, a remote that went away).
         return { type: 'Rerror', tag: t.tag, ename: `${Edown} (${e.message})`, errno: Errno.EHOSTDOWN };
       }
-      const ename = errText(e);
-      const errno = e instanceof NinepError ? e.errno : 0;
-      return { type: 'Rerror', tag: t.tag, ename, errno };
+      // The remote's own errors keep their errno on the way to the local client.
+      return errorReply(t.tag, e instanceof NinepError ? new StyxError(e.message, e.errno) : e);
     }
   }
 
@@ -153,7 +152,7 @@ export class RemoteView implements Service {
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         const what = `${t.type} not answered within ${ms} ms`;
-        const err = new NinepError(what, Errno.ETIMEDOUT, 'closed');
+        const err = new StyxError(what, Errno.ETIMEDOUT);
         ctrl.abort(err); // Tflush to the remote
         this.fs.opts.onDeadline?.(what);
         reject(err);
@@ -170,8 +169,8 @@ export class RemoteView implements Service {
 
   private fid(fid: number): RFid {
     const f = this.fids.get(fid);
-    if (!f) throw new Error(Ebadfid);
-    if (f.generation !== this.fs.generation) throw new NinepError('the mount was reconnected: walk again', Errno.ESTALE, 'closed');
+    if (!f) throw new StyxError(Ebadfid);
+    if (f.generation !== this.fs.generation) throw new StyxError('the mount was reconnected: walk again', Errno.ESTALE);
     return f;
   }
 
@@ -184,10 +183,10 @@ export class RemoteView implements Service {
     const rd = this.remoteDialect(c);
     switch (t.type) {
       case 'Tauth':
-        throw new Error(Enoauth);
+        throw new StyxError(Enoauth);
       case 'Tattach': {
         // Every local user works as the mount's user: the attach is a clone of its root fid.
-        if (this.fids.has(t.fid)) throw new Error(Einuse);
+        if (this.fids.has(t.fid)) throw new StyxError(Einuse);
         const rfid = c.allocFid();
         try {
           await c.rpc({ type: 'Twalk', fid: c.rootFid, newfid: rfid, wnames: [] }, o);
@@ -200,7 +199,7 @@ export class RemoteView implements Service {
       }
       case 'Twalk': {
         const f = this.fid(t.fid);
-        if (t.newfid !== t.fid && this.fids.has(t.newfid)) throw new Error(Einuse);
+        if (t.newfid !== t.fid && this.fids.has(t.newfid)) throw new StyxError(Einuse);
         const w = await this.walkConfined(c, f, t.wnames, o);
         if (w.rfid !== null) {
           const last = w.qids[w.qids.length - 1];
@@ -221,7 +220,7 @@ export class RemoteView implements Service {
       case 'Tcreate': {
         const f = this.fid(t.fid);
         const bad = badNewName(t.name);
-        if (bad) throw new NinepError(bad, Errno.EINVAL);
+        if (bad) throw new StyxError(bad, Errno.EINVAL);
         let qid: Qid;
         let iounit = 0;
         if (rd !== '9P2000.L') {
@@ -288,7 +287,7 @@ export class RemoteView implements Service {
         return { type: 'Rwstat', tag };
       }
       default:
-        throw new NinepError(errnoToString(Errno.EOPNOTSUPP), Errno.EOPNOTSUPP);
+        throw new StyxError(Eunsupported, Errno.EOPNOTSUPP);
     }
   }
 
@@ -302,7 +301,7 @@ export class RemoteView implements Service {
   private async walkConfined(c: Client, f: RFid, names: readonly string[], o: { signal: AbortSignal }): Promise<{ qids: Qid[]; rfid: number | null; path: string[] }> {
     for (const n of names) {
       const why = badWalkName(n); // the session checked; a service never trusts its caller for this
-      if (why) throw new NinepError(why, Errno.EINVAL);
+      if (why) throw new StyxError(why, Errno.EINVAL);
     }
     const path = [...f.path];
     const qids: Qid[] = [];
@@ -350,7 +349,7 @@ export class RemoteView implements Service {
     }
     if (i < names.length) {
       if (owned) c.clunkQuietly(cur);
-      if (qids.length === 0) throw new NinepError(Enotfound, Errno.ENOENT);
+      if (qids.length === 0) throw new StyxError(Enotfound, Errno.ENOENT);
       return { qids, rfid: null, path };
     }
     if (!owned) await step(f.rfid, []); // no names: a clone of f
@@ -374,7 +373,7 @@ export class RemoteView implements Service {
   private async wstat(c: Client, f: RFid, st: Stat, o: { signal: AbortSignal }): Promise<void> {
     // Checked before anything changes: a wstat is all or nothing (stat(5)).
     const bad = st.name === '' ? null : badNewName(st.name);
-    if (bad) throw new NinepError(bad, Errno.EINVAL);
+    if (bad) throw new StyxError(bad, Errno.EINVAL);
     if (c.dialect !== '9P2000.L') {
       await c.rpc({ type: 'Twstat', fid: f.rfid, stat: st }, o);
       return;
@@ -388,7 +387,7 @@ export class RemoteView implements Service {
     if (valid) await c.rpc({ type: 'Tsetattr', fid: f.rfid, attr: { ...a, valid } }, o);
     if (st.name !== '' && st.name !== nameOf(f)) {
       // Rename within the same directory, reached from the attach point (".." from a file fails).
-      if (f.path.length === 0) throw new NinepError(errnoToString(Errno.EPERM), Errno.EPERM);
+      if (f.path.length === 0) throw new StyxError(errnoToString(Errno.EPERM), Errno.EPERM);
       const dfid = c.allocFid();
       try {
         await c.rpc({ type: 'Twalk', fid: c.rootFid, newfid: dfid, wnames: f.path.slice(0, -1) }, o);
@@ -460,7 +459,7 @@ export class RemoteView implements Service {
     }
     let d = f.dir ??= { entries: [], eof: false, remoteOffset: 0n, index: 0, localOffset: 0n };
     if (offset === 0n) { d.index = 0; d.localOffset = 0n; }
-    else if (offset !== d.localOffset) throw new Error(Eoffset);
+    else if (offset !== d.localOffset) throw new StyxError(Eoffset);
     const b = new DirReadBuilder(Math.min(count, this.msize - 24), this.dialect);
     for (;;) {
       d = await this.fetchEntries(c, f, d.index + 1, o);

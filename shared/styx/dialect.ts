@@ -4,9 +4,10 @@
 import {
   AT_REMOVEDIR, DMDIR, DMSYMLINK, Errno, L_O_ACCMODE, L_O_TRUNC, OTRUNC, QTDIR, type Rmsg,
   SETATTR_ATIME, SETATTR_ATIME_SET, SETATTR_GID, SETATTR_MODE, SETATTR_MTIME, SETATTR_MTIME_SET,
-  SETATTR_SIZE, SETATTR_UID, type Stat, type Tmsg, nullStat, stringToErrno,
+  SETATTR_SIZE, SETATTR_UID, type Stat, type Tmsg, errnoToString, nullStat, stringToErrno,
 } from '../ninep/index.ts';
 import { statToAttr } from './dir.ts';
+import { StyxError } from './errors.ts';
 import { type Cancellation, CANCELLED, type Service, callService } from './service.ts';
 
 /** Fids the adapter uses for its own steps; clients allocate from the bottom of the range. */
@@ -19,7 +20,7 @@ const V9FS_MAGIC = 0x01021997;
 
 /** A new name no file may take ('', '.', '..', or holding '/' or NUL) never reaches the service: EINVAL. */
 function checkNewName(name: string): void {
-  if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) throw new LError(Errno.EINVAL);
+  if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) throw lerr(Errno.EINVAL);
 }
 
 /** Largest size a Tsetattr may ask for: off_t is signed, so a size at or above 2^63 is a negative length. */
@@ -31,9 +32,8 @@ const MAX_OFF_T = (1n << 63n) - 1n;
  */
 export const statTime = (sec: bigint): number => (sec > MAX_OFF_T ? 0 : sec >= 0xffffffffn ? 0xfffffffe : Number(sec));
 
-class LError extends Error {
-  constructor(readonly errno: number) { super(`errno ${errno}`); }
-}
+/** A .L error: the errno is all the wire carries. */
+const lerr = (errno: number): StyxError => new StyxError(errnoToString(errno), errno);
 
 const lerror = (r: Rmsg): Rmsg => (r.type === 'Rerror' ? { type: 'Rlerror', tag: r.tag, ecode: r.errno || stringToErrno(r.ename) } : r);
 
@@ -63,7 +63,7 @@ export class LinuxAdapter {
     try {
       return await this.translate(t, cancel);
     } catch (e) {
-      const ecode = e instanceof LError ? e.errno : Errno.EIO;
+      const ecode = e instanceof StyxError ? e.errno : Errno.EIO;
       return { type: 'Rlerror', tag, ecode };
     }
   }
@@ -73,10 +73,10 @@ export class LinuxAdapter {
     return INTERNAL_FID_BASE + this.nextFid;
   }
 
-  /** One canonical step; an Rerror becomes LError. */
+  /** One canonical step; an Rerror is thrown as a StyxError. */
   private async step(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
     const r = await callService(this.service, t, cancel);
-    if (r.type === 'Rerror') throw new LError(r.errno || stringToErrno(r.ename));
+    if (r.type === 'Rerror') throw StyxError.fromReply(r);
     return r;
   }
 
@@ -89,7 +89,7 @@ export class LinuxAdapter {
   private async clone(fid: number, names: string[], cancel: Cancellation): Promise<{ fid: number; qtype: number }> {
     const newfid = this.internalFid();
     const r = await this.internal({ type: 'Twalk', tag: 0, fid, newfid, wnames: names }, cancel);
-    if (r.type !== 'Rwalk' || r.qids.length !== names.length) throw new LError(Errno.ENOENT);
+    if (r.type !== 'Rwalk' || r.qids.length !== names.length) throw lerr(Errno.ENOENT);
     const last = r.qids[r.qids.length - 1];
     return { fid: newfid, qtype: last ? last.type : QTDIR };
   }
@@ -100,7 +100,7 @@ export class LinuxAdapter {
 
   private async stat(fid: number, cancel: Cancellation): Promise<Stat> {
     const r = await this.internal({ type: 'Tstat', tag: 0, fid }, cancel);
-    if (r.type !== 'Rstat') throw new LError(Errno.EIO);
+    if (r.type !== 'Rstat') throw lerr(Errno.EIO);
     return r.stat;
   }
 
@@ -119,13 +119,13 @@ export class LinuxAdapter {
       case 'Tlopen': {
         const mode = (t.flags & L_O_ACCMODE) | (t.flags & L_O_TRUNC ? OTRUNC : 0);
         const r = await this.step({ type: 'Topen', tag, fid: t.fid, mode }, cancel);
-        if (r.type !== 'Ropen') throw new LError(Errno.EIO);
+        if (r.type !== 'Ropen') throw lerr(Errno.EIO);
         return { type: 'Rlopen', tag, qid: r.qid, iounit: r.iounit };
       }
       case 'Tlcreate': {
         const mode = (t.flags & L_O_ACCMODE) | (t.flags & L_O_TRUNC ? OTRUNC : 0);
         const r = await this.step({ type: 'Tcreate', tag, fid: t.fid, name: t.name, perm: t.mode & 0o777, mode, extension: '' }, cancel);
-        if (r.type !== 'Rcreate') throw new LError(Errno.EIO);
+        if (r.type !== 'Rcreate') throw lerr(Errno.EIO);
         return { type: 'Rlcreate', tag, qid: r.qid, iounit: r.iounit };
       }
       case 'Tmkdir':
@@ -135,14 +135,14 @@ export class LinuxAdapter {
         const extension = t.type === 'Tsymlink' ? t.symtgt : '';
         const qid = await this.withClone(dfid, [], cancel, async (c) => {
           const r = await this.internal({ type: 'Tcreate', tag: 0, fid: c.fid, name: t.name, perm, mode: 0, extension }, cancel);
-          if (r.type !== 'Rcreate') throw new LError(Errno.EIO);
+          if (r.type !== 'Rcreate') throw lerr(Errno.EIO);
           return r.qid;
         });
         return t.type === 'Tmkdir' ? { type: 'Rmkdir', tag, qid } : { type: 'Rsymlink', tag, qid };
       }
       case 'Treadlink': {
         const st = await this.stat(t.fid, cancel);
-        if (!(st.mode & DMSYMLINK)) throw new LError(Errno.EINVAL);
+        if (!(st.mode & DMSYMLINK)) throw lerr(Errno.EINVAL);
         return { type: 'Rreadlink', tag, target: st.extension };
       }
       case 'Tgetattr':
@@ -155,7 +155,7 @@ export class LinuxAdapter {
           // succeed: cp -p and mv across directories (a copy) do exactly that.
           cur = await this.stat(t.fid, cancel);
           const have = statToAttr(cur);
-          if ((a.valid & SETATTR_UID && a.uid !== have.uid) || (a.valid & SETATTR_GID && a.gid !== have.gid)) throw new LError(Errno.EPERM);
+          if ((a.valid & SETATTR_UID && a.uid !== have.uid) || (a.valid & SETATTR_GID && a.gid !== have.gid)) throw lerr(Errno.EPERM);
         }
         const st = nullStat();
         if (a.valid & SETATTR_MODE) {
@@ -166,7 +166,7 @@ export class LinuxAdapter {
           // 2^64-1 would read as wstat's "don't change" and succeed doing nothing; any size at or
           // above 2^63 is a negative off_t, which ftruncate refuses with EINVAL. Sizes beyond the
           // file system's limit are its to refuse (EFBIG).
-          if (a.size > MAX_OFF_T) throw new LError(Errno.EINVAL);
+          if (a.size > MAX_OFF_T) throw lerr(Errno.EINVAL);
           st.length = a.size;
         }
         const now = Math.floor(Date.now() / 1000);
@@ -187,7 +187,7 @@ export class LinuxAdapter {
         const st = await this.stat(t.fid, cancel);
         const same = await this.withClone(t.dfid, [st.name], cancel, async (c) => (await this.stat(c.fid, cancel)).qid.path === st.qid.path)
           .catch(() => false);
-        if (!same) throw new LError(Errno.EXDEV);
+        if (!same) throw lerr(Errno.EXDEV);
         await this.rename(t.dfid, st.name, t.dfid, t.name, cancel);
         return { type: 'Rrename', tag };
       }
@@ -196,7 +196,7 @@ export class LinuxAdapter {
         const isDir = (c.qtype & QTDIR) !== 0;
         if (t.flags & AT_REMOVEDIR ? !isDir : isDir) {
           this.clunk(c.fid);
-          throw new LError(isDir ? Errno.EISDIR : Errno.ENOTDIR);
+          throw lerr(isDir ? Errno.EISDIR : Errno.ENOTDIR);
         }
         await this.internal({ type: 'Tremove', tag: 0, fid: c.fid }, cancel); // remove clunks the fid
         return { type: 'Runlinkat', tag };
@@ -216,7 +216,7 @@ export class LinuxAdapter {
       case 'Txattrcreate':
       case 'Tlink':
       case 'Tmknod':
-        throw new LError(Errno.EOPNOTSUPP);
+        throw lerr(Errno.EOPNOTSUPP);
       case 'Tattach':
       case 'Tauth':
       case 'Twalk':
@@ -227,7 +227,7 @@ export class LinuxAdapter {
       case 'Treaddir':
         return this.step(t, cancel);
       default:
-        throw new LError(Errno.EOPNOTSUPP);
+        throw lerr(Errno.EOPNOTSUPP);
     }
   }
 
@@ -236,14 +236,14 @@ export class LinuxAdapter {
     // Checked before any walk: a walk of ".." or "." as the target would find the parent or the
     // directory itself, and then remove it as the target being replaced.
     checkNewName(newname);
-    if (oldname === '' || oldname === '.' || oldname === '..' || oldname.includes('/') || oldname.includes('\0')) throw new LError(Errno.EINVAL);
+    if (oldname === '' || oldname === '.' || oldname === '..' || oldname.includes('/') || oldname.includes('\0')) throw lerr(Errno.EINVAL);
     const [a, b] = await Promise.all([this.stat(olddir, cancel), this.stat(newdir, cancel)]);
-    if (a.qid.path !== b.qid.path) throw new LError(Errno.EXDEV);
+    if (a.qid.path !== b.qid.path) throw lerr(Errno.EXDEV);
     if (oldname === newname) return;
     await this.withClone(olddir, [oldname], cancel, async (src) => {
       const target = await this.clone(newdir, [newname], cancel).catch(() => null);
       if (target) {
-        if (target.qtype & QTDIR && !(src.qtype & QTDIR)) { this.clunk(target.fid); throw new LError(Errno.EISDIR); }
+        if (target.qtype & QTDIR && !(src.qtype & QTDIR)) { this.clunk(target.fid); throw lerr(Errno.EISDIR); }
         await this.internal({ type: 'Tremove', tag: 0, fid: target.fid }, cancel);
       }
       const st = nullStat();

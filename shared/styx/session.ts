@@ -7,7 +7,7 @@ import {
 } from '../ninep/index.ts';
 import type { MessageTransport } from '../transport.ts';
 import { LinuxAdapter } from './dialect.ts';
-import { Edupetag, Eunsupported } from './errors.ts';
+import { Edupetag, Eunsupported, errorReply } from './errors.ts';
 import { type Service, callService } from './service.ts';
 import { errText } from '../errtext.ts';
 
@@ -305,7 +305,7 @@ export class Session {
     entry.answer = p;
     p.then(
       (r) => this.finish(tag, entry, r),
-      (e: unknown) => this.finish(tag, entry, this.error(tag, errText(e), Errno.EIO)),
+      (e: unknown) => this.finish(tag, entry, errorReply(tag, e)),
     );
   }
 
@@ -323,7 +323,8 @@ export class Session {
     if (entry.dropped || this.closed) return;
     this.forget(tag, entry);
     if (r.tag !== tag) r = { ...r, tag };
-    this.send(this.dialect === '9P2000.u' && r.type === 'Rerror' && !r.errno ? { ...r, errno: stringToErrno(r.ename) } : r);
+    if (r.type === 'Rerror' && this.dialect !== '9P2000') r = this.error(tag, r.ename, r.errno || stringToErrno(r.ename));
+    this.send(r);
     for (const ft of entry.flushes) this.send({ type: 'Rflush', tag: ft });
     this.startHeld();
   }
