@@ -3,7 +3,7 @@
 // Every client connection gets a Router, which keeps its fids and forwards the ones inside a mount
 // to that mount's per-connection Service.
 import {
-  type Dialect, DirReadBuilder, DMDIR, DT_DIR, type Qid, QTDIR, type Rmsg, type Stat, type Tmsg,
+  type Dialect, DirReadBuilder, IOHDRSZ, DMDIR, DT_DIR, type Qid, QTDIR, type Rmsg, type Stat, type Tmsg,
   Errno, NOFID, NONUNAME,
 } from '../../shared/ninep/index.ts';
 import {
@@ -11,15 +11,7 @@ import {
   Etoomanyfids, type Cancellation, CANCELLED, type FileServer, type Service, StyxError, callService, errorReply,
 } from '../../shared/styx/index.ts';
 
-export interface MountInfo {
-  name: string;
-  /** What kind of thing serves it: a built-in file system, a remote 9P server, a page's worker. */
-  kind: string;
-  /** Where it comes from, for people (an address, "builtin"). */
-  source: string;
-}
-
-export class Mount implements MountInfo {
+export class Mount {
   constructor(
     readonly name: string,
     readonly kind: string,
@@ -384,7 +376,7 @@ export class Router implements Service {
         if (!f.isOpen) throw new StyxError(Enotopen);
         if (t.offset === 0n) { f.dirIndex = 0; f.dirOffset = 0n; }
         else if (t.offset !== f.dirOffset) throw new StyxError(Eoffset);
-        const b = new DirReadBuilder(Math.min(t.count, this.msize - 24), this.dialect);
+        const b = new DirReadBuilder(Math.min(t.count, this.msize - IOHDRSZ), this.dialect);
         const mounts = this.ns.list();
         for (let i = f.dirIndex; i < mounts.length && b.addStat(this.mountStat(mounts[i])); i++);
         f.dirIndex += b.count;
@@ -393,7 +385,7 @@ export class Router implements Service {
       }
       case 'Treaddir': {
         if (!f.isOpen) throw new StyxError(Enotopen);
-        const b = new DirReadBuilder(Math.min(t.count, this.msize - 24), '9P2000.L');
+        const b = new DirReadBuilder(Math.min(t.count, this.msize - IOHDRSZ), '9P2000.L');
         const mounts = this.ns.list();
         for (let i = Number(t.offset); i < mounts.length; i++) {
           if (!b.addDirent({ qid: mountRootQid(mounts[i]), offset: BigInt(i + 1), type: DT_DIR, name: mounts[i].name })) break;

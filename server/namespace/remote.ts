@@ -3,7 +3,7 @@
 // fids of the shared connection and translates the canonical requests (9P2000 with the .u fields,
 // plus Treaddir) into the remote's dialect, so a 9P2000 client can read a .L-only server.
 import {
-  type Dialect, DirReadBuilder, DMDIR, DMSYMLINK, DT_DIR, DT_LNK, DT_REG, Errno, GETATTR_BASIC,
+  type Dialect, DirReadBuilder, IOHDRSZ, DMDIR, DMSYMLINK, DT_DIR, DT_LNK, DT_REG, Errno, GETATTR_BASIC,
   NONUNAME, type Qid, QTDIR, QTSYMLINK, type Rmsg, SETATTR_ATIME, SETATTR_ATIME_SET, SETATTR_MODE,
   SETATTR_MTIME, SETATTR_MTIME_SET, SETATTR_SIZE, type Stat, type Tmsg, badNewName, badWalkName,
   errnoToString, unpackDirents, unpackStats,
@@ -174,13 +174,11 @@ export class RemoteView implements Service {
     return f;
   }
 
-  private remoteDialect(c: Client): Dialect { return c.dialect; }
-
   private async handle(t: Tmsg, signal: AbortSignal): Promise<Rmsg> {
     const c = this.fs.current();
     const o = { signal };
     const tag = t.tag;
-    const rd = this.remoteDialect(c);
+    const rd = c.dialect;
     switch (t.type) {
       case 'Tauth':
         throw new StyxError(Enoauth);
@@ -248,7 +246,7 @@ export class RemoteView implements Service {
       case 'Tread': {
         const f = this.fid(t.fid);
         if (f.qtype & QTDIR) return this.readDir(c, f, t.offset, t.count, tag, o);
-        const r = await c.rpc({ type: 'Tread', fid: f.rfid, offset: t.offset, count: Math.min(t.count, c.msize - 24) }, o);
+        const r = await c.rpc({ type: 'Tread', fid: f.rfid, offset: t.offset, count: Math.min(t.count, c.msize - IOHDRSZ) }, o);
         return { type: 'Rread', tag, data: r.data };
       }
       case 'Treaddir': {
@@ -257,7 +255,7 @@ export class RemoteView implements Service {
       }
       case 'Twrite': {
         const f = this.fid(t.fid);
-        const data = t.data.length > c.msize - 24 ? t.data.subarray(0, c.msize - 24) : t.data;
+        const data = t.data.length > c.msize - IOHDRSZ ? t.data.subarray(0, c.msize - IOHDRSZ) : t.data;
         const r = await c.rpc({ type: 'Twrite', fid: f.rfid, offset: t.offset, data }, o);
         return { type: 'Rwrite', tag, count: r.count };
       }
@@ -357,7 +355,7 @@ export class RemoteView implements Service {
   }
 
   private iounit(remote: number): number {
-    const max = this.msize - 24;
+    const max = this.msize - IOHDRSZ;
     return remote > 0 && remote < max ? remote : 0;
   }
 
@@ -412,13 +410,13 @@ export class RemoteView implements Service {
   private async fetchEntries(c: Client, f: RFid, want: number, o: { signal: AbortSignal }): Promise<DirState> {
     const d = f.dir ??= { entries: [], eof: false, remoteOffset: 0n, index: 0, localOffset: 0n };
     while (!d.eof && d.entries.length < want) {
-      const count = c.msize - 24;
+      const count = c.msize - IOHDRSZ;
       if (c.dialect === '9P2000.L') {
         const r = await c.rpc({ type: 'Treaddir', fid: f.rfid, offset: d.remoteOffset, count }, o);
-        const ents = unpackDirents(r.data).filter((e) => e.name !== '.' && e.name !== '..');
         const raw = unpackDirents(r.data);
         if (raw.length === 0) { d.eof = true; break; }
         d.remoteOffset = raw[raw.length - 1].offset;
+        const ents = raw.filter((e) => e.name !== '.' && e.name !== '..');
         // A 9P2000 directory read wants whole stats: fetch each entry's attributes.
         const stats = await Promise.all(ents.map((e) => this.entryStat(c, f, e.name, e.qid, o)));
         d.entries.push(...stats);
@@ -454,13 +452,13 @@ export class RemoteView implements Service {
   private async readDir(c: Client, f: RFid, offset: bigint, count: number, tag: number, o: { signal: AbortSignal }): Promise<Rmsg> {
     if (c.dialect === this.dialect && c.dialect !== '9P2000.L') {
       // Same stat format: pass through.
-      const r = await c.rpc({ type: 'Tread', fid: f.rfid, offset, count: Math.min(count, c.msize - 24) }, o);
+      const r = await c.rpc({ type: 'Tread', fid: f.rfid, offset, count: Math.min(count, c.msize - IOHDRSZ) }, o);
       return { type: 'Rread', tag, data: r.data };
     }
     let d = f.dir ??= { entries: [], eof: false, remoteOffset: 0n, index: 0, localOffset: 0n };
     if (offset === 0n) { d.index = 0; d.localOffset = 0n; }
     else if (offset !== d.localOffset) throw new StyxError(Eoffset);
-    const b = new DirReadBuilder(Math.min(count, this.msize - 24), this.dialect);
+    const b = new DirReadBuilder(Math.min(count, this.msize - IOHDRSZ), this.dialect);
     for (;;) {
       d = await this.fetchEntries(c, f, d.index + 1, o);
       const st = d.entries[d.index];
@@ -474,10 +472,10 @@ export class RemoteView implements Service {
   /** A .L readdir for the local client; cookies are entry indexes. */
   private async readDirents(c: Client, f: RFid, offset: bigint, count: number, tag: number, o: { signal: AbortSignal }): Promise<Rmsg> {
     if (c.dialect === '9P2000.L') {
-      const r = await c.rpc({ type: 'Treaddir', fid: f.rfid, offset, count: Math.min(count, c.msize - 24) }, o);
+      const r = await c.rpc({ type: 'Treaddir', fid: f.rfid, offset, count: Math.min(count, c.msize - IOHDRSZ) }, o);
       return { type: 'Rreaddir', tag, data: r.data };
     }
-    const b = new DirReadBuilder(Math.min(count, this.msize - 24), '9P2000.L');
+    const b = new DirReadBuilder(Math.min(count, this.msize - IOHDRSZ), '9P2000.L');
     for (let i = Number(offset); ; i++) {
       const d = await this.fetchEntries(c, f, i + 1, o);
       const st = d.entries[i];

@@ -43,10 +43,6 @@ export class LinuxAdapter {
 
   constructor(private readonly service: Service) {}
 
-  request(t: Tmsg, signal: AbortSignal): Promise<Rmsg> {
-    return this.call(t, { signal });
-  }
-
   call(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
     switch (t.type) {
       case 'Tattach': case 'Tauth': case 'Twalk': case 'Tread': case 'Twrite': case 'Tclunk':

@@ -2,7 +2,7 @@
 // Navigator (Inferno's styxservers, async). A program either leaves everything to `default` or runs
 // a message loop that handles some requests itself and passes the rest to srv.default(m).
 import {
-  type Dialect, DirReadBuilder, DMDIR, DT_DIR, DT_LNK, DT_REG, MAX_MSIZE, NOFID, OEXEC, ORDWR, OREAD,
+  type Dialect, DirReadBuilder, DMDIR, IOHDRSZ, DT_DIR, DT_LNK, DT_REG, MAX_MSIZE, NOFID, OEXEC, ORDWR, OREAD,
   OTRUNC, OWRITE, type Qid, QTDIR, QTSYMLINK, type Rmsg, type Stat, type Tmsg, type Treaddir, type Tread,
   type MessageOf, type Rread,
 } from '../ninep/index.ts';
@@ -216,7 +216,7 @@ export class Styxserver implements Service {
   async readDir(f: Fid, m: Tread): Promise<Rread> {
     if (m.offset === 0n) { f.dirIndex = 0; f.dirOffset = 0n; }
     else if (m.offset !== f.dirOffset) throw new StyxError(Eoffset);
-    const b = new DirReadBuilder(Math.min(m.count, this.msize - 24), this.dialect);
+    const b = new DirReadBuilder(Math.min(m.count, this.msize - IOHDRSZ), this.dialect);
     await this.fillDir(f.path, f.dirIndex, (d) => b.addStat(toStat(d, this.user)));
     f.dirIndex += b.count;
     f.dirOffset += BigInt(b.length);
