@@ -8,7 +8,7 @@ import {
 } from '../../shared/ninep/index.ts';
 import {
   DEFAULT_MAX_FIDS, NUMERIC_OWNER, Ebadfid, Einuse, Eisdir, Enoauth, Enotfound, Enotopen, Eoffset, Eopen, Eperm,
-  Etoomanyfids, type Cancellation, CANCELLED, type FileServer, type Service, StyxError, callService, errorReply,
+  Etoomanyfids, type Cancellation, CANCELLED, type FileServer, type Service, StyxError, errorReply,
 } from '../../shared/styx/index.ts';
 
 export class Mount {
@@ -154,10 +154,6 @@ export class Router implements Service {
     this.onClose();
   }
 
-  request(t: Tmsg, signal: AbortSignal): Promise<Rmsg> {
-    return this.call(t, { signal });
-  }
-
   call(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
     // Most traffic: a request on a fid attached straight to a mount (diodload, Linux with an aname)
     // goes to the mount's service as it is, without route()'s async frames.
@@ -167,7 +163,7 @@ export class Router implements Service {
         const svc = this.services.get(f.mount);
         if (svc !== undefined && this.ns.get(f.mount.name) === f.mount) {
           if (t.type === 'Tclunk' || t.type === 'Tremove') this.fids.delete(t.fid);
-          return callService(svc, t, cancel);
+          return svc.call(t, cancel);
         }
       }
     }
@@ -227,7 +223,7 @@ export class Router implements Service {
         // diod's load generator attaches "ctl"; so does anything that names a mount.
         const m = this.ns.get(aname) ?? (aname === 'ctl' ? this.ns.get('dev') : undefined);
         if (!m) throw new StyxError(`no mount called '${aname}'`, Errno.ENOENT);
-        const r = await callService(this.service(m), { ...t, aname: '' }, cancel);
+        const r = await this.service(m).call({ ...t, aname: '' }, cancel);
         if (r.type === 'Rattach') this.fids.set(t.fid, { at: 'mount', mount: m, direct: true, depth: 0, qtype: r.qid.type, uname: t.uname });
         return r;
       }
@@ -239,7 +235,7 @@ export class Router implements Service {
     // clunk(5), remove(5): the fid is gone even when the request fails, also when its mount is.
     if (t.type === 'Tclunk' || t.type === 'Tremove') this.fids.delete(t.fid);
     const svc = this.service(f.mount);
-    const r = await callService(svc, t, cancel);
+    const r = await svc.call(t, cancel);
     if (t.type === 'Tcreate' && r.type === 'Rcreate') { f.depth++; f.qtype = r.qid.type; }
     if (r.type === 'Ropen' || r.type === 'Rcreate') f.isOpen = true;
     if (f.direct) return r;
@@ -295,7 +291,7 @@ export class Router implements Service {
         if (name === '..' || name === '.') { qids.push(ROOT_QID); i++; continue; }
         const m = this.ns.get(name);
         if (!m) { err = new StyxError(Enotfound); break; }
-        const r = await callService(this.service(m), { type: 'Tattach', tag, fid: target, afid: NOFID, uname: pos.uname, aname: '', nUname: NONUNAME }, cancel);
+        const r = await this.service(m).call({ type: 'Tattach', tag, fid: target, afid: NOFID, uname: pos.uname, aname: '', nUname: NONUNAME }, cancel);
         if (r.type !== 'Rattach') { err = StyxError.fromReply(r); break; }
         pos = { at: 'mount', mount: m, direct: false, depth: 0, qtype: r.qid.type, uname: pos.uname };
         from = target;
@@ -314,7 +310,7 @@ export class Router implements Service {
         i++;
         continue;
       }
-      const r = await callService(this.service(pos.mount), { type: 'Twalk', tag, fid: from, newfid: target, wnames: names.slice(i, j) }, cancel);
+      const r = await this.service(pos.mount).call({ type: 'Twalk', tag, fid: from, newfid: target, wnames: names.slice(i, j) }, cancel);
       if (r.type !== 'Rwalk') { err = StyxError.fromReply(r); break; }
       for (const q of r.qids) qids.push(tagQid(q, pos.mount.id));
       if (r.qids.length < j - i) break;
@@ -331,7 +327,7 @@ export class Router implements Service {
     if (t.newfid === t.fid && f.at === 'mount') this.clunkIn(f.mount, t.fid);
     if (pos.at === 'mount' && target !== t.newfid) {
       // Walked in place: move the scratch fid's position to fid.
-      await callService(this.service(pos.mount), { type: 'Twalk', tag, fid: target, newfid: t.newfid, wnames: [] }, cancel);
+      await this.service(pos.mount).call({ type: 'Twalk', tag, fid: target, newfid: t.newfid, wnames: [] }, cancel);
       this.clunkIn(pos.mount, target);
     }
     this.fids.set(t.newfid, pos.at === 'mount' ? { ...pos, isOpen: false } : pos);
@@ -340,7 +336,7 @@ export class Router implements Service {
 
   /** A walk that stays inside one mount: forwarded as it is. */
   private async walkInMount(t: Extract<Tmsg, { type: 'Twalk' }>, f: MountFid, cancel: Cancellation): Promise<Rmsg> {
-    const r = await callService(this.service(f.mount), t, cancel);
+    const r = await this.service(f.mount).call(t, cancel);
     if (r.type !== 'Rwalk') return r;
     if (r.qids.length === t.wnames.length) {
       let depth = f.depth;
@@ -353,7 +349,7 @@ export class Router implements Service {
 
   private clunkIn(m: Mount, fid: number): void {
     if (this.ns.get(m.name) !== m) return;
-    void callService(this.service(m), { type: 'Tclunk', tag: 0, fid }, CANCELLED).catch(() => {});
+    void this.service(m).call({ type: 'Tclunk', tag: 0, fid }, CANCELLED).catch(() => {});
   }
 
   private rootRequest(t: Tmsg, f: RootFid): Rmsg {

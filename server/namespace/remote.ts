@@ -10,7 +10,7 @@ import {
 } from '../../shared/ninep/index.ts';
 import { type Client, NinepError, dmToLinuxMode, linuxFlags, linuxModeToDM } from '../../shared/client/index.ts';
 import {
-  Ebadfid, Einuse, Enoauth, Enotfound, Eoffset, Eunsupported, type FileServer, NUMERIC_OWNER, type Service, StyxError,
+  type Cancellation, Ebadfid, Einuse, Enoauth, Enotfound, Eoffset, Eunsupported, type FileServer, NUMERIC_OWNER, type Service, StyxError,
   errorReply, statTime,
 } from '../../shared/styx/index.ts';
 import { Edown } from './namespace.ts';
@@ -120,9 +120,9 @@ export class RemoteView implements Service {
     this.fids.clear();
   }
 
-  async request(t: Tmsg, signal: AbortSignal): Promise<Rmsg> {
+  async call(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
     try {
-      return await this.withDeadline(t, signal);
+      return await this.withDeadline(t, cancel.signal);
     } catch (e) {
       if (e instanceof NinepError && e.kind === 'closed' && LOST.has(e.errno)) {
         // The connection went while the request was out (a reconnect, a remote that went away).

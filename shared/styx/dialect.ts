@@ -2,13 +2,13 @@
 // (Tlopen -> Topen, Tgetattr -> Tstat, Tmkdir -> clone + Tcreate(DMDIR) + clunk, ...) so a file
 // system written once against the Navigator and the 9P2000 messages serves Linux v9fs too.
 import {
-  AT_REMOVEDIR, DMDIR, DMSYMLINK, Errno, L_O_ACCMODE, L_O_TRUNC, OTRUNC, QTDIR, type Rmsg,
+  AT_REMOVEDIR, type Dialect, DMDIR, DMSYMLINK, Errno, L_O_ACCMODE, L_O_TRUNC, OTRUNC, QTDIR, type Rmsg,
   SETATTR_ATIME, SETATTR_ATIME_SET, SETATTR_GID, SETATTR_MODE, SETATTR_MTIME, SETATTR_MTIME_SET,
   SETATTR_SIZE, SETATTR_UID, type Stat, type Tmsg, errnoToString, nullStat, stringToErrno,
 } from '../ninep/index.ts';
 import { statToAttr } from './dir.ts';
 import { StyxError } from './errors.ts';
-import { type Cancellation, CANCELLED, type Service, callService } from './service.ts';
+import { type Cancellation, CANCELLED, type Service } from './service.ts';
 
 /** Fids the adapter uses for its own steps; clients allocate from the bottom of the range. */
 const INTERNAL_FID_BASE = 0xfff00000;
@@ -37,19 +37,31 @@ const lerr = (errno: number): StyxError => new StyxError(errnoToString(errno), e
 
 const lerror = (r: Rmsg): Rmsg => (r.type === 'Rerror' ? { type: 'Rlerror', tag: r.tag, ecode: r.errno || stringToErrno(r.ename) } : r);
 
-export class LinuxAdapter {
+/** A Service in front of a canonical one: passes 9P2000 and .u through, translates .L. */
+export class LinuxAdapter implements Service {
   private nextFid = 0;
   private nextTag = 0;
+  private linux = false;
 
   constructor(private readonly service: Service) {}
 
+  get fidCount(): number | undefined { return this.service.fidCount; }
+
+  version(dialect: Dialect, msize: number): void {
+    this.linux = dialect === '9P2000.L';
+    this.service.version(dialect, msize);
+  }
+
+  close(): void { this.service.close(); }
+
   call(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
+    if (!this.linux) return this.service.call(t, cancel);
     switch (t.type) {
       case 'Tattach': case 'Tauth': case 'Twalk': case 'Tread': case 'Twrite': case 'Tclunk':
       case 'Tremove': case 'Treaddir':
         // The same in both vocabularies (most of the traffic): only an Rerror needs translating,
         // so skip translate's async frames.
-        return callService(this.service, t, cancel).then(lerror, () => ({ type: 'Rlerror', tag: t.tag, ecode: Errno.EIO }));
+        return this.service.call(t, cancel).then(lerror, () => ({ type: 'Rlerror', tag: t.tag, ecode: Errno.EIO }));
     }
     return this.callTranslated(t, cancel);
   }
@@ -71,7 +83,7 @@ export class LinuxAdapter {
 
   /** One canonical step; an Rerror is thrown as a StyxError. */
   private async step(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
-    const r = await callService(this.service, t, cancel);
+    const r = await this.service.call(t, cancel);
     if (r.type === 'Rerror') throw StyxError.fromReply(r);
     return r;
   }

@@ -1,14 +1,13 @@
 // One client connection on the wire: version negotiation and the dialect, message validation,
-// tags in flight and Tflush, the in-flight limit, .L translation and the trace. What the requests
-// mean is the Service's business.
+// tags in flight and Tflush, the in-flight limit and the trace. What the requests mean is the
+// Service's business (for .L clients of a canonical file system, a LinuxAdapter's).
 import {
   type Dialect, HEADER_SIZE, MAX_MSIZE, type Message, type Rmsg, type Tmsg, ProtocolError, badRequestName,
   decode, encode, messageText, stringToErrno, Errno,
 } from '../ninep/index.ts';
 import type { MessageTransport } from '../transport.ts';
-import { LinuxAdapter } from './dialect.ts';
 import { Edupetag, Eunsupported, errorReply } from './errors.ts';
-import { type Service, callService } from './service.ts';
+import type { Service } from './service.ts';
 import { errText } from '../errtext.ts';
 
 export interface TraceEvent {
@@ -81,7 +80,6 @@ export class Session {
    * the old one settles, so the old reply can never be taken for the new one's.
    */
   private readonly zombies = new Map<number, Promise<void>>();
-  private readonly adapter: LinuxAdapter;
   private readonly maxUnsent: number;
   /** Requests read but not started: the in-flight or the unsent limit holds them, in order. */
   private readonly held: Tmsg[] = [];
@@ -108,7 +106,6 @@ export class Session {
     this.maxInFlight = opts.maxInFlight ?? 256;
     this.maxUnsent = opts.maxUnsent ?? DEFAULT_MAX_UNSENT;
     this.id = opts.id ?? '0';
-    this.adapter = new LinuxAdapter(service);
     this.done = new Promise((resolve) => { this.resolveDone = resolve; });
     transport.onMessage((frame) => this.receive(frame));
     // A ProtocolError from the framing (a size field out of range, a message cut off by the
@@ -301,7 +298,7 @@ export class Session {
 
   private start(t: Tmsg, entry: InFlight): void {
     const tag = t.tag;
-    const p = this.dialect === '9P2000.L' ? this.adapter.call(t, entry.ctrl) : callService(this.service, t, entry.ctrl);
+    const p = this.service.call(t, entry.ctrl);
     entry.answer = p;
     p.then(
       (r) => this.finish(tag, entry, r),

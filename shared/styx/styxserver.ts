@@ -87,10 +87,6 @@ export class Styxserver implements Service {
     this.fids.clear();
   }
 
-  request(t: Tmsg, signal: AbortSignal): Promise<Rmsg> {
-    return this.call(t, { signal });
-  }
-
   call(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
     return new Promise<Rmsg>((resolve) => {
       this.waiting.set(t.tag, { expect: expectedReply(t.type), resolve });
