@@ -10,6 +10,7 @@ import {
   DEFAULT_MAX_FIDS, NUMERIC_OWNER, Ebadfid, Einuse, Eisdir, Enoauth, Enotfound, Enotopen, Eoffset, Eopen, Eperm,
   Etoomanyfids, type Cancellation, CANCELLED, type FileServer, type Service, StyxError, errorReply,
 } from '../../shared/styx/index.ts';
+import { fidsOf, passable } from '../../shared/styx/dialect/passthrough.ts';
 
 export class Mount {
   constructor(
@@ -154,6 +155,19 @@ export class Router implements Service {
     this.onClose();
   }
 
+  /** A .L request on fids of one mount whose service answers it natively. */
+  native(t: Tmsg): boolean {
+    if (!passable(t)) return false;
+    let m: Mount | undefined;
+    for (const fid of fidsOf(t)) {
+      const f = this.fids.get(fid);
+      if (f === undefined || f.at !== 'mount' || (m !== undefined && f.mount !== m)) return false;
+      m = f.mount;
+    }
+    if (m === undefined || this.ns.get(m.name) !== m) return false;
+    return this.service(m).native?.(t) ?? false;
+  }
+
   call(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
     // Most traffic: a request on a fid attached straight to a mount (diodload, Linux with an aname)
     // goes to the mount's service as it is, without route()'s async frames.
@@ -229,15 +243,16 @@ export class Router implements Service {
       }
       case 'Twalk': return this.walk(t, cancel);
     }
-    if (!('fid' in t)) throw new StyxError(Eperm);
-    const f = this.fid(t.fid);
+    const fid = 'fid' in t ? t.fid : passable(t) ? fidsOf(t)[0] : undefined;
+    if (fid === undefined) throw new StyxError(Eperm);
+    const f = this.fid(fid);
     if (f.at === 'root') return this.rootRequest(t, f);
     // clunk(5), remove(5): the fid is gone even when the request fails, also when its mount is.
     if (t.type === 'Tclunk' || t.type === 'Tremove') this.fids.delete(t.fid);
     const svc = this.service(f.mount);
     const r = await svc.call(t, cancel);
-    if (t.type === 'Tcreate' && r.type === 'Rcreate') { f.depth++; f.qtype = r.qid.type; }
-    if (r.type === 'Ropen' || r.type === 'Rcreate') f.isOpen = true;
+    if ((t.type === 'Tcreate' && r.type === 'Rcreate') || (t.type === 'Tlcreate' && r.type === 'Rlcreate')) { f.depth++; f.qtype = r.qid.type; }
+    if (r.type === 'Ropen' || r.type === 'Rcreate' || r.type === 'Rlopen' || r.type === 'Rlcreate') f.isOpen = true;
     if (f.direct) return r;
     return this.rewrite(r, f, t);
   }
@@ -246,7 +261,9 @@ export class Router implements Service {
   private rewrite(r: Rmsg, f: MountFid, t: Tmsg): Rmsg {
     const id = f.mount.id;
     switch (r.type) {
-      case 'Ropen': case 'Rcreate': return { ...r, qid: tagQid(r.qid, id) };
+      case 'Ropen': case 'Rcreate': case 'Rlopen': case 'Rlcreate': case 'Rmkdir': case 'Rsymlink': case 'Rmknod':
+        return { ...r, qid: tagQid(r.qid, id) };
+      case 'Rgetattr': return { ...r, attr: { ...r.attr, qid: tagQid(r.attr.qid, id) } };
       case 'Rstat': {
         const stat = { ...r.stat, qid: tagQid(r.stat.qid, id) };
         if (f.depth === 0) stat.name = f.mount.name;

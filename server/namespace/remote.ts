@@ -8,12 +8,14 @@ import {
   SETATTR_MTIME, SETATTR_MTIME_SET, SETATTR_SIZE, type Stat, type Tmsg, badNewName, badWalkName,
   errnoToString, unpackDirents, unpackStats,
 } from '../../shared/ninep/index.ts';
-import { type Client, NinepError, dmToLinuxMode, linuxFlags, linuxModeToDM } from '../../shared/client/index.ts';
+import { type Client, NinepError, linuxFlags } from '../../shared/client/index.ts';
 import {
-  type Cancellation, Ebadfid, Einuse, Enoauth, Enotfound, Eoffset, Eunsupported, type FileServer, NUMERIC_OWNER, type Service, StyxError,
-  errorReply, statTime,
+  type Cancellation, Ebadfid, Einuse, Enoauth, Enotfound, Eoffset, Eunsupported, type FileServer, type Service, StyxError,
+  attrToStat, dmToLinuxMode, errorReply,
 } from '../../shared/styx/index.ts';
 import { Edown } from './namespace.ts';
+import { fidsOf, mapFids, passable } from '../../shared/styx/dialect/passthrough.ts';
+import { qidStat } from '../../shared/styx/dialect/convert.ts';
 
 export interface RemoteOptions {
   /** A request not answered within this many ms fails; onDeadline is told (0: no deadline). */
@@ -118,6 +120,11 @@ export class RemoteView implements Service {
     const c = this.fs.connected ? this.fs.current() : null;
     for (const f of this.fids.values()) if (c && f.generation === this.fs.generation) c.clunkQuietly(f.rfid);
     this.fids.clear();
+  }
+
+  /** .L requests go to a .L remote as they are when the local client speaks .L too. */
+  native(t: Tmsg): boolean {
+    return this.dialect === '9P2000.L' && passable(t) && this.fs.connected && this.fs.current().dialect === '9P2000.L';
   }
 
   async call(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
@@ -285,8 +292,32 @@ export class RemoteView implements Service {
         return { type: 'Rwstat', tag };
       }
       default:
+        if (rd === '9P2000.L' && passable(t)) return this.passThrough(c, t, o);
         throw new StyxError(Eunsupported, Errno.EOPNOTSUPP);
     }
+  }
+
+  /** A .L request to the .L remote, its fids mapped: the fid state follows what it did. */
+  private async passThrough(c: Client, t: Tmsg, o: { signal: AbortSignal }): Promise<Rmsg> {
+    const fids = fidsOf(t).map((fid) => this.fid(fid));
+    let i = 0;
+    const r: Rmsg = await c.rpc(mapFids(t, () => fids[i++].rfid), o);
+    const f = fids[0];
+    switch (r.type) {
+      case 'Rlopen':
+        f.isOpen = true;
+        f.qtype = r.qid.type;
+        return { ...r, tag: t.tag, iounit: this.iounit(r.iounit) };
+      case 'Rlcreate':
+        if (t.type === 'Tlcreate') f.path = [...f.path, t.name];
+        f.isOpen = true;
+        f.qtype = r.qid.type;
+        return { ...r, tag: t.tag, iounit: this.iounit(r.iounit) };
+      case 'Rrename':
+        if (t.type === 'Trename') f.path = [...fids[1].path, t.name];
+        break;
+    }
+    return { ...r, tag: t.tag };
   }
 
   /**
@@ -365,7 +396,7 @@ export class RemoteView implements Service {
       return r.stat;
     }
     const r = await c.rpc({ type: 'Tgetattr', fid: f.rfid, requestMask: GETATTR_BASIC }, o);
-    return attrStat(nameOf(f), r.attr);
+    return attrToStat(nameOf(f), r.attr);
   }
 
   private async wstat(c: Client, f: RFid, st: Stat, o: { signal: AbortSignal }): Promise<void> {
@@ -436,13 +467,13 @@ export class RemoteView implements Service {
       await c.rpc({ type: 'Twalk', fid: f.rfid, newfid: tmp, wnames: [name] }, o);
     } catch {
       c.releaseFid(tmp);
-      return minimalStat(name, qid);
+      return qidStat(name, qid);
     }
     try {
       const r = await c.rpc({ type: 'Tgetattr', fid: tmp, requestMask: GETATTR_BASIC }, o);
-      return attrStat(name, r.attr);
+      return attrToStat(name, r.attr);
     } catch {
-      return minimalStat(name, qid);
+      return qidStat(name, qid);
     } finally {
       c.clunkQuietly(tmp);
     }
@@ -485,22 +516,4 @@ export class RemoteView implements Service {
     }
     return { type: 'Rreaddir', tag, data: b.bytes() };
   }
-}
-
-function attrStat(name: string, a: { qid: Qid; mode: number; uid: number; gid: number; size: bigint; atimeSec: bigint; mtimeSec: bigint }): Stat {
-  const mode = linuxModeToDM(a.mode);
-  return {
-    type: 0, dev: 0, qid: a.qid, mode, atime: statTime(a.atimeSec), mtime: statTime(a.mtimeSec),
-    length: mode & DMDIR ? 0n : a.size, name, uid: String(a.uid), gid: String(a.gid), muid: '',
-    extension: '', nUid: a.uid, nGid: a.gid, nMuid: NONUNAME,
-  };
-}
-
-function minimalStat(name: string, qid: Qid): Stat {
-  const mode = qid.type & QTDIR ? (DMDIR | 0o555) >>> 0 : 0o444;
-  return {
-    // Linux .u clients treat a missing numeric owner as an invalid uid and refuse writes.
-    type: 0, dev: 0, qid, mode, atime: 0, mtime: 0, length: 0n, name, uid: '', gid: '', muid: '',
-    extension: '', nUid: NUMERIC_OWNER, nGid: NUMERIC_OWNER, nMuid: NONUNAME,
-  };
 }

@@ -11,5 +11,6 @@ export {
   type Request, type RequestOf, type StyxOptions, type ServeLoop, type ServeHandler,
 } from './styxserver.ts';
 export { Session, DEFAULT_MAX_UNSENT, type SessionOptions, type TraceEvent } from './session.ts';
-export { LinuxAdapter, statTime } from './dialect.ts';
+export { LinuxAdapter } from './dialect/server.ts';
+export { attrToStat, dmToLinuxMode, linuxModeToDM, statTime, statToAttr } from './dialect/convert.ts';
 export { Tree, Node, DEFAULT_MAX_FILE_SIZE, type TreeOptions, type Content, type Device, type DeviceRequest } from './tree.ts';

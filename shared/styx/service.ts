@@ -19,6 +19,11 @@ export interface Service {
   version(dialect: Dialect, msize: number): void;
   /** Answers one request; cancel.signal aborts when the client flushes it. Never rejects. */
   call(t: Tmsg, cancel: Cancellation): Promise<Rmsg>;
+  /**
+   * Whether the service answers this 9P2000.L request itself (a mount of a .L remote, for a .L
+   * client): a LinuxAdapter then passes it through instead of translating it.
+   */
+  native?(t: Tmsg): boolean;
   /** The connection is gone: release every fid and pending request. */
   close(): void;
   /** Fids held now, the service's own included (for leak checks and status pages). */

@@ -1,14 +1,16 @@
-// 9P2000.L on top of the canonical vocabulary. A .L request becomes one or a few canonical requests
-// (Tlopen -> Topen, Tgetattr -> Tstat, Tmkdir -> clone + Tcreate(DMDIR) + clunk, ...) so a file
-// system written once against the Navigator and the 9P2000 messages serves Linux v9fs too.
+// The server side of the dialect layer: 9P2000.L on top of the canonical vocabulary. A .L request
+// becomes one or a few canonical requests (Tlopen -> Topen, Tgetattr -> Tstat, Tmkdir -> clone +
+// Tcreate(DMDIR) + clunk, ...) so a file system written once against the Navigator and the 9P2000
+// messages serves Linux v9fs too. A request the service answers natively (a .L remote's mount)
+// passes through as it is.
 import {
-  AT_REMOVEDIR, type Dialect, DMDIR, DMSYMLINK, Errno, L_O_ACCMODE, L_O_TRUNC, OTRUNC, QTDIR, type Rmsg,
+  AT_REMOVEDIR, type Dialect, DMDIR, DMSYMLINK, Errno, QTDIR, type Rmsg,
   SETATTR_ATIME, SETATTR_ATIME_SET, SETATTR_GID, SETATTR_MODE, SETATTR_MTIME, SETATTR_MTIME_SET,
   SETATTR_SIZE, SETATTR_UID, type Stat, type Tmsg, errnoToString, nullStat, stringToErrno,
-} from '../ninep/index.ts';
-import { statToAttr } from './dir.ts';
-import { StyxError } from './errors.ts';
-import { type Cancellation, CANCELLED, type Service } from './service.ts';
+} from '../../ninep/index.ts';
+import { StyxError } from '../errors.ts';
+import { type Cancellation, CANCELLED, type Service } from '../service.ts';
+import { MAX_OFF_T, openMode, statTime, statToAttr } from './convert.ts';
 
 /** Fids the adapter uses for its own steps; clients allocate from the bottom of the range. */
 const INTERNAL_FID_BASE = 0xfff00000;
@@ -23,17 +25,10 @@ function checkNewName(name: string): void {
   if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) throw lerr(Errno.EINVAL);
 }
 
-/** Largest size a Tsetattr may ask for: off_t is signed, so a size at or above 2^63 is a negative length. */
-const MAX_OFF_T = (1n << 63n) - 1n;
-
-/**
- * A .L time (i64 seconds) as a stat's u32: negative ones as 0, later ones as the last second
- * (0xffffffff means "don't change" in a wstat).
- */
-export const statTime = (sec: bigint): number => (sec > MAX_OFF_T ? 0 : sec >= 0xffffffffn ? 0xfffffffe : Number(sec));
-
 /** A .L error: the errno is all the wire carries. */
 const lerr = (errno: number): StyxError => new StyxError(errnoToString(errno), errno);
+
+const SAME_IN_BOTH: ReadonlySet<Tmsg['type']> = new Set<Tmsg['type']>(['Tattach', 'Tauth', 'Twalk', 'Tread', 'Twrite', 'Tclunk', 'Tremove', 'Treaddir']);
 
 const lerror = (r: Rmsg): Rmsg => (r.type === 'Rerror' ? { type: 'Rlerror', tag: r.tag, ecode: r.errno || stringToErrno(r.ename) } : r);
 
@@ -56,12 +51,10 @@ export class LinuxAdapter implements Service {
 
   call(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
     if (!this.linux) return this.service.call(t, cancel);
-    switch (t.type) {
-      case 'Tattach': case 'Tauth': case 'Twalk': case 'Tread': case 'Twrite': case 'Tclunk':
-      case 'Tremove': case 'Treaddir':
-        // The same in both vocabularies (most of the traffic): only an Rerror needs translating,
-        // so skip translate's async frames.
-        return this.service.call(t, cancel).then(lerror, () => ({ type: 'Rlerror', tag: t.tag, ecode: Errno.EIO }));
+    // The same in both vocabularies (most of the traffic), or answered natively: only an Rerror
+    // needs translating, so skip translate's async frames.
+    if (SAME_IN_BOTH.has(t.type) || this.service.native?.(t)) {
+      return this.service.call(t, cancel).then(lerror, () => ({ type: 'Rlerror', tag: t.tag, ecode: Errno.EIO }));
     }
     return this.callTranslated(t, cancel);
   }
@@ -125,13 +118,13 @@ export class LinuxAdapter implements Service {
     const tag = t.tag;
     switch (t.type) {
       case 'Tlopen': {
-        const mode = (t.flags & L_O_ACCMODE) | (t.flags & L_O_TRUNC ? OTRUNC : 0);
+        const mode = openMode(t.flags);
         const r = await this.step({ type: 'Topen', tag, fid: t.fid, mode }, cancel);
         if (r.type !== 'Ropen') throw lerr(Errno.EIO);
         return { type: 'Rlopen', tag, qid: r.qid, iounit: r.iounit };
       }
       case 'Tlcreate': {
-        const mode = (t.flags & L_O_ACCMODE) | (t.flags & L_O_TRUNC ? OTRUNC : 0);
+        const mode = openMode(t.flags);
         const r = await this.step({ type: 'Tcreate', tag, fid: t.fid, name: t.name, perm: t.mode & 0o777, mode, extension: '' }, cancel);
         if (r.type !== 'Rcreate') throw lerr(Errno.EIO);
         return { type: 'Rlcreate', tag, qid: r.qid, iounit: r.iounit };
@@ -220,21 +213,8 @@ export class LinuxAdapter implements Service {
         return { type: 'Rlock', tag, status: 0 };
       case 'Tgetlock':
         return { type: 'Rgetlock', tag, lock: { ...t.lock, lockType: 2 } };
-      case 'Txattrwalk':
-      case 'Txattrcreate':
-      case 'Tlink':
-      case 'Tmknod':
-        throw lerr(Errno.EOPNOTSUPP);
-      case 'Tattach':
-      case 'Tauth':
-      case 'Twalk':
-      case 'Tread':
-      case 'Twrite':
-      case 'Tclunk':
-      case 'Tremove':
-      case 'Treaddir':
-        return this.step(t, cancel);
       default:
+        // Txattrwalk, Txattrcreate, Tlink, Tmknod: nothing in 9P2000 to say them with.
         throw lerr(Errno.EOPNOTSUPP);
     }
   }
