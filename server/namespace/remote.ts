@@ -1,21 +1,21 @@
 // A mount served by another 9P server over a Client connection: a remote server such as diod, or
 // a page's worker over WebSocket. Each local connection gets a RemoteView that maps its fids onto
-// fids of the shared connection and translates the canonical requests (9P2000 with the .u fields,
-// plus Treaddir) into the remote's dialect, so a 9P2000 client can read a .L-only server.
+// fids of the shared connection, keeps '..' inside the mount, and has the canonical requests
+// (9P2000 with the .u fields, plus Treaddir) said in the remote's dialect (dialect/client.ts), so a
+// 9P2000 client can read a .L-only server; a .L client's .L requests to a .L remote pass through.
 import {
-  type Dialect, DirReadBuilder, IOHDRSZ, DMDIR, DMSYMLINK, DT_DIR, DT_LNK, DT_REG, Errno, GETATTR_BASIC,
-  NONUNAME, type Qid, QTDIR, QTSYMLINK, type Rmsg, SETATTR_ATIME, SETATTR_ATIME_SET, SETATTR_MODE,
-  SETATTR_MTIME, SETATTR_MTIME_SET, SETATTR_SIZE, type Stat, type Tmsg, badNewName, badWalkName,
-  errnoToString, unpackDirents, unpackStats,
+  type Dialect, DirReadBuilder, IOHDRSZ, Errno, type Qid, QTDIR, type Rmsg, type Stat, type Tmsg, badNewName,
+  badWalkName,
 } from '../../shared/ninep/index.ts';
-import { type Client, NinepError, linuxFlags } from '../../shared/client/index.ts';
+import { type Client, NinepError } from '../../shared/client/index.ts';
 import {
   type Cancellation, Ebadfid, Einuse, Enoauth, Enotfound, Eoffset, Eunsupported, type FileServer, type Service, StyxError,
-  attrToStat, dmToLinuxMode, errorReply,
+  errorReply,
 } from '../../shared/styx/index.ts';
 import { Edown } from './namespace.ts';
 import { fidsOf, mapFids, passable } from '../../shared/styx/dialect/passthrough.ts';
-import { qidStat } from '../../shared/styx/dialect/convert.ts';
+import { direntType } from '../../shared/styx/dialect/convert.ts';
+import { remoteCreate, remoteEntries, remoteOpen, remoteStat, remoteWstat } from '../../shared/styx/dialect/client.ts';
 
 export interface RemoteOptions {
   /** A request not answered within this many ms fails; onDeadline is told (0: no deadline). */
@@ -215,9 +215,7 @@ export class RemoteView implements Service {
       }
       case 'Topen': {
         const f = this.fid(t.fid);
-        const r = rd === '9P2000.L'
-          ? await c.rpc({ type: 'Tlopen', fid: f.rfid, flags: linuxFlags(t.mode) }, o)
-          : await c.rpc({ type: 'Topen', fid: f.rfid, mode: t.mode }, o);
+        const r = await remoteOpen(c, f.rfid, t.mode, o);
         f.isOpen = true;
         f.qtype = r.qid.type;
         return { type: 'Ropen', tag, qid: r.qid, iounit: this.iounit(r.iounit) };
@@ -226,29 +224,12 @@ export class RemoteView implements Service {
         const f = this.fid(t.fid);
         const bad = badNewName(t.name);
         if (bad) throw new StyxError(bad, Errno.EINVAL);
-        let qid: Qid;
-        let iounit = 0;
-        if (rd !== '9P2000.L') {
-          const r = await c.rpc({ type: 'Tcreate', fid: f.rfid, name: t.name, perm: t.perm, mode: t.mode, extension: t.extension }, o);
-          qid = r.qid;
-          iounit = r.iounit;
-        } else if (t.perm & (DMDIR | DMSYMLINK)) {
-          // .L makes directories and symlinks without opening them: make, walk, then open.
-          if (t.perm & DMDIR) await c.rpc({ type: 'Tmkdir', dfid: f.rfid, name: t.name, mode: t.perm & 0o777, gid: NONUNAME }, o);
-          else await c.rpc({ type: 'Tsymlink', fid: f.rfid, name: t.name, symtgt: t.extension, gid: NONUNAME }, o);
-          await c.rpc({ type: 'Twalk', fid: f.rfid, newfid: f.rfid, wnames: [t.name] }, o);
-          const r = t.perm & DMDIR ? await c.rpc({ type: 'Tlopen', fid: f.rfid, flags: linuxFlags(t.mode & 3) }, o) : null;
-          qid = r ? r.qid : { type: QTSYMLINK, vers: 0, path: 0n };
-          if (r) iounit = r.iounit;
-        } else {
-          const r = await c.rpc({ type: 'Tlcreate', fid: f.rfid, name: t.name, flags: linuxFlags(t.mode) | 0o100, mode: t.perm & 0o777, gid: NONUNAME }, o);
-          qid = r.qid;
-          iounit = r.iounit;
-        }
+        const r = await remoteCreate(c, f.rfid, t, o);
+        f.rfid = r.rfid;
         f.path = [...f.path, t.name];
-        f.qtype = qid.type;
+        f.qtype = r.qid.type;
         f.isOpen = true;
-        return { type: 'Rcreate', tag, qid, iounit: this.iounit(iounit) };
+        return { type: 'Rcreate', tag, qid: r.qid, iounit: this.iounit(r.iounit) };
       }
       case 'Tread': {
         const f = this.fid(t.fid);
@@ -284,11 +265,14 @@ export class RemoteView implements Service {
       }
       case 'Tstat': {
         const f = this.fid(t.fid);
-        return { type: 'Rstat', tag, stat: await this.stat(c, f, o) };
+        return { type: 'Rstat', tag, stat: await remoteStat(c, f.rfid, nameOf(f), o) };
       }
       case 'Twstat': {
         const f = this.fid(t.fid);
-        await this.wstat(c, f, t.stat, o);
+        // Checked before anything changes: a wstat is all or nothing (stat(5)).
+        const bad = t.stat.name === '' ? null : badNewName(t.stat.name);
+        if (bad) throw new StyxError(bad, Errno.EINVAL);
+        f.path = await remoteWstat(c, f.rfid, f.path, t.stat, o);
         return { type: 'Rwstat', tag };
       }
       default:
@@ -390,93 +374,18 @@ export class RemoteView implements Service {
     return remote > 0 && remote < max ? remote : 0;
   }
 
-  private async stat(c: Client, f: RFid, o: { signal: AbortSignal }): Promise<Stat> {
-    if (c.dialect !== '9P2000.L') {
-      const r = await c.rpc({ type: 'Tstat', fid: f.rfid }, o);
-      return r.stat;
-    }
-    const r = await c.rpc({ type: 'Tgetattr', fid: f.rfid, requestMask: GETATTR_BASIC }, o);
-    return attrToStat(nameOf(f), r.attr);
-  }
-
-  private async wstat(c: Client, f: RFid, st: Stat, o: { signal: AbortSignal }): Promise<void> {
-    // Checked before anything changes: a wstat is all or nothing (stat(5)).
-    const bad = st.name === '' ? null : badNewName(st.name);
-    if (bad) throw new StyxError(bad, Errno.EINVAL);
-    if (c.dialect !== '9P2000.L') {
-      await c.rpc({ type: 'Twstat', fid: f.rfid, stat: st }, o);
-      return;
-    }
-    let valid = 0;
-    const a = { valid: 0, mode: 0, uid: 0, gid: 0, size: 0n, atimeSec: 0n, atimeNsec: 0n, mtimeSec: 0n, mtimeNsec: 0n };
-    if (st.mode !== 0xffffffff) { valid |= SETATTR_MODE; a.mode = dmToLinuxMode(st.mode); }
-    if (st.length !== 0xffffffffffffffffn) { valid |= SETATTR_SIZE; a.size = st.length; }
-    if (st.mtime !== 0xffffffff) { valid |= SETATTR_MTIME | SETATTR_MTIME_SET; a.mtimeSec = BigInt(st.mtime); }
-    if (st.atime !== 0xffffffff) { valid |= SETATTR_ATIME | SETATTR_ATIME_SET; a.atimeSec = BigInt(st.atime); }
-    if (valid) await c.rpc({ type: 'Tsetattr', fid: f.rfid, attr: { ...a, valid } }, o);
-    if (st.name !== '' && st.name !== nameOf(f)) {
-      // Rename within the same directory, reached from the attach point (".." from a file fails).
-      if (f.path.length === 0) throw new StyxError(errnoToString(Errno.EPERM), Errno.EPERM);
-      const dfid = c.allocFid();
-      try {
-        await c.rpc({ type: 'Twalk', fid: c.rootFid, newfid: dfid, wnames: f.path.slice(0, -1) }, o);
-      } catch (e) {
-        c.releaseFid(dfid);
-        throw e;
-      }
-      try {
-        // diod answers Trenameat with EOPNOTSUPP; protocol.md says to fall back to Trename then.
-        await c.rpc({ type: 'Trenameat', olddirfid: dfid, oldname: nameOf(f), newdirfid: dfid, newname: st.name }, o).catch((e: unknown) => {
-          if (!(e instanceof NinepError && (e.errno === Errno.EOPNOTSUPP || e.errno === Errno.ENOSYS))) throw e;
-          return c.rpc({ type: 'Trename', fid: f.rfid, dfid, name: st.name }, o);
-        });
-        f.path = [...f.path.slice(0, -1), st.name];
-      } finally {
-        c.clunkQuietly(dfid);
-      }
-    }
-  }
-
   /** Fills f.dir.entries up to `want` entries (or to the end) from the remote directory. */
   private async fetchEntries(c: Client, f: RFid, want: number, o: { signal: AbortSignal }): Promise<DirState> {
     const d = f.dir ??= { entries: [], eof: false, remoteOffset: 0n, index: 0, localOffset: 0n };
     while (!d.eof && d.entries.length < want) {
-      const count = c.msize - IOHDRSZ;
-      if (c.dialect === '9P2000.L') {
-        const r = await c.rpc({ type: 'Treaddir', fid: f.rfid, offset: d.remoteOffset, count }, o);
-        const raw = unpackDirents(r.data);
-        if (raw.length === 0) { d.eof = true; break; }
-        d.remoteOffset = raw[raw.length - 1].offset;
-        const ents = raw.filter((e) => e.name !== '.' && e.name !== '..');
-        // A 9P2000 directory read wants whole stats: fetch each entry's attributes.
-        const stats = await Promise.all(ents.map((e) => this.entryStat(c, f, e.name, e.qid, o)));
-        d.entries.push(...stats);
-      } else {
-        const r = await c.rpc({ type: 'Tread', fid: f.rfid, offset: d.remoteOffset, count }, o);
-        if (r.data.length === 0) { d.eof = true; break; }
-        d.remoteOffset += BigInt(r.data.length);
-        d.entries.push(...unpackStats(r.data, c.dialect));
+      const batch = await remoteEntries(c, f.rfid, d.remoteOffset, o);
+      if (batch === null) d.eof = true;
+      else {
+        d.entries.push(...batch.stats);
+        d.remoteOffset = batch.next;
       }
     }
     return d;
-  }
-
-  private async entryStat(c: Client, f: RFid, name: string, qid: Qid, o: { signal: AbortSignal }): Promise<Stat> {
-    const tmp = c.allocFid();
-    try {
-      await c.rpc({ type: 'Twalk', fid: f.rfid, newfid: tmp, wnames: [name] }, o);
-    } catch {
-      c.releaseFid(tmp);
-      return qidStat(name, qid);
-    }
-    try {
-      const r = await c.rpc({ type: 'Tgetattr', fid: tmp, requestMask: GETATTR_BASIC }, o);
-      return attrToStat(name, r.attr);
-    } catch {
-      return qidStat(name, qid);
-    } finally {
-      c.clunkQuietly(tmp);
-    }
   }
 
   /** A 9P2000/.u directory read for the local client, in its dialect. */
@@ -511,8 +420,7 @@ export class RemoteView implements Service {
       const d = await this.fetchEntries(c, f, i + 1, o);
       const st = d.entries[i];
       if (!st) break;
-      const type = st.mode & DMDIR ? DT_DIR : st.mode & DMSYMLINK ? DT_LNK : DT_REG;
-      if (!b.addDirent({ qid: st.qid, offset: BigInt(i + 1), type, name: st.name })) break;
+      if (!b.addDirent({ qid: st.qid, offset: BigInt(i + 1), type: direntType(st.mode), name: st.name })) break;
     }
     return { type: 'Rreaddir', tag, data: b.bytes() };
   }

@@ -2,7 +2,7 @@
 // (getattr, st_mode, open flags), in one place: the server side (a .L client of a 9P2000-vocabulary
 // file system), the client side (a 9P2000 client of a .L remote) and the client library use these.
 import {
-  type Attr, DMDEVICE, DMDIR, DMNAMEDPIPE, DMSETGID, DMSETUID, DMSOCKET, DMSYMLINK, GETATTR_BASIC,
+  type Attr, DMDEVICE, DMDIR, DMNAMEDPIPE, DMSETGID, DMSETUID, DMSOCKET, DMSYMLINK, DT_DIR, DT_LNK, DT_REG, GETATTR_BASIC,
   L_O_ACCMODE, L_O_TRUNC, NONUNAME, OTRUNC, type Qid, QTDIR, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK,
   S_IFMT, S_IFREG, S_IFSOCK, type Stat,
 } from '../../ninep/index.ts';
@@ -35,6 +35,11 @@ export function dmToLinuxMode(mode: number): number {
   if (mode & DMSETUID) m |= 0o4000;
   if (mode & DMSETGID) m |= 0o2000;
   return m;
+}
+
+/** The type byte of a .L readdir entry for a 9P mode. */
+export function direntType(mode: number): number {
+  return mode & DMDIR ? DT_DIR : mode & DMSYMLINK ? DT_LNK : DT_REG;
 }
 
 /** Tlopen/Tlcreate flags -> a 9P open mode: the access mode and truncation (the rest has no 9P word). */
