@@ -9,10 +9,9 @@ import {
 } from '../../shared/ninep/index.ts';
 import { type Client, NinepError } from '../../shared/client/index.ts';
 import {
-  type Cancellation, Ebadfid, Einuse, Enoauth, Enotfound, Eoffset, Eunsupported, type FileServer, type Service, StyxError,
-  errorReply,
+  type Cancellation, Ebadfid, Edown, Einuse, Enoauth, Enotfound, Eunsupported, type FileServer, type Service, StyxError,
+  type DirCursor, advanceDir, errorReply, seekDir,
 } from '../../shared/styx/index.ts';
-import { Edown } from './namespace.ts';
 import { fidsOf, mapFids, passable } from '../../shared/styx/dialect/passthrough.ts';
 import { direntType } from '../../shared/styx/dialect/convert.ts';
 import { remoteCreate, remoteEntries, remoteOpen, remoteStat, remoteWstat } from '../../shared/styx/dialect/client.ts';
@@ -81,15 +80,13 @@ interface RFid {
   dir?: DirState;
 }
 
-interface DirState {
+/** Directory read emulation: the remote's entries as stats, and the local client's cursor over them. */
+interface DirState extends DirCursor {
   /** Entries read so far (canonical stats), and whether the remote has no more. */
   entries: Stat[];
   eof: boolean;
   /** Remote position: byte offset (9P2000/.u) or cookie (.L). */
   remoteOffset: bigint;
-  /** Local 9P2000/.u reads: next entry index and the byte offset the client must ask next. */
-  index: number;
-  localOffset: bigint;
 }
 
 function nameOf(f: RFid): string {
@@ -376,7 +373,7 @@ export class RemoteView implements Service {
 
   /** Fills f.dir.entries up to `want` entries (or to the end) from the remote directory. */
   private async fetchEntries(c: Client, f: RFid, want: number, o: { signal: AbortSignal }): Promise<DirState> {
-    const d = f.dir ??= { entries: [], eof: false, remoteOffset: 0n, index: 0, localOffset: 0n };
+    const d = f.dir ??= { entries: [], eof: false, remoteOffset: 0n, dirIndex: 0, dirOffset: 0n };
     while (!d.eof && d.entries.length < want) {
       const batch = await remoteEntries(c, f.rfid, d.remoteOffset, o);
       if (batch === null) d.eof = true;
@@ -395,17 +392,14 @@ export class RemoteView implements Service {
       const r = await c.rpc({ type: 'Tread', fid: f.rfid, offset, count: Math.min(count, c.msize - IOHDRSZ) }, o);
       return { type: 'Rread', tag, data: r.data };
     }
-    let d = f.dir ??= { entries: [], eof: false, remoteOffset: 0n, index: 0, localOffset: 0n };
-    if (offset === 0n) { d.index = 0; d.localOffset = 0n; }
-    else if (offset !== d.localOffset) throw new StyxError(Eoffset);
+    const d = f.dir ??= { entries: [], eof: false, remoteOffset: 0n, dirIndex: 0, dirOffset: 0n };
     const b = new DirReadBuilder(Math.min(count, this.msize - IOHDRSZ), this.dialect);
-    for (;;) {
-      d = await this.fetchEntries(c, f, d.index + 1, o);
-      const st = d.entries[d.index];
+    for (let i = seekDir(d, offset); ; i++) {
+      await this.fetchEntries(c, f, i + 1, o);
+      const st = d.entries[i];
       if (!st || !b.addStat(st)) break;
-      d.index++;
     }
-    d.localOffset += BigInt(b.length);
+    advanceDir(d, b);
     return { type: 'Rread', tag, data: b.bytes() };
   }
 

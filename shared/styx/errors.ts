@@ -20,6 +20,8 @@ export const Eunsupported = 'operation not supported';
 export const Edupetag = 'duplicate tag';
 export const Etoomanyfids = 'too many fids';
 export const Einterrupted = 'interrupted';
+/** A mount whose server is away (a remote being redialed, a closed page). */
+export const Edown = 'mount is not connected';
 
 /**
  * The one error of the server path, from a handler or Navigator to the wire: its message becomes

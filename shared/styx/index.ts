@@ -3,6 +3,7 @@ export * from './errors.ts';
 export * from './dir.ts';
 export type { Navigator } from './navigator.ts';
 export { Fid } from './fid.ts';
+export { type DirCursor, advanceDir, seekDir } from './dircursor.ts';
 export { readStr, readBytes } from './read.ts';
 export type { Service, FileServer, Cancellation } from './service.ts';
 export { CANCELLED } from './service.ts';

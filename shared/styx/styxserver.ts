@@ -8,10 +8,11 @@ import {
 } from '../ninep/index.ts';
 import { type Dir, toStat } from './dir.ts';
 import {
-  Ebadfid, Eexist, Einuse, Eisdir, Enoauth, Enotdir, Enotfound, Enotopen, Eoffset, Eopen, Eperm,
+  Ebadfid, Eexist, Einuse, Eisdir, Enoauth, Enotdir, Enotfound, Enotopen, Eopen, Eperm,
   Etoomanyfids, Eunsupported, StyxError,
 } from './errors.ts';
 import { Fid } from './fid.ts';
+import { advanceDir, seekDir } from './dircursor.ts';
 import type { Cancellation, FileServer, Service } from './service.ts';
 import type { Navigator } from './navigator.ts';
 import { errText } from '../errtext.ts';
@@ -210,12 +211,9 @@ export class Styxserver implements Service {
 
   /** Answers a directory read (9P2000/.u Tread on a directory) from the Navigator. */
   async readDir(f: Fid, m: Tread): Promise<Rread> {
-    if (m.offset === 0n) { f.dirIndex = 0; f.dirOffset = 0n; }
-    else if (m.offset !== f.dirOffset) throw new StyxError(Eoffset);
     const b = new DirReadBuilder(Math.min(m.count, this.msize - IOHDRSZ), this.dialect);
-    await this.fillDir(f.path, f.dirIndex, (d) => b.addStat(toStat(d, this.user)));
-    f.dirIndex += b.count;
-    f.dirOffset += BigInt(b.length);
+    await this.fillDir(f.path, seekDir(f, m.offset), (d) => b.addStat(toStat(d, this.user)));
+    advanceDir(f, b);
     return { type: 'Rread', tag: m.tag, data: b.bytes() };
   }
 
