@@ -10,7 +10,7 @@ import { DEFAULT_RAM_BUDGET } from '../../shared/styx/tree.ts';
 import { Namespace } from '../namespace/namespace.ts';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, RemoteMount, parseMountSpec,
-} from '../namespace/remote-mount.ts';
+} from '../namespace/redialed-mount.ts';
 import { parseBackend, readBackendConfig } from '../http/backends.ts';
 import { startIouringdChild } from '../iouring/child.ts';
 import { HttpServer } from '../http/server.ts';

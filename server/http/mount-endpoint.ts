@@ -7,7 +7,7 @@ import type { WebSocket } from 'ws';
 import { Client, type MessageTransport } from '../../shared/client/index.ts';
 import { type WebSocketLike, webSocketTransport } from '../../shared/net/websocket.ts';
 import type { Namespace } from '../namespace/namespace.ts';
-import { RemoteFileServer } from '../namespace/remote.ts';
+import { RemoteFileServer } from '../namespace/remote-fs.ts';
 import { Close, closeReason } from './closecodes.ts';
 
 export interface PageMount {

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { Client, type TBody } from '../../shared/client/index.ts';
 import { Errno, type Message, NOFID, NONUNAME } from '../../shared/ninep/index.ts';
 import { Namespace } from '../../server/namespace/namespace.ts';
-import { RemoteFileServer } from '../../server/namespace/remote.ts';
+import { RemoteFileServer } from '../../server/namespace/remote-fs.ts';
 import { dial } from '../../server/net/transport.ts';
 import { type Diod, startDiod } from '../support/diod.ts';
 import { RawConn, as } from '../support/rawconn.ts';

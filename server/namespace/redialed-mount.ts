@@ -5,7 +5,7 @@ import { Client, type MessageTransport } from '../../shared/client/index.ts';
 import type { Dialect } from '../../shared/ninep/index.ts';
 import { dial } from '../net/transport.ts';
 import type { Namespace } from './namespace.ts';
-import { RemoteFileServer } from './remote.ts';
+import { RemoteFileServer } from './remote-fs.ts';
 import { errText } from '../../shared/errtext.ts';
 
 export interface MountSpec {
