@@ -32,6 +32,9 @@ type FidState = RootFid | MountFid;
 
 /** Walks in place that cross the root use this mount-side fid for a moment. */
 const SCRATCH_FID = 0xfffffffe;
+/** Fids for a moment's look at a mount's root (the root listing's stats), taken in turn. */
+const PEEK_FID_BASE = 0xffffff00;
+const PEEK_FIDS = 0xfe;
 
 function leavesMount(f: MountFid, names: readonly string[]): boolean {
   if (f.direct) return false;
@@ -47,6 +50,7 @@ export class Router implements Service {
   private readonly fids = new Map<number, FidState>();
   private readonly services = new Map<Mount, Service>();
   private dialect: Dialect = '9P2000';
+  private nextPeek = 0;
   private msize = 8192;
 
   constructor(private readonly ns: Namespace, private readonly onClose: () => void = () => {}) {}
@@ -133,8 +137,24 @@ export class Router implements Service {
     };
   }
 
-  private mountStat(m: Mount): Stat {
-    return { ...this.rootStat(), qid: mountRootQid(m), name: m.name };
+  /**
+   * The stat of a mount point as the root lists it: the mount's root stat, as a stat of the
+   * mount point itself answers it (so a client sees the same mode and times either way); made up
+   * from the namespace root's when the mount cannot say (it is down).
+   */
+  private async mountStat(m: Mount, uname: string, cancel: Cancellation): Promise<Stat> {
+    const fid = PEEK_FID_BASE + (this.nextPeek = (this.nextPeek + 1) % PEEK_FIDS);
+    try {
+      const svc = this.service(m);
+      const a = await svc.call({ type: 'Tattach', tag: 0, fid, afid: NOFID, uname, aname: '', nUname: NONUNAME }, cancel);
+      if (a.type !== 'Rattach') throw StyxError.fromReply(a);
+      const r = await svc.call({ type: 'Tstat', tag: 0, fid }, cancel);
+      void svc.call({ type: 'Tclunk', tag: 0, fid }, CANCELLED);
+      if (r.type !== 'Rstat') throw StyxError.fromReply(r);
+      return { ...r.stat, qid: tagQid(r.stat.qid, m.id), name: m.name };
+    } catch {
+      return { ...this.rootStat(), qid: mountRootQid(m), name: m.name };
+    }
   }
 
   private fid(fid: number): FidState {
@@ -168,7 +188,7 @@ export class Router implements Service {
     const fid = 'fid' in t ? t.fid : passable(t) ? fidsOf(t)[0] : undefined;
     if (fid === undefined) throw new StyxError(Eperm);
     const f = this.fid(fid);
-    if (f.at === 'root') return this.rootRequest(t, f);
+    if (f.at === 'root') return this.rootRequest(t, f, cancel);
     // clunk(5), remove(5): the fid is gone even when the request fails, also when its mount is.
     if (t.type === 'Tclunk' || t.type === 'Tremove') this.fids.delete(t.fid);
     const svc = this.service(f.mount);
@@ -291,7 +311,7 @@ export class Router implements Service {
     void this.service(m).call({ type: 'Tclunk', tag: 0, fid }, CANCELLED).catch(() => {});
   }
 
-  private rootRequest(t: Tmsg, f: RootFid): Rmsg {
+  private async rootRequest(t: Tmsg, f: RootFid, cancel: Cancellation): Promise<Rmsg> {
     const tag = t.tag;
     switch (t.type) {
       case 'Topen':
@@ -310,8 +330,9 @@ export class Router implements Service {
       case 'Tread': {
         if (!f.isOpen) throw new StyxError(Enotopen);
         const b = new DirReadBuilder(Math.min(t.count, this.msize - IOHDRSZ), this.dialect);
-        const mounts = this.ns.list();
-        for (let i = seekDir(f, t.offset); i < mounts.length && b.addStat(this.mountStat(mounts[i])); i++);
+        const mounts = this.ns.list().slice(seekDir(f, t.offset));
+        const stats = await Promise.all(mounts.map((m) => this.mountStat(m, f.uname, cancel)));
+        for (let i = 0; i < stats.length && b.addStat(stats[i]); i++);
         advanceDir(f, b);
         return { type: 'Rread', tag, data: b.bytes() };
       }
