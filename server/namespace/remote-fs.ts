@@ -329,7 +329,9 @@ export class RemoteView implements Service {
         return null;
       }
       if (got.length < wnames.length) {
-        c.releaseFid(nf);
+        // walk(5) says newfid was not made, but diod keeps it after a partial walk, and go-p9p
+        // after answering a failed first name with an empty Rwalk: clunk it either way.
+        c.clunkQuietly(nf);
         return got;
       }
       if (owned) c.clunkQuietly(cur);
@@ -337,6 +339,12 @@ export class RemoteView implements Service {
       owned = true;
       return got;
     };
+    if (f.isOpen && c.dialect !== '9P2000.L') {
+      // 9P2000 servers may refuse to walk an open fid (Plan 9's lib9p and go9p do; diodls walks
+      // its open directory): start from an unopened shadow of it, reached from the root by its names.
+      const got = await step(c.rootFid, f.path);
+      if (got === null || got.length < f.path.length) throw new StyxError(Enotfound, Errno.ENOENT);
+    }
     let i = 0;
     while (i < names.length) {
       if (names[i] === '..') {
