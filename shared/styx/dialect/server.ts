@@ -8,7 +8,7 @@ import {
   SETATTR_ATIME, SETATTR_ATIME_SET, SETATTR_GID, SETATTR_MODE, SETATTR_MTIME, SETATTR_MTIME_SET,
   SETATTR_SIZE, SETATTR_UID, type Stat, type Tmsg, errnoToString, nullStat, stringToErrno,
 } from '../../ninep/index.ts';
-import { StyxError } from '../errors.ts';
+import { StyxError, errorReply } from '../errors.ts';
 import { type Cancellation, CANCELLED, type Service } from '../service.ts';
 import { MAX_OFF_T, openMode, statTime, statToAttr } from './convert.ts';
 
@@ -54,18 +54,16 @@ export class LinuxAdapter implements Service {
     // The same in both vocabularies (most of the traffic), or answered natively: only an Rerror
     // needs translating, so skip translate's async frames.
     if (SAME_IN_BOTH.has(t.type) || this.service.native?.(t)) {
-      return this.service.call(t, cancel).then(lerror, () => ({ type: 'Rlerror', tag: t.tag, ecode: Errno.EIO }));
+      return this.service.call(t, cancel).then(lerror, (e: unknown) => lerror(errorReply(t.tag, e)));
     }
     return this.callTranslated(t, cancel);
   }
 
   private async callTranslated(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
-    const tag = t.tag;
     try {
       return await this.translate(t, cancel);
     } catch (e) {
-      const ecode = e instanceof StyxError ? e.errno : Errno.EIO;
-      return { type: 'Rlerror', tag, ecode };
+      return lerror(errorReply(t.tag, e));
     }
   }
 
