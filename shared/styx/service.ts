@@ -1,7 +1,7 @@
 // The contract between a connection's wire session and what serves it. A file system serves the
 // canonical vocabulary: 9P2000 messages with the .u fields, plus Treaddir for .L directory reads;
 // a LinuxAdapter in front of it (placed where connections are set up) translates the other .L
-// operations into these (see dialect.ts).
+// operations into these (see dialect/server.ts).
 import type { Dialect, Rmsg, Tmsg } from '../ninep/index.ts';
 
 /**
