@@ -2,6 +2,8 @@
 // hellofs and slightlyfs already hold their own names in the namespace).
 import hellofs from './hellofs.ts?raw';
 import notes from './notes.ts?raw';
+import ramdisk from './ramdisk.ts?raw';
+import sectors from './sectors.ts?raw';
 import slightlyfs from './slightlyfs.ts?raw';
 import tick from './tick.ts?raw';
 
@@ -17,4 +19,6 @@ export const EXAMPLES: readonly Example[] = [
   { id: 'slightlyfs', title: 'slightlyfs: fortune, tick, cat.gif', mount: 'slightly', source: slightlyfs },
   { id: 'notes', title: 'notes: a writable directory', mount: 'notes', source: notes },
   { id: 'tick', title: 'tick: reads that wait for the clock', mount: 'tick', source: tick },
+  { id: 'sectors', title: 'sectors: a block device whose sectors are computed (NBD)', mount: 'sectors', source: sectors },
+  { id: 'ramdisk', title: 'ramdisk: a writable block device in the tab\'s memory (NBD)', mount: 'ramdisk', source: ramdisk },
 ];
