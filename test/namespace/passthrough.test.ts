@@ -2,7 +2,7 @@
 // a mkdir costs diod one message, not a clone, a create, a walk, an open and two clunks, and
 // getattr keeps the nanoseconds that 9P2000's stat has no room for.
 import assert from 'node:assert/strict';
-import { chmodSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client, type TBody } from '../../shared/client/index.ts';
@@ -11,6 +11,7 @@ import { Namespace } from '../../server/namespace/namespace.ts';
 import { RemoteFileServer } from '../../server/namespace/remote-fs.ts';
 import { dial } from '../../server/net/transport.ts';
 import { type Diod, startDiod } from '../support/diod.ts';
+import { runInLinux } from '../support/linuxvm.ts';
 import { RawConn, as } from '../support/rawconn.ts';
 import { type InProcess, startListener } from '../support/styxlab.ts';
 
@@ -70,5 +71,56 @@ describe('a .L client through a mount of diod', () => {
   it("passes diod's errno back", async () => {
     const r = as(await rpc({ type: 'Tmkdir', dfid: 1, name: 'f', mode: 0o755, gid: NONUNAME }), 'Rlerror');
     assert.equal(r.ecode, Errno.EEXIST);
+  });
+});
+
+describe('Linux v9fs (9p2000.L) through a mount of diod', () => {
+  let diod: Diod;
+  let remote: Client;
+  let srv: InProcess;
+
+  before(async () => {
+    diod = await startDiod();
+    chmodSync(diod.exportDir, 0o777);
+    remote = await Client.connect(await dial(diod.address), { version: '9P2000.L', aname: diod.exportDir, uname: 'nobody' });
+    const ns = new Namespace();
+    ns.mount('d', 'remote', diod.address, new RemoteFileServer(remote));
+    srv = await startListener(ns);
+  });
+
+  after(async () => {
+    await srv?.close();
+    remote?.close();
+    await diod?.stop();
+  });
+
+  it('makes, writes, renames, chmods and removes files, its .L requests passed through', async () => {
+    const r = await runInLinux({
+      ports: [srv.port],
+      timeoutMs: 180_000,
+      script: [
+        'set -e',
+        'mount9p /a version=9p2000.L aname= msize=65560',
+        'mkdir /a/d/dir',
+        'echo hello > /a/d/dir/f',
+        'mv /a/d/dir/f /a/d/dir/g',
+        'chmod 640 /a/d/dir/g',
+        'echo "cat: $(cat /a/d/dir/g)"',
+        'echo "mode: $(stat -c %a /a/d/dir/g)"',
+        'echo "mtime: $(stat -c %y /a/d/dir/g)"',
+        'mkdir /a/d/gone && rmdir /a/d/gone',
+        'umount /a',
+        'echo done',
+      ].join('\n'),
+    });
+    assert.equal(r.code, 0, r.output + r.console.slice(-2000));
+    assert.match(r.output, /^cat: hello$/m);
+    assert.match(r.output, /^mode: 640$/m);
+    // Nanoseconds reach the guest: diod's own (its file system's) times, not whole seconds.
+    assert.doesNotMatch(r.output, /^mtime: \S+ \d+:\d+:\d+\.0{9} /m);
+    assert.equal(readFileSync(join(diod.exportDir, 'dir', 'g'), 'utf8'), 'hello\n');
+    assert.equal(statSync(join(diod.exportDir, 'dir', 'g')).mode & 0o777, 0o640);
+    assert.ok(!existsSync(join(diod.exportDir, 'gone')));
+    assert.match(r.output, /^done$/m);
   });
 });
