@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { Client, type Dir, NinepError, isDir, modeString } from '../../shared/client/index.ts';
 import { DIALECTS, type Dialect, OREAD, ORDWR, OTRUNC, OWRITE, type Qid } from '../../shared/ninep/index.ts';
 import { dial } from '../net/transport.ts';
+import { errText } from '../../shared/errtext.ts';
 
 export const DEFAULT_ADDRESS = 'tcp!127.0.0.1!5640';
 
@@ -64,10 +65,6 @@ function parseDialect(s: string): Dialect {
   const d = short[t] ?? DIALECTS.find((x) => x.toLowerCase() === t.toLowerCase());
   if (!d) throw new UsageError(`unknown dialect '${s}'`);
   return d;
-}
-
-function errText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 export async function main(argv: string[], io: Io = process as unknown as Io): Promise<number> {

@@ -10,7 +10,7 @@ import { Namespace } from '../namespace/namespace.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, RemoteMount, parseMountSpec,
-} from '../namespace/remote-mount.ts';
+} from '../namespace/redialed-mount.ts';
 import { parseBackend, readBackendConfig } from '../http/backends.ts';
 import { startIouringdChild } from '../iouring/child.ts';
 import { HttpServer } from '../http/server.ts';
@@ -21,6 +21,7 @@ import {
 import { parseDialString } from '../net/dial.ts';
 import { builtinExports, startNbd, NBD_USAGE, NBD_OPTIONS } from './nbd-serve.ts';
 import { PageDevices } from '../nbd/page-device.ts';
+import { errText } from '../../shared/errtext.ts';
 
 const USAGE = `usage: styxlab serve [flags]
 
@@ -77,7 +78,6 @@ class StartupError extends Error {
   override readonly name = 'StartupError';
 }
 
-const errText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** Says what went wrong binding a listener, and which flag picks another address. */
 function bindError(flag: string, addr: string, e: unknown): StartupError {

@@ -2,18 +2,20 @@
 // Navigator (Inferno's styxservers, async). A program either leaves everything to `default` or runs
 // a message loop that handles some requests itself and passes the rest to srv.default(m).
 import {
-  type Dialect, DirReadBuilder, DMDIR, DT_DIR, DT_LNK, DT_REG, MAX_MSIZE, NOFID, OEXEC, ORDWR, OREAD,
+  type Dialect, DirReadBuilder, DMDIR, IOHDRSZ, DT_DIR, DT_LNK, DT_REG, MAX_MSIZE, NOFID, OEXEC, ORDWR, OREAD,
   OTRUNC, OWRITE, type Qid, QTDIR, QTSYMLINK, type Rmsg, type Stat, type Tmsg, type Treaddir, type Tread,
   type MessageOf, type Rread,
 } from '../ninep/index.ts';
 import { type Dir, toStat } from './dir.ts';
 import {
-  Ebadfid, Eexist, Einuse, Eisdir, Enoauth, Enotdir, Enotfound, Enotopen, Eoffset, Eopen, Eperm,
+  Ebadfid, Eexist, Einuse, Eisdir, Enoauth, Enotdir, Enotfound, Enotopen, Eopen, Eperm,
   Etoomanyfids, Eunsupported, StyxError,
 } from './errors.ts';
 import { Fid } from './fid.ts';
+import { advanceDir, seekDir } from './dircursor.ts';
 import type { Cancellation, FileServer, Service } from './service.ts';
 import type { Navigator } from './navigator.ts';
+import { errText } from '../errtext.ts';
 
 /** A request as the program sees it: the T-message plus the signal its flush aborts. */
 export type Request = Tmsg & { readonly signal: AbortSignal };
@@ -86,10 +88,6 @@ export class Styxserver implements Service {
     this.fids.clear();
   }
 
-  request(t: Tmsg, signal: AbortSignal): Promise<Rmsg> {
-    return this.call(t, { signal });
-  }
-
   call(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
     return new Promise<Rmsg>((resolve) => {
       this.waiting.set(t.tag, { expect: expectedReply(t.type), resolve });
@@ -97,7 +95,7 @@ export class Styxserver implements Service {
         try {
           this.handler(t, cancel, this);
         } catch (e) {
-          const msg = e instanceof Error ? e.message : String(e);
+          const msg = errText(e);
           this.log(`styx: handler error: ${msg}`);
           this.error(t, msg);
         }
@@ -146,7 +144,7 @@ export class Styxserver implements Service {
           await loop(this.tmsgs(), this);
           break;
         } catch (e) {
-          const msg = e instanceof Error ? e.message : String(e);
+          const msg = errText(e);
           this.log(`styx: handler error: ${msg}`);
           const cur = this.lastYielded;
           if (cur && this.waiting.has(cur.tag)) this.error(cur, msg);
@@ -202,7 +200,7 @@ export class Styxserver implements Service {
       (r) => this.reply(r),
       (e: unknown) => {
         if (!(e instanceof StyxError)) this.log(`styx: ${m.type}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-        this.error(m, e instanceof Error ? e.message : String(e));
+        this.error(m, errText(e));
       },
     );
   }
@@ -213,12 +211,9 @@ export class Styxserver implements Service {
 
   /** Answers a directory read (9P2000/.u Tread on a directory) from the Navigator. */
   async readDir(f: Fid, m: Tread): Promise<Rread> {
-    if (m.offset === 0n) { f.dirIndex = 0; f.dirOffset = 0n; }
-    else if (m.offset !== f.dirOffset) throw new StyxError(Eoffset);
-    const b = new DirReadBuilder(Math.min(m.count, this.msize - 24), this.dialect);
-    await this.fillDir(f.path, f.dirIndex, (d) => b.addStat(toStat(d, this.user)));
-    f.dirIndex += b.count;
-    f.dirOffset += BigInt(b.length);
+    const b = new DirReadBuilder(Math.min(m.count, this.msize - IOHDRSZ), this.dialect);
+    await this.fillDir(f.path, seekDir(f, m.offset), (d) => b.addStat(toStat(d, this.user)));
+    advanceDir(f, b);
     return { type: 'Rread', tag: m.tag, data: b.bytes() };
   }
 

@@ -12,6 +12,7 @@ import type { Navigator } from './navigator.ts';
 import { readBytes } from './read.ts';
 import type { Cancellation, FileServer } from './service.ts';
 import { type StyxOptions, Styxserver, permits } from './styxserver.ts';
+import { errText } from '../errtext.ts';
 
 /**
  * A device-like file: reads and writes are computed per request. `req.signal` aborts when the
@@ -376,7 +377,7 @@ export class Tree implements Navigator, FileServer {
       (r) => (r ? srv.reply(r) : srv.default(m)),
       // The errno goes along, for .u and .L clients, when the message is not one the table knows.
       (e: unknown) => srv.reply({
-        type: 'Rerror', tag: m.tag, ename: e instanceof Error ? e.message : String(e), errno: e instanceof StyxError ? e.errno : 0,
+        type: 'Rerror', tag: m.tag, ename: errText(e), errno: e instanceof StyxError ? e.errno : 0,
       }),
     );
   }

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { Client } from '../../shared/client/index.ts';
-import { Session } from '../../shared/styx/index.ts';
+import { LinuxAdapter, Session } from '../../shared/styx/index.ts';
 import { transportPair } from '../../shared/transport.ts';
 import { evaluate, styxlabModules } from '../../web/src/worker/evaluate.ts';
 import { ROOT } from '../support/styxlab.ts';
@@ -34,7 +34,7 @@ export async function mountProgram(source: string, version: '9P2000' | '9P2000.u
   const logs: string[] = [];
   const fs = evaluate(compileProgram(source), 'test.js', styxlabModules((l) => logs.push(l)));
   const [a, b] = transportPair();
-  const session = new Session(b, fs.connect(), { log: (l) => logs.push(l) });
+  const session = new Session(b, new LinuxAdapter(fs.connect()), { log: (l) => logs.push(l) });
   const client = await Client.connect(a, { version });
   return {
     client,
