@@ -5,7 +5,10 @@ import type { Dir } from './dir.ts';
 export interface Navigator {
   /** The entry whose qid path is `path`. */
   stat(path: bigint): Promise<Dir>;
-  /** The entry called `name` in directory `parent` ("..": the parent; at the root, the root). */
+  /**
+   * The entry called `name` in directory `parent`. "..": the parent, also of a file (canremove
+   * asks for the directory holding a file); at the root, the root.
+   */
   walk(parent: bigint, name: string): Promise<Dir>;
   /** Up to `count` entries of directory `path`, starting at entry index `offset`; [] at the end. */
   readdir(path: bigint, offset: number, count: number): Promise<Dir[]>;
