@@ -3,10 +3,7 @@
 import {
   type Check, checkCatGif, checkFortuneStable, checkFortuneVaries, checkHello, checkListing, checkTick,
 } from './checks.ts';
-import hellofs from './examples/hellofs.ts?raw';
-import lessonHello from './examples/lesson-hello.ts?raw';
-import lessonSlightly from './examples/lesson-slightly.ts?raw';
-import slightlyfs from './examples/slightlyfs.ts?raw';
+import { LESSON_CODE } from './examples/index.ts';
 
 export interface Lesson {
   id: string;
@@ -29,8 +26,8 @@ export const LESSONS: readonly Lesson[] = [
       'Your program is a loop over the requests. It handles what is special about its files and passes the rest to `srv.default(m)`. Here the only special thing is reading /hello.',
       'Make a read of /hello answer "Hello, World!\\n" with `srv.reply(readStr(m, greeting))`. Press Run (Ctrl+Enter), look at the trace while you `cat` it in the console, then Check.',
     ],
-    start: lessonHello,
-    solution: hellofs,
+    start: LESSON_CODE.hello.start,
+    solution: LESSON_CODE.hello.solution,
     checks: [checkListing(['hello']), checkHello],
   },
   {
@@ -42,8 +39,8 @@ export const LESSONS: readonly Lesson[] = [
       'A client may read a file in several requests at different offsets. If the content changed between them, it would read a mix of two fortunes. So the content is fixed when the file is opened: on Topen, put it in the fid\'s data slot (`f.data`), and answer reads from there with `readBytes(m, f.data)`.',
       'The ticker is shared by every client: each open, from anyone, takes the next number, even when opens arrive at the same time. Check opens /fortune several times, reads one open twice, opens /tick five times at once and reads /cat.gif.',
     ],
-    start: lessonSlightly,
-    solution: slightlyfs,
+    start: LESSON_CODE.slightly.start,
+    solution: LESSON_CODE.slightly.solution,
     checks: [checkListing(['hello', 'fortune', 'cat.gif', 'tick']), checkHello, checkFortuneStable, checkFortuneVaries, checkTick, checkCatGif],
   },
 ];
