@@ -442,7 +442,7 @@ export class Styxserver implements Service {
     if (m.offset === 0n) { f.dirIndex = 0; f.dirOffset = 0n; }
     else if (m.offset !== f.dirOffset) throw new StyxError(Eoffset);
     const b = new DirReadBuilder(Math.min(m.count, this.msize - 24), this.dialect);
-    await this.fillDir(f.path, f.dirIndex, (d) => b.addStat(toStat(d, this.user)));
+    await this.fillDir(f, f.dirIndex, (d) => b.addStat(toStat(d, this.user)));
     f.dirIndex += b.count;
     f.dirOffset += BigInt(b.length);
     return { type: 'Rread', tag: m.tag, data: b.bytes() };
@@ -453,7 +453,7 @@ export class Styxserver implements Service {
     const start = Number(m.offset);
     const b = new DirReadBuilder(Math.min(m.count, this.msize - 24), '9P2000.L');
     let index = start;
-    await this.fillDir(f.path, start, (d) => {
+    await this.fillDir(f, start, (d) => {
       const type = d.mode & DMDIR ? DT_DIR : d.qid.type & QTSYMLINK ? DT_LNK : DT_REG;
       const ok = b.addDirent({ qid: d.qid, offset: BigInt(index + 1), type, name: d.name });
       if (ok) index++;
@@ -462,10 +462,10 @@ export class Styxserver implements Service {
     return { type: 'Rreaddir', tag: m.tag, data: b.bytes() };
   }
 
-  private async fillDir(path: bigint, start: number, add: (d: Dir) => boolean): Promise<void> {
+  private async fillDir(f: Fid, start: number, add: (d: Dir) => boolean): Promise<void> {
     let index = start;
     for (let rounds = 0; rounds < 1024; rounds++) {
-      const batch = await this.nav.readdir(path, index, 64);
+      const batch = await this.nav.readdir(f.path, index, 64, f);
       if (batch.length === 0) return;
       for (const d of batch) {
         if (!add(d)) return;

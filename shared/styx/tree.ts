@@ -65,10 +65,17 @@ export interface TreeStats {
   allocations: number;
   /** Bytes copied from an old chunk into its grown replacement. */
   copied: number;
+  /** Directory entries stepped over to reach a listing's offset (a listing resumed where it stopped skips none). */
+  skipped: number;
 }
 
+/** The children of every file: one shared empty map, so a file costs no Map of its own (add() never adds to a file). */
+const NO_CHILDREN: Map<string, Node> = new Map();
+/** A file never written has no chunks: one shared empty map until its first write. */
+const NO_CHUNKS: Map<number, Uint8Array> = new Map();
+
 export class Node {
-  readonly children = new Map<string, Node>();
+  readonly children: Map<string, Node>;
   parent: Node;
   vers = 0;
   mtime = now();
@@ -76,7 +83,7 @@ export class Node {
   /** Logical length of a plain or writable file, in bytes. */
   size = 0;
   /** Its bytes: chunk index -> chunk (see CHUNK); a missing index is a hole. */
-  private chunks = new Map<number, Uint8Array>();
+  private chunks = NO_CHUNKS;
   /** Bytes this node has charged to the tree's budget (chunk capacities plus NODE_COST). */
   charged = 0;
   content: Content | null = null;
@@ -92,6 +99,7 @@ export class Node {
     parent: Node | null,
   ) {
     this.parent = parent ?? this;
+    this.children = mode & DMDIR ? new Map() : NO_CHILDREN;
   }
 
   get isDir(): boolean { return (this.mode & DMDIR) !== 0; }
@@ -163,6 +171,7 @@ export class Node {
       grow = false;
     }
     this.charged += grow ? geometric : exact;
+    if (this.chunks === NO_CHUNKS) this.chunks = new Map();
     const stats = this.tree.stats;
     for (let i = first; i <= last; i++) {
       const base = i * CHUNK;
@@ -220,7 +229,7 @@ export class Node {
 
   /** Frees every chunk and the node's own cost (the node is gone). */
   release(): void {
-    this.chunks.clear();
+    this.chunks = NO_CHUNKS;
     this.size = 0;
     this.tree.refund(this.charged);
     this.charged = 0;
@@ -273,6 +282,13 @@ export interface TreeOptions extends StyxOptions {
 }
 
 export const DEFAULT_MAX_FILE_SIZE = 64 * 1024 * 1024;
+/** A listing's last batch: entries [start, start + batch.length) of dir, and the iterator just past them. */
+interface Cursor {
+  dir: Node;
+  start: number;
+  batch: Dir[];
+  it: Iterator<Node>;
+}
 
 export class Tree implements Navigator, FileServer {
   readonly root: Node;
@@ -281,9 +297,11 @@ export class Tree implements Navigator, FileServer {
   readonly budget: number;
   /** Bytes charged to the budget now. */
   used = 0;
-  readonly stats: TreeStats = { allocations: 0, copied: 0 };
+  readonly stats: TreeStats = { allocations: 0, copied: 0, skipped: 0 };
   private readonly nodes = new Map<bigint, Node>();
   private nextPath = 0n;
+  /** Where each fid's listing stopped (gone with the fid). */
+  private readonly cursors = new WeakMap<Fid, Cursor>();
 
   constructor(readonly opts: TreeOptions = {}) {
     this.writable = opts.writable ?? false;
@@ -341,16 +359,32 @@ export class Tree implements Navigator, FileServer {
     return n.dir();
   }
 
-  async readdir(path: bigint, offset: number, count: number): Promise<Dir[]> {
+  /**
+   * Entries from index `offset`. A listing asks batch after batch, each at or a little before where
+   * the last one ended (the server asks for more than a reply may hold): the fid's cursor goes on
+   * from there (a Map's iterator survives inserts and deletes, and lists each entry that stays
+   * exactly once), so a listing costs O(entries), not O(entries^2 / batch). Another offset, or a
+   * listing without a fid, starts afresh.
+   */
+  async readdir(path: bigint, offset: number, count: number, fid?: Fid): Promise<Dir[]> {
     const p = this.node(path);
-    const out: Dir[] = [];
-    let i = 0;
-    for (const c of p.children.values()) {
-      if (i++ < offset) continue;
-      if (out.length >= count) break;
-      out.push(c.dir());
+    let c = fid && this.cursors.get(fid);
+    if (c && c.dir === p && offset >= c.start && offset <= c.start + c.batch.length) {
+      c.batch = c.batch.slice(offset - c.start);
+      c.start = offset;
+    } else {
+      const it = p.children.values();
+      for (let n = 0; n < offset && !it.next().done; n++) this.stats.skipped++;
+      c = { dir: p, start: offset, batch: [], it };
+      if (fid) this.cursors.set(fid, c);
     }
-    return out;
+    const batch = c.batch;
+    while (batch.length < count) {
+      const r = c.it.next();
+      if (r.done) break;
+      batch.push(r.value.dir());
+    }
+    return batch.slice(0, count);
   }
 
   // ---- FileServer ----
