@@ -282,6 +282,8 @@ export interface TreeOptions extends StyxOptions {
 }
 
 export const DEFAULT_MAX_FILE_SIZE = 64 * 1024 * 1024;
+const NOT_FOUND = new StyxError(Enotfound);
+
 /** A listing's last batch: entries [start, start + batch.length) of dir, and the iterator just past them. */
 interface Cursor {
   dir: Node;
@@ -355,7 +357,9 @@ export class Tree implements Navigator, FileServer {
     if (!p.isDir) throw new StyxError(Enotdir);
     if (name === '.') return p.dir();
     const n = p.children.get(name);
-    if (!n) throw new StyxError(Enotfound);
+    // One error for every miss: a lookup that fails is routine (each create asks first), and
+    // building an Error (its stack) costs more than the rest of the walk.
+    if (!n) throw NOT_FOUND;
     return n.dir();
   }
 
