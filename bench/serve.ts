@@ -6,6 +6,7 @@
 //   diodload, getattr mode: 16 threads getattr null
 //   diodcat: reads a 256 MiB file (styxlab: from ram, written there first over 9P; diod: from a
 //     tmpfs directory under /dev/shm)
+//   diodls: lists a directory of 100,000 files (bench/listing.ts)
 //
 // Each figure is printed for both servers with the ratio styxlab/diod (above 1: styxlab is faster).
 // The server CPU time per operation is printed too: it is less disturbed than throughput when
@@ -22,6 +23,7 @@ import { L_O_RDWR, NOFID } from '../shared/ninep/index.ts';
 import { startDiod } from '../test/support/diod.ts';
 import { startServe } from '../test/support/styxlab.ts';
 import { Wire, expect } from '../test/support/wire.ts';
+import { listingRows } from './listing.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const THREADS = Number(process.env.BENCH_THREADS ?? 16);
@@ -165,6 +167,7 @@ async function main(): Promise<void> {
     row(`diodcat ${MB} MiB seconds`, sc.seconds, dc.seconds, 3, dc.seconds / sc.seconds);
     row('  MB/s', (MB * 1.048576) / sc.seconds, (MB * 1.048576) / dc.seconds);
     row('  server CPU seconds', sc.cpu, dc.cpu, 2, dc.cpu / sc.cpu);
+    await listingRows(styx, { hostPort: `127.0.0.1:${diod.port}`, exportDir: scratch, proc: diod.proc }, row);
     console.log('(ratio: styxlab/diod throughput; for seconds and CPU, diod/styxlab, so above 1 is always styxlab ahead)');
   } finally {
     await Promise.all([styx.stop(), diod.stop()]);
