@@ -14,10 +14,10 @@ describe('programs from one source', () => {
     }
   });
 
-  test('shared/fs imports become styxlab modules; anything else is refused', () => {
+  test('shared/fs imports become styxlab modules, one import per module; anything else is refused', () => {
     assert.equal(
-      asProgram("import { a } from '../styx/index.ts';\nimport { b } from '../ninep/index.ts';\nimport { c } from './cat-gif.ts';"),
-      "import { a } from 'styxlab/styx';\nimport { b } from 'styxlab/ninep';\nimport { c } from 'styxlab/fs';",
+      asProgram("import { a } from '../styx/index.ts';\nimport { b } from '../ninep/index.ts';\nimport { c } from './cat-gif.ts';\nimport { d } from './fortunes.ts';\nconst x = 1;"),
+      "import { a } from 'styxlab/styx';\nimport { b } from 'styxlab/ninep';\nimport { c, d } from 'styxlab/fs';\nconst x = 1;",
     );
     assert.throws(() => asProgram("import { x } from '../client/index.ts';"), /no styxlab module for the import '..\/client\/index.ts'/);
   });

@@ -53,14 +53,31 @@ const TEMPLATE = `// A new program: a file server with one file. Change what /he
 // (Ctrl+Enter) mounts it under the name in "Mount as"; Save (Ctrl+S) while it runs replaces it in
 // place.`;
 
-/** shared/fs's relative imports as a program writes them: ../styx/index.ts is styxlab/styx, ./x.ts styxlab/fs. */
+/**
+ * shared/fs's relative imports as a program writes them: ../styx/index.ts is styxlab/styx, ./x.ts
+ * styxlab/fs; one-line imports that now name the same module become one.
+ */
 export function asProgram(source: string): string {
-  return source.replace(/from '(\.{1,2}\/[^']*)'/g, (_all, spec: string) => {
+  const rewritten = source.replace(/from '(\.{1,2}\/[^']*)'/g, (_all, spec: string) => {
     const shared = /^\.\.\/(styx|ninep)\/index\.ts$/.exec(spec);
     if (shared) return `from 'styxlab/${shared[1]}'`;
     if (/^\.\/[\w-]+\.ts$/.test(spec)) return "from 'styxlab/fs'";
     throw new Error(`no styxlab module for the import '${spec}'`);
   });
+  // Where each module's first one-line import is in `out`: later ones join it.
+  const first = new Map<string, number>();
+  const out: string[] = [];
+  for (const line of rewritten.split('\n')) {
+    const m = /^import \{ ([^}]+) \} from '(styxlab\/\w+)';$/.exec(line);
+    const at = m ? first.get(m[2]) : undefined;
+    if (m && at !== undefined) {
+      out[at] = out[at].replace(' } from', `, ${m[1]} } from`);
+      continue;
+    }
+    if (m) first.set(m[2], out.length);
+    out.push(line);
+  }
+  return out.join('\n');
 }
 
 const MARK = /^\s*\/\/ lesson:(solution|start|end)\s*$/;
