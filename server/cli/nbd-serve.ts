@@ -6,6 +6,7 @@ import type { Namespace } from '../namespace/namespace.ts';
 import { DEFAULT_EXPORTS, exportOf, parseExportSpec } from '../nbd/exports.ts';
 import { DEFAULT_NBD_ADDRESS, DEFAULT_NBD_CONNECTIONS, NbdListener } from '../nbd/listener.ts';
 import { namespaceFileDevice } from '../nbd/namespace-file.ts';
+import type { PageDevices } from '../nbd/page-device.ts';
 
 export const NBD_OPTIONS = {
   nbd: { type: 'string', multiple: true },
@@ -42,12 +43,9 @@ function positive(v: string | undefined, name: string, dflt: number): number {
   return n;
 }
 
-/** Starts NBD as the flags say; null when it is off (or the default port is taken). */
-/** say: how to announce what started (serve says it all once everything is up). */
-export async function startNbd(values: NbdValues, ns: Namespace, log: (line: string) => void, say: (line: string) => void): Promise<NbdListener | null> {
-  const addresses = values.nbd ?? [DEFAULT_NBD_ADDRESS];
-  if (addresses.includes('off')) return null;
-  const exports: Export[] = (values['nbd-export'] ?? DEFAULT_EXPORTS)
+/** The exports --nbd-export names (the default ones without it); page-hosted ones join them later. */
+export function builtinExports(values: NbdValues, ns: Namespace): Export[] {
+  const exports = (values['nbd-export'] ?? DEFAULT_EXPORTS)
     .map(parseExportSpec)
     .map((spec) => exportOf(spec, (path) => namespaceFileDevice(ns, path)));
   const names = new Set<string>();
@@ -55,9 +53,20 @@ export async function startNbd(values: NbdValues, ns: Namespace, log: (line: str
     if (names.has(e.name)) throw new Error(`--nbd-export: two exports named '${e.name}'`);
     names.add(e.name);
   }
+  return exports;
+}
+
+/**
+ * Starts NBD as the flags say over devices' exports; null when it is off (or the default port is
+ * taken). say: how to announce what started (serve says it all once everything is up).
+ */
+export async function startNbd(values: NbdValues, devices: PageDevices, log: (line: string) => void, say: (line: string) => void): Promise<NbdListener | null> {
+  const addresses = values.nbd ?? [DEFAULT_NBD_ADDRESS];
+  if (addresses.includes('off')) return null;
+  const exports = devices.exports();
   const maxBlock = positive(values['nbd-max-block'], 'nbd-max-block', DEFAULT_SERVER_LIMITS.maxBlock);
   if (maxBlock > 0xffffffff - 8) throw new Error('--nbd-max-block must stay below 4 GiB');
-  const listener = new NbdListener(() => exports, {
+  const listener = new NbdListener(() => devices.exports(), {
     maxConnections: positive(values['nbd-max-connections'], 'nbd-max-connections', DEFAULT_NBD_CONNECTIONS),
     limits: { maxBlock, maxInFlight: positive(values['nbd-max-inflight'], 'nbd-max-inflight', DEFAULT_SERVER_LIMITS.maxInFlight) },
     trace: values.debug ? (conn, dir, text) => process.stderr.write(`[nbd ${conn}] ${dir} ${text}\n`) : undefined,

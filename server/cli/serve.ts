@@ -19,7 +19,8 @@ import {
   DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_MAX_CONNECTIONS, DEFAULT_VERSION_TIMEOUT_MS, NinepListener,
 } from '../ninep/listener.ts';
 import { parseDialString } from '../net/dial.ts';
-import { startNbd, NBD_USAGE, NBD_OPTIONS } from './nbd-serve.ts';
+import { builtinExports, startNbd, NBD_USAGE, NBD_OPTIONS } from './nbd-serve.ts';
+import { PageDevices } from '../nbd/page-device.ts';
 
 const USAGE = `usage: styxlab serve [flags]
 
@@ -224,8 +225,12 @@ async function start(argv: string[], undo: Array<() => Promise<void> | void>): P
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   let nbd: Awaited<ReturnType<typeof startNbd>>;
+  // Page-hosted block devices join the built-in exports (over the gateway even with --nbd off).
+  let blockDevices: PageDevices;
   try {
-    nbd = await startNbd(values, ns, log, (line) => said.push(line));
+    const builtin = builtinExports(values, ns);
+    blockDevices = new PageDevices(() => builtin);
+    nbd = await startNbd(values, blockDevices, log, (line) => said.push(line));
   } catch (e) {
     throw e instanceof StartupError ? e : new StartupError(`--nbd: ${errText(e)}`);
   }
@@ -270,6 +275,7 @@ async function start(argv: string[], undo: Array<() => Promise<void> | void>): P
       idleTimeoutMs,
       deadlineMs: positiveInt(values.deadline, 'deadline', 5000),
       maxMessage: msize,
+      blockDevices,
       log,
       extraStatus: () => {
         const m = process.memoryUsage();

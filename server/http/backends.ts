@@ -21,7 +21,7 @@ export function parseBackend(s: string): Backend {
   if (!m) throw new Error(`--backend '${s}': want NAME=KIND:ADDRESS (KIND is 9p, nbd or iouring)`);
   const [, name, kind, address] = m;
   if (!(BACKEND_KINDS as readonly string[]).includes(kind)) throw new Error(`--backend '${s}': unknown kind '${kind}' (9p, nbd or iouring)`);
-  if (name === 'local') throw new Error(`--backend '${s}': 'local' is the local namespace and cannot be redefined`);
+  if (name === 'local' || name === LOCAL_NBD_BACKEND.name) throw new Error(`--backend '${s}': '${name}' is built in (the local namespace, styxlab's own NBD exports) and cannot be redefined`);
   const k = kind as BackendKind;
   return { name, kind: k, target: parseDialString(address, DEFAULT_PORTS[k]), address };
 }
@@ -44,3 +44,5 @@ export function readBackendConfig(path: string): Backend[] {
 }
 
 export const LOCAL_BACKEND: Backend = { name: 'local', kind: '9p', target: null, address: 'local namespace' };
+/** styxlab serve's own NBD exports (page-hosted block devices among them), served in-process. */
+export const LOCAL_NBD_BACKEND: Backend = { name: 'local-nbd', kind: 'nbd', target: null, address: 'styxlab NBD exports' };

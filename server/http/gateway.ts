@@ -1,30 +1,29 @@
-// /gateway/NAME: relays one WebSocket to one connection to a configured backend. For 9P, one
-// WebSocket binary message is exactly one 9P message both ways (frames are cut on the TCP side);
-// for iouringd, one IOD1 record (server/http/iouring-framer.ts); for NBD, raw bytes. Backpressure both ways keeps memory bounded whatever the size
-// of the transfer.
+// /gateway/NAME: relays one WebSocket to one connection to a configured backend. One WebSocket
+// binary message is one protocol message both ways (a 9P message, an NBD handshake message,
+// request or reply, an IOD1 record): the backend kind's framer (./framers/) checks what the page
+// sends and cuts what the backend sends. Backpressure both ways keeps memory bounded whatever the
+// size of the transfer.
 import { type Socket, connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { HEADER_SIZE, MAX_MSIZE, ProtocolError, frameSize } from '../../shared/ninep/index.ts';
 import type { Backend } from './backends.ts';
 import { Close, closeReason } from './closecodes.ts';
-import { IouringFramer } from './iouring-framer.ts';
+import { framerFor } from './framers/framer.ts';
+import { isOneMessage } from './framers/ninep.ts';
 
 /** Pause the side that produces once this much waits to be written to the other. */
 export const HIGH_WATER = 4 * 1024 * 1024;
 const LOW_WATER = 1024 * 1024;
-/** Backend reads: the slab size, and the least room left in a slab for another read. */
-const SLAB = 1024 * 1024;
+/**
+ * Backend reads: the slab size, and the least room left in a slab for another read. A message
+ * crosses into a new slab once per slab at most, so bigger slabs mean fewer split messages.
+ */
+const SLAB = 4 * 1024 * 1024;
 const MIN_READ = 64 * 1024;
 
 export interface RelayStats {
   bytesToBackend: number;
   bytesFromBackend: number;
-}
-
-/** True when data is exactly one 9P message: its size field says its length. */
-export function isOneMessage(data: Uint8Array): boolean {
-  return data.length >= HEADER_SIZE && frameSize(data) === data.length;
 }
 
 /**
@@ -50,19 +49,13 @@ export function guardMessages(ws: WebSocket): void {
 export function relay(ws: WebSocket, backend: Backend, stats: RelayStats, log: (line: string) => void, wsSocket?: Duplex): Promise<void> {
   const t = backend.target;
   if (!t) throw new Error('relay needs a network backend');
-  // Reads land in 1 MiB slabs, each read in the slab's unused rest, so one read takes all the
-  // replies waiting (not 64 KiB at a time, Node's default) and what is relayed are views of the
-  // slab: no copy. A slab lives while pieces of it wait to be written to the page.
-  let slab = Buffer.allocUnsafe(SLAB);
-  let used = 0;
+  const framer = framerFor(backend.kind);
+  const slabs = new Slabs(!framer.retainsChunks);
   let onData: (chunk: Buffer) => void = () => {};
   const onread = {
-    buffer: () => {
-      if (SLAB - used < MIN_READ) { slab = Buffer.allocUnsafe(SLAB); used = 0; }
-      return slab.subarray(used);
-    },
+    buffer: () => slabs.space(),
     callback: (n: number, buf: Uint8Array): boolean => {
-      used += n;
+      slabs.filled(n);
       onData(Buffer.from(buf.buffer, buf.byteOffset, n));
       return true; // pausing is done with sock.pause(), for backpressure
     },
@@ -72,8 +65,6 @@ export function relay(ws: WebSocket, backend: Backend, stats: RelayStats, log: (
   let connected = false;
   let wsClosed = false;
   const pending: Buffer[] = [];
-  const nine = backend.kind === '9p';
-  const iod = backend.kind === 'iouring' ? new IouringFramer() : null;
 
   const closeWs = (code: number, reason: string) => {
     if (wsClosed) return;
@@ -98,66 +89,51 @@ export function relay(ws: WebSocket, backend: Backend, stats: RelayStats, log: (
     if (connected) closeWs(Close.backendClosed, `backend '${backend.name}' closed the connection`);
   });
 
-  // Backend -> page. `fin` false: more of the same WebSocket message follows (see below).
-  const toPage = (b: Uint8Array, fin = true) => {
+  // Backend -> page. The pieces of a message that lie back to back in the slab (the message spans
+  // reads, not slabs: the usual case) are joined into one view and go out as one frame: the page
+  // then receives the message as it arrived, with no fragments to concatenate. Pieces that do not
+  // touch go out as one fragmented WebSocket message, a frame per piece (`fin` false until the
+  // last). Either way nothing is copied here.
+  let held: Buffer | null = null;
+  const frame = (b: Buffer, fin: boolean) => {
     stats.bytesFromBackend += b.length;
     ws.send(b, { binary: true, fin }, () => {
+      slabs.release(b.buffer);
       if (sock.isPaused() && ws.bufferedAmount < LOW_WATER) sock.resume();
     });
     if (ws.bufferedAmount > HIGH_WATER) sock.pause();
   };
-  if (nine) {
-    // The stream is cut at 9P message boundaries without copying: a message that spans two reads
-    // goes out as one fragmented WebSocket message, a frame per piece, instead of being assembled
-    // first (with Node's 64 KiB reads that was a copy of nearly every Rread near msize).
-    const cutter = new MessageCutter(MAX_MSIZE);
-    onData = (chunk: Buffer) => {
-      wsSocket?.cork();
-      try {
-        cutter.push(chunk, toPage);
-      } catch (e) {
-        log(`gateway ${backend.name}: bad 9P from the backend: ${(e as Error).message}`);
-        closeWs(Close.backendClosed, `backend '${backend.name}' sent a bad 9P message`);
-        sock.destroy();
-      } finally {
-        wsSocket?.uncork();
-      }
-    };
-  } else if (iod) {
-    // One WebSocket message per IOD1 record (handshake answer, response or completion).
-    onData = (chunk: Buffer) => {
-      wsSocket?.cork();
-      try {
-        iod.fromBackend(chunk, (record) => toPage(record));
-      } catch (e) {
-        log(`gateway ${backend.name}: bad IOD1 from the backend: ${(e as Error).message}`);
-        closeWs(Close.backendClosed, `backend '${backend.name}' sent a bad IOD1 record`);
-        sock.destroy();
-      } finally {
-        wsSocket?.uncork();
-      }
-    };
-  } else {
-    onData = (chunk: Buffer) => toPage(chunk);
-  }
+  const toPage = (b: Uint8Array, last: boolean) => {
+    if (held && held.buffer === b.buffer && held.byteOffset + held.length === b.byteOffset) {
+      held = Buffer.from(held.buffer, held.byteOffset, held.length + b.length);
+    } else {
+      if (held) frame(held, false);
+      held = Buffer.from(b.buffer, b.byteOffset, b.length);
+      slabs.hold(held.buffer);
+    }
+    if (last) { frame(held, true); held = null; }
+  };
+  onData = (chunk: Buffer) => {
+    wsSocket?.cork();
+    try {
+      framer.fromBackend(chunk, toPage);
+    } catch (e) {
+      log(`gateway ${backend.name}: bad ${framer.protocol} from the backend: ${(e as Error).message}`);
+      closeWs(Close.backendClosed, `backend '${backend.name}' sent bad ${framer.protocol}: ${(e as Error).message}`);
+      sock.destroy();
+    } finally {
+      wsSocket?.uncork();
+    }
+  };
 
-  // Page -> backend. Messages that arrive together (a client's burst of Treads) leave in one
+  // Page -> backend. Messages that arrive together (a client's burst of requests) leave in one
   // write: the socket is corked until the current batch of events is handled.
   let corked = false;
   const uncork = () => { corked = false; sock.uncork(); };
   let waitingForConnect = false;
   ws.on('message', (data: Buffer, isBinary: boolean) => {
-    if (!isBinary) {
-      closeWs(Close.badData, 'text messages are not accepted');
-      sock.destroy();
-      return;
-    }
-    if (nine && !isOneMessage(data)) {
-      closeWs(Close.badData, 'a WebSocket message must hold exactly one 9P message');
-      sock.destroy();
-      return;
-    }
-    const refused = iod?.fromPage(data);
+    if (wsClosed) return;
+    const refused = isBinary ? framer.fromPage(data) : 'text messages are not accepted';
     if (refused) {
       closeWs(Close.badData, refused);
       sock.destroy();
@@ -193,48 +169,57 @@ export function relay(ws: WebSocket, backend: Backend, stats: RelayStats, log: (
 }
 
 /**
- * Cuts a byte stream into 9P messages as pieces: each piece is a view of a chunk (no copy), and
- * the last piece of a message says so. Only a size field split between chunks is copied (into a
- * 4-byte buffer, sent as the first piece). Sizes are checked as FrameReader checks them.
+ * Where backend reads land: 4 MiB slabs, each read in the current slab's unused rest, so that one
+ * read takes all the replies waiting (not 64 KiB at a time, Node's default) and what is relayed
+ * are views of the slab, not copies. A slab lives while views of it wait to be written to the
+ * page; with `reuse`, a slab whose views have all been written goes back to a small free list, so
+ * a long transfer cycles through a few slabs instead of allocating, faulting in and collecting a
+ * new one every 4 MiB. Reuse needs a framer that keeps no view of a chunk once it has returned.
  */
-export class MessageCutter {
-  /** Bytes of the current message still to come; 0 at a message boundary. */
-  private need = 0;
-  private readonly sizeField = new Uint8Array(4);
-  private sizeHave = 0;
+class Slabs {
+  private cur: Buffer;
+  private used = 0;
+  /** Views of each slab held or being written; a retired slab with none left is free. */
+  private readonly refs = new Map<ArrayBufferLike, { slab: Buffer; n: number }>();
+  private readonly free: Buffer[] = [];
 
-  constructor(private readonly maxSize: number) {}
-
-  push(chunk: Uint8Array, onPiece: (piece: Uint8Array, last: boolean) => void): void {
-    let at = 0;
-    while (at < chunk.length) {
-      if (this.need === 0) {
-        if (this.sizeHave === 0 && chunk.length - at >= 4) {
-          this.need = this.check(chunk[at] | (chunk[at + 1] << 8) | (chunk[at + 2] << 16) | (chunk[at + 3] * 2 ** 24));
-        } else {
-          // The size field itself is cut: gather its 4 bytes first.
-          const k = Math.min(4 - this.sizeHave, chunk.length - at);
-          this.sizeField.set(chunk.subarray(at, at + k), this.sizeHave);
-          this.sizeHave += k;
-          at += k;
-          if (this.sizeHave < 4) return;
-          const f = this.sizeField;
-          const size = this.check(f[0] | (f[1] << 8) | (f[2] << 16) | (f[3] * 2 ** 24));
-          this.sizeHave = 0;
-          this.need = size - 4;
-          onPiece(f.slice(), false);
-        }
-      }
-      const n = Math.min(this.need, chunk.length - at);
-      this.need -= n;
-      onPiece(chunk.subarray(at, at + n), this.need === 0);
-      at += n;
-    }
+  constructor(private readonly reuse: boolean) {
+    this.cur = this.take();
   }
 
-  private check(size: number): number {
-    if (size < HEADER_SIZE) throw new ProtocolError('bad-size', `message size ${size} is below ${HEADER_SIZE}`);
-    if (size > this.maxSize) throw new ProtocolError('too-large', `message size ${size} exceeds msize ${this.maxSize}`);
-    return size;
+  /** Room for the next read. */
+  space(): Buffer {
+    if (SLAB - this.used < MIN_READ) {
+      const old = this.refs.get(this.cur.buffer);
+      if (old && old.n === 0) this.recycle(old.slab);
+      this.cur = this.take();
+      this.used = 0;
+    }
+    return this.cur.subarray(this.used);
+  }
+
+  filled(n: number): void { this.used += n; }
+
+  /** A view of a slab is held until released (views of anything else are ignored). */
+  hold(b: ArrayBufferLike): void {
+    const r = this.refs.get(b);
+    if (r) r.n++;
+  }
+
+  release(b: ArrayBufferLike): void {
+    const r = this.refs.get(b);
+    if (!r || --r.n > 0 || r.slab === this.cur) return;
+    this.recycle(r.slab);
+  }
+
+  private take(): Buffer {
+    const slab = this.free.pop() ?? Buffer.allocUnsafe(SLAB);
+    if (this.reuse) this.refs.set(slab.buffer, { slab, n: 0 });
+    return slab;
+  }
+
+  private recycle(slab: Buffer): void {
+    this.refs.delete(slab.buffer);
+    if (this.free.length < 2) this.free.push(slab);
   }
 }

@@ -2,11 +2,14 @@
 // at NAME. Everything the page sends is checked like any peer's; a request it leaves unanswered past
 // the deadline closes the mount (the page's watchdog shows "crashed"), and on disconnect the mount
 // disappears and its pending requests fail at once.
+// With kind=nbd the page serves a block device instead (server/nbd/page-device.ts), exported by
+// the NBD server under the same name; the name, key and watchdog rules are the same.
 import { timingSafeEqual } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import { Client, type MessageTransport } from '../../shared/client/index.ts';
 import { type WebSocketLike, webSocketTransport } from '../../shared/net/websocket.ts';
 import type { Namespace } from '../namespace/namespace.ts';
+import { PageLink, type PageDevices } from '../nbd/page-device.ts';
 import { RemoteFileServer } from '../namespace/remote.ts';
 import { Close, closeReason } from './closecodes.ts';
 
@@ -17,7 +20,13 @@ export interface PageMount {
   since: number;
   /** The page's secret: only a page that shows it again may replace this mount. */
   key: string;
+  /** A 9P file server, or a block device exported over NBD. */
+  kind: PageKind;
+  /** A block device's RPC link, once listed. */
+  link?: PageLink;
 }
+
+export type PageKind = '9p' | 'nbd';
 
 export const NAME_RE = /^[A-Za-z0-9._-]{1,64}$/;
 /** A page's mount key: long enough that another local program cannot guess it. */
@@ -32,7 +41,7 @@ export class PageMounts {
 
   constructor(
     private readonly ns: Namespace,
-    private readonly opts: { deadlineMs: number; maxMounts: number; msize: number; log: (line: string) => void },
+    private readonly opts: { deadlineMs: number; maxMounts: number; msize: number; log: (line: string) => void; devices?: PageDevices },
   ) {}
 
   /** Serves one /mount WebSocket until it closes. */
@@ -41,7 +50,7 @@ export class PageMounts {
    * one per browser profile); a mount made without one can never be replaced, only freed by its
    * page disconnecting.
    */
-  async accept(ws: WebSocket, name: string, replace: boolean, origin: string, key: string): Promise<void> {
+  async accept(ws: WebSocket, name: string, replace: boolean, origin: string, key: string, kind: PageKind = '9p'): Promise<void> {
     const log = this.opts.log;
     // Every close here may quote the page's input: closeReason keeps it within a close frame
     // (ws throws on a longer reason, which would take the whole server down).
@@ -58,9 +67,18 @@ export class PageMounts {
       close(Close.badData, 'bad mount key: 22 to 128 letters, digits, \'-\' or \'_\'');
       return;
     }
+    const devices = this.opts.devices;
+    if (kind === 'nbd' && !devices) {
+      close(Close.badData, 'this server does not export block devices');
+      return;
+    }
     // A page still connecting holds its name too, so two pages cannot race for one name.
     const page = this.live.get(name);
-    if (this.ns.get(name) || page) {
+    if (!page && kind === 'nbd' && devices?.isBuiltin(name)) {
+      close(Close.nameTaken, `'${name}' is already an NBD export (--nbd-export)`);
+      return;
+    }
+    if ((kind === '9p' && this.ns.get(name)) || page) {
       if (!page) {
         close(Close.nameTaken, `'${name}' is already mounted (a built-in or remote mount)`);
         return;
@@ -80,9 +98,13 @@ export class PageMounts {
       close(Close.limit, `too many page mounts (${this.opts.maxMounts})`);
       return;
     }
-    const entry: PageMount = { name, ws, origin, since: Date.now(), key };
+    const entry: PageMount = { name, ws, origin, since: Date.now(), key, kind };
     this.live.set(name, entry);
     this.ended.delete(name);
+    if (devices && kind === 'nbd') {
+      await this.serveDevice(entry, devices, close);
+      return;
+    }
     const inner = webSocketTransport(ws as unknown as WebSocketLike);
     // The client closes its transport with a bare reason ('protocol error', 'cancelled') and
     // the WebSocket adapter sends that as a normal close (1000); the page should see 4400.
@@ -132,13 +154,30 @@ export class PageMounts {
     }));
   }
 
+  /** A page's block device: listed as an NBD export until the page goes (or breaks a rule). */
+  private async serveDevice(entry: PageMount, devices: PageDevices, close: (code: number, reason: string) => void): Promise<void> {
+    const { name, ws } = entry;
+    const link = new PageLink(webSocketTransport(ws as unknown as WebSocketLike), {
+      deadlineMs: this.opts.deadlineMs,
+      onFault: (kind, why) => {
+        this.opts.log(`nbd export ${name}: ${kind === 'deadline' ? 'watchdog: ' : ''}${why}; closing the page's connection`);
+        close(kind === 'deadline' ? Close.deadline : Close.badData, kind === 'deadline' ? `watchdog: ${why}` : why);
+      },
+    });
+    entry.link = link;
+    devices.attach(name, link, entry.origin);
+    this.opts.log(`nbd export ${name}: page block device listed`);
+    this.drop(name, entry, await link.done());
+  }
+
   private drop(name: string, entry: PageMount, why: string): void {
     if (this.live.get(name) !== entry) return;
     this.live.delete(name);
     this.ended.set(name, why);
     // Bounded: a page could try many names.
     if (this.ended.size > 64) this.ended.delete(this.ended.keys().next().value as string);
-    if (this.ns.get(name)?.kind === 'page') this.ns.unmount(name);
+    if (entry.link) this.opts.devices?.detach(name, entry.link);
+    else if (this.ns.get(name)?.kind === 'page') this.ns.unmount(name);
     this.opts.log(`mount ${name}: gone (${why})`);
   }
 }

@@ -7,8 +7,11 @@ import { MAX_MSIZE } from '../../shared/ninep/index.ts';
 import { Session } from '../../shared/styx/index.ts';
 import { type WebSocketLike, webSocketTransport } from '../../shared/net/websocket.ts';
 import type { MessageTransport } from '../../shared/transport.ts';
+import { ServerSession } from '../../shared/nbd/server-session.ts';
+import { webSocketByteStream } from '../../shared/nbd/websocket-stream.ts';
 import type { Namespace } from '../namespace/namespace.ts';
-import { type Backend, LOCAL_BACKEND } from './backends.ts';
+import type { PageDevices } from '../nbd/page-device.ts';
+import { type Backend, LOCAL_BACKEND, LOCAL_NBD_BACKEND } from './backends.ts';
 import { Close, closeReason } from './closecodes.ts';
 import { type RelayStats, guardMessages, relay } from './gateway.ts';
 import { PageMounts } from './mount-endpoint.ts';
@@ -34,6 +37,8 @@ export interface HttpOptions {
   /** Largest WebSocket message (one 9P message). */
   maxMessage: number;
   log: (line: string) => void;
+  /** NBD exports, page-hosted block devices among them: /mount?kind=nbd and the local-nbd backend. */
+  blockDevices?: PageDevices;
   /** Extra status from the rest of the server (9P connections). */
   extraStatus?: () => Record<string, unknown>;
 }
@@ -56,8 +61,10 @@ export class HttpServer {
       if (this.backends.has(b.name)) throw new Error(`backend '${b.name}' is defined twice`);
       this.backends.set(b.name, b);
     }
+    // Last: a page picking the first NBD backend still gets the one the operator configured.
+    if (opts.blockDevices) this.backends.set(LOCAL_NBD_BACKEND.name, LOCAL_NBD_BACKEND);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxMessage, perMessageDeflate: false });
-    this.pages = new PageMounts(ns, { deadlineMs: opts.deadlineMs, maxMounts: opts.maxMounts, msize: Math.min(opts.maxMessage, MAX_MSIZE), log: opts.log });
+    this.pages = new PageMounts(ns, { deadlineMs: opts.deadlineMs, maxMounts: opts.maxMounts, msize: Math.min(opts.maxMessage, MAX_MSIZE), log: opts.log, devices: opts.blockDevices });
   }
 
   async listen(): Promise<number> {
@@ -83,6 +90,7 @@ export class HttpServer {
         status: m.kind === 'page' || m.kind === 'builtin' ? 'running' : (m.fs as { connected?: boolean }).connected === false ? 'down' : 'running',
       })),
       ended: Object.fromEntries(this.pages.ended),
+      blockDevices: this.opts.blockDevices?.names() ?? [],
       backends: [...this.backends.values()].map((b) => ({ name: b.name, kind: b.kind })),
       websockets: this.sockets.size,
       counters: this.counters,
@@ -158,7 +166,10 @@ export class HttpServer {
       else {
         this.counters.mountConnections++;
         guardMessages(ws);
-        void this.pages.accept(ws, url.searchParams.get('name') ?? '', url.searchParams.get('replace') === '1', req.headers.origin ?? '', url.searchParams.get('key') ?? '');
+        void this.pages.accept(
+          ws, url.searchParams.get('name') ?? '', url.searchParams.get('replace') === '1', req.headers.origin ?? '',
+          url.searchParams.get('key') ?? '', url.searchParams.get('kind') === 'nbd' ? 'nbd' : '9p',
+        );
       }
     });
   }
@@ -189,6 +200,18 @@ export class HttpServer {
       return;
     }
     this.counters.gatewayConnections++;
+    if (b.target === null && b.kind === 'nbd') {
+      // styxlab's own NBD exports, served in-process: the page reads its block devices this way.
+      const session = new ServerSession(webSocketByteStream(ws as unknown as WebSocketLike), {
+        id: `ws${this.counters.gatewayConnections}`,
+        exports: () => this.opts.blockDevices?.exports() ?? [],
+        // One WRITE must fit in one WebSocket message.
+        limits: { maxBlock: Math.min(this.opts.maxMessage - 64, 32 * 1024 * 1024) },
+        log: this.opts.log,
+      });
+      void session.done;
+      return;
+    }
     if (b.target === null) {
       // The local namespace is served in-process: no TCP hop.
       guardMessages(ws);

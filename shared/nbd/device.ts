@@ -39,6 +39,12 @@ export interface BlockConnection {
    * a write racing the read may show through, which NBD allows for requests in flight together.
    */
   preadViews?(offset: number, length: number): Uint8Array[];
+  /**
+   * Optional, like preadViews, but a run that reads as zeroes without being stored (a hole) comes
+   * as its length instead of bytes: with structured replies the server answers it with an
+   * OFFSET_HOLE chunk of 32 bytes instead of sending the zeroes.
+   */
+  preadSparse?(offset: number, length: number): Array<Uint8Array | number>;
   pwrite?(data: Uint8Array, offset: number, fua: boolean): void | Promise<void>;
   flush?(): void | Promise<void>;
   trim?(offset: number, length: number, fua: boolean): void | Promise<void>;

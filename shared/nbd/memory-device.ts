@@ -34,33 +34,42 @@ export class MemoryDevice implements BlockDevice {
   /** Bytes held in pages (for status lines and tests). */
   get allocated(): number { return this.pages.size * PAGE_SIZE; }
 
-  read(buf: Uint8Array, offset: number): void {
-    let done = 0;
-    while (done < buf.length) {
-      const pos = offset + done;
-      const idx = Math.floor(pos / PAGE_SIZE);
-      const at = pos - idx * PAGE_SIZE;
-      const n = Math.min(PAGE_SIZE - at, buf.length - done);
-      const page = this.pages.get(idx);
-      if (page) buf.set(page.subarray(at, at + n), done);
-      else buf.fill(0, done, done + n);
-      done += n;
-    }
-  }
-
-  /** The bytes of a range as views of the pages (holes as views of one zero page). */
-  views(offset: number, length: number): Uint8Array[] {
-    const out: Uint8Array[] = [];
+  /** Calls f for each page-sized step of a range: its page (undefined in a hole), where in the page, how long, and how far into the range. */
+  private walk(offset: number, length: number, f: (page: Uint8Array | undefined, at: number, n: number, done: number) => void): void {
     let done = 0;
     while (done < length) {
       const pos = offset + done;
       const idx = Math.floor(pos / PAGE_SIZE);
       const at = pos - idx * PAGE_SIZE;
       const n = Math.min(PAGE_SIZE - at, length - done);
-      const page = this.pages.get(idx);
-      out.push(page ? page.subarray(at, at + n) : ZERO_PAGE.subarray(0, n));
+      f(this.pages.get(idx), at, n, done);
       done += n;
     }
+  }
+
+  read(buf: Uint8Array, offset: number): void {
+    this.walk(offset, buf.length, (page, at, n, done) => {
+      if (page) buf.set(page.subarray(at, at + n), done);
+      else buf.fill(0, done, done + n);
+    });
+  }
+
+  /** The bytes of a range as views of the pages (holes as views of one zero page). */
+  views(offset: number, length: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    this.walk(offset, length, (page, at, n) => out.push(page ? page.subarray(at, at + n) : ZERO_PAGE.subarray(0, n)));
+    return out;
+  }
+
+  /** Like views(), but each run of holes comes as its length. */
+  sparseViews(offset: number, length: number): Array<Uint8Array | number> {
+    const out: Array<Uint8Array | number> = [];
+    this.walk(offset, length, (page, at, n) => {
+      const k = out.length - 1;
+      if (page) out.push(page.subarray(at, at + n));
+      else if (typeof out[k] === 'number') out[k] = (out[k] as number) + n;
+      else out.push(n);
+    });
     return out;
   }
 
@@ -135,6 +144,7 @@ export class MemoryDevice implements BlockDevice {
       size: () => dev.bytes,
       pread: (buf, offset) => dev.read(buf, offset),
       preadViews: (offset, length) => dev.views(offset, length),
+      preadSparse: (offset, length) => dev.sparseViews(offset, length),
       pwrite: (data, offset) => { check(offset, data.length); dev.write(data, offset); },
       flush: () => {},
       trim: (offset, length) => dev.zero(offset, length),

@@ -22,7 +22,7 @@ import type { ByteStream } from './stream.ts';
 import {
   clientFlagsText, exportNameReplyText, greetingText, optionReplyText, optionText, replyText, requestText,
 } from './trace.ts';
-import { writeU64 } from './wire.ts';
+import { writeU32, writeU64 } from './wire.ts';
 
 export interface ServerLimits {
   /** Largest READ, WRITE and payload (default 32 MiB, the spec's interoperable maximum). */
@@ -469,6 +469,7 @@ export class ServerSession {
         ? { kind: 'chunk', flags: ReplyFlag.DONE, cookie: r.cookie, chunk: { type: 'OFFSET_DATA', offset: r.offset, data } }
         : { kind: 'simple', error: 0, cookie: r.cookie, data }));
     };
+    if (this.structured && conn.preadSparse && !(r.flags & CmdFlag.DF)) return this.readSparse(conn.preadSparse(offset, r.length), r);
     if (conn.preadViews) {
       // Zero copy: the header, then the device's own bytes (one writev, as writes are batched).
       const views = conn.preadViews(offset, r.length);
@@ -493,6 +494,41 @@ export class ServerSession {
     writeHead(b);
     traceData(b.subarray(head));
     this.stream.write(b, () => this.written(b));
+  }
+
+  /**
+   * A structured READ of a device that tells its holes: an OFFSET_DATA chunk per run of data (the
+   * device's own bytes, no copy), an OFFSET_HOLE chunk per hole, DONE on the last.
+   */
+  private readSparse(parts: Array<Uint8Array | number>, r: Request): void {
+    let pos = r.offset;
+    let i = 0;
+    while (i < parts.length) {
+      const p = parts[i];
+      if (typeof p === 'number') {
+        i++;
+        const flags = i === parts.length ? ReplyFlag.DONE : 0;
+        const b = new Uint8Array(CHUNK_HEADER_SIZE + 12);
+        writeChunkHeader(b, 0, flags, Chunk.OFFSET_HOLE, r.cookie, 12);
+        writeU64(b, CHUNK_HEADER_SIZE, pos);
+        writeU32(b, CHUNK_HEADER_SIZE + 8, p);
+        if (this.opts.trace) this.trace('->', replyText({ kind: 'chunk', flags, cookie: r.cookie, chunk: { type: 'OFFSET_HOLE', offset: pos, length: p } }));
+        this.stream.write(b, flags ? () => this.resumeIfPaused() : undefined);
+        pos += BigInt(p);
+        continue;
+      }
+      let end = i;
+      let n = 0;
+      while (end < parts.length && typeof parts[end] !== 'number') n += (parts[end++] as Uint8Array).length;
+      const flags = end === parts.length ? ReplyFlag.DONE : 0;
+      const h = new Uint8Array(CHUNK_HEADER_SIZE + 8);
+      writeChunkHeader(h, 0, flags, Chunk.OFFSET_DATA, r.cookie, 8 + n);
+      writeU64(h, CHUNK_HEADER_SIZE, pos);
+      if (this.opts.trace) this.trace('->', replyText({ kind: 'chunk', flags, cookie: r.cookie, chunk: { type: 'OFFSET_DATA', offset: pos, data: new Uint8Array(n) } }));
+      this.stream.write(h);
+      for (; i < end; i++) this.stream.write(parts[i] as Uint8Array, flags && i === end - 1 ? () => this.resumeIfPaused() : undefined);
+      pos += BigInt(n);
+    }
   }
 
   private async zero(conn: BlockConnection, r: Request, offset: number, fua: boolean): Promise<void> {

@@ -1,6 +1,8 @@
-// ByteStream over a WebSocket, for NBD through styxlab's gateway (/gateway/NAME): the gateway
-// relays the backend's bytes in binary messages of any size, so message boundaries mean nothing
-// here (unlike 9P, one message per WebSocket message). Browser, Worker and ws WebSockets all fit.
+// ByteStream over a WebSocket, for NBD through styxlab's gateway (/gateway/NAME). Each write() is
+// one binary message, and the gateway's NBD framer wants exactly one NBD message in each (the
+// client writes whole messages). What arrives is one NBD message per binary message, each a view
+// the decoder keeps without copying; the decoder does not rely on it, though. Browser, Worker and
+// ws WebSockets all fit.
 import type { WebSocketLike } from '../net/websocket.ts';
 import { WebSocketClosed } from '../net/websocket.ts';
 import type { ByteStream } from './stream.ts';

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { ProtocolError } from '../../shared/ninep/index.ts';
-import { MessageCutter } from '../../server/http/gateway.ts';
+import { MessageCutter } from '../../server/http/framers/ninep.ts';
 
 /** n messages of random sizes (7 .. max), each with a valid size field and random contents. */
 function messages(n: number, max: number): Uint8Array[] {

@@ -84,7 +84,7 @@ describe('gateway: /gateway/NAME', () => {
     const r4 = await refusal(g.ws(`/gateway/${encodeURIComponent('€'.repeat(100))}`));
     assert.equal(r4.kind === 'close' && r4.code, 4404, JSON.stringify(r4));
     assert.match(r4.kind === 'close' ? r4.reason : '', /^unknown backend '€€/);
-    assert.equal((await g.status()).backends.length, 4);
+    assert.equal((await g.status()).backends.length, 5);
   });
 
   it('closes with 4502 and a reason when the backend is down', async () => {
@@ -166,6 +166,7 @@ describe('gateway: /gateway/NAME', () => {
     assert.equal(byName.get('gone')?.kind, 'remote');
     assert.deepEqual(st.backends, [
       { name: 'local', kind: '9p' }, { name: 'diod', kind: '9p' }, { name: 'doomed', kind: '9p' }, { name: 'down', kind: '9p' },
+      { name: 'local-nbd', kind: 'nbd' },
     ]);
     assert.ok(st.counters.gatewayConnections > 0 && st.counters.bytesFromBackend > 300_000, JSON.stringify(st.counters));
     const b = await httpGet(`${g.base}/api/backends`);

@@ -257,7 +257,7 @@ describe('limits and configuration', () => {
   });
 
   it('--config adds backends (shown by name and kind); --max-mounts refuses one more page with 4429', async () => {
-    assert.deepEqual((await g.status()).backends, [{ name: 'local', kind: '9p' }, { name: 'fromfile', kind: '9p' }, { name: 'blocks', kind: 'nbd' }]);
+    assert.deepEqual((await g.status()).backends, [{ name: 'local', kind: '9p' }, { name: 'fromfile', kind: '9p' }, { name: 'blocks', kind: 'nbd' }, { name: 'local-nbd', kind: 'nbd' }]);
     const first = await mountPage(g.ws(`/mount?name=one&key=${KEY}`), hellofs);
     try {
       assert.ok(await eventually(async () => (await mountedNames(g)).includes('one')));

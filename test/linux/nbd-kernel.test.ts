@@ -6,18 +6,24 @@
 // e2fsck -fn again, disconnect. The guest reaches the host's 127.0.0.1 at 10.0.2.2 (QEMU user
 // networking). Every step is checked in the guest (set -e) and its output here; afterwards this
 // process reads the ext4 superblock magic from the export to see that the data is on the server.
+// The same again on a page-hosted device: the playground's ramdisk example (a MemoryDevice)
+// evaluated as the runner worker does and served by this process over /mount?kind=nbd (Node
+// standing in for the page's Worker; the WebSocket and the device RPC are the page's own).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { prepareLinux, runInLinux } from '../support/linuxvm.ts';
 import { type Peer, run, startServeNbd } from '../support/nbd.ts';
+import { type HostedDevice, type PageServed, deviceFromExample, hostDevice, mountPath, startPageServe } from '../support/page-device.ts';
 
 const NBD_CLIENT = '/usr/sbin/nbd-client';
 const MKFS = '/usr/sbin/mkfs.ext4';
 const E2FSCK = '/usr/sbin/e2fsck';
 const SIZE = 256 * 1024 * 1024;
+/** The ramdisk example's size. */
+const PAGE_SIZE = 64 * 1024 * 1024;
 
-function script(port: number): string {
-  const connect = `${NBD_CLIENT} -N mem 10.0.2.2 ${port} /dev/nbd0`;
+function script(port: number, name: string): string {
+  const connect = `${NBD_CLIENT} -N ${name} 10.0.2.2 ${port} /dev/nbd0`;
   return `set -e
 styxlab_modprobe nbd
 styxlab_modprobe ext4
@@ -50,6 +56,46 @@ echo "== end"
 `;
 }
 
+/** Runs the script against exportName of a server on port; checks every section and the superblock. */
+async function formatAndCheck(port: number, exportName: string, size: number, uri: string, serverLog: () => string): Promise<void> {
+  const r = await runInLinux({
+    script: script(port, exportName), net: true, binaries: [NBD_CLIENT, MKFS, E2FSCK], timeoutMs: 150_000, memoryMb: 256,
+  });
+  const ctx = `output:\n${r.output}\nconsole (tail):\n${r.console.split('\n').slice(-30).join('\n')}\nserver log:\n${serverLog()}`;
+  assert.equal(r.code, 0, ctx);
+  const section = (name: string): string => {
+    const re = new RegExp(`^== ${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n([\\s\\S]*?)(?=^== |(?![\\s\\S]))`, 'm');
+    const m = re.exec(r.output);
+    assert.ok(m, `no section '${name}'\n${ctx}`);
+    return m[1];
+  };
+  assert.match(section('connect'), /Negotiation:/, ctx);
+  assert.equal(section('size').trim(), String(size / 512), ctx);
+  assert.equal(section('mounted').trim(), '1', ctx);
+  const written = section('written').split('\n');
+  assert.equal(written[0], '3', ctx);
+  const sums = written.slice(1).filter(Boolean);
+  assert.equal(sums.length, 3, ctx);
+  for (const fsck of ['fsck1', 'fsck2']) {
+    const out = section(fsck);
+    // -n answers no to every question: a clean file system has none, and e2fsck exits 0.
+    assert.match(out, /^styxlab: \d+\/\d+ files \([\d.]+% non-contiguous\), \d+\/\d+ blocks$/m, `${fsck}\n${ctx}`);
+    assert.match(out, /^exit 0$/m, `${fsck}\n${ctx}`);
+    assert.doesNotMatch(out, /\? no$|UNEXPECTED INCONSISTENCY|WARNING|was not cleanly unmounted/m, `${fsck}\n${ctx}`);
+  }
+  assert.equal(section('size after disconnect').trim(), '0', ctx);
+  assert.match(section('reconnect'), /Negotiation:/, ctx);
+  assert.equal(section('hello'), 'hello from the kernel nbd client\n', ctx);
+  assert.equal(section('seq tail'), '20000\n', ctx);
+  assert.equal(section('check'), 'hello.txt: OK\ndir/seq.txt: OK\ndir/sub/random.bin: OK\n', ctx);
+  assert.equal(section('end'), '');
+
+  // The file system is on the server: the ext4 superblock (at 1024) has magic 0xEF53 at 56.
+  const h = await run('nbdsh', ['-u', uri, '-c', 'import sys; sys.stdout.write(h.pread(2, 1024 + 56).hex())']);
+  assert.equal(h.code, 0, h.stderr);
+  assert.equal(h.stdout, '53ef');
+}
+
 describe('Linux kernel NBD client (QEMU) against styxlab serve --nbd', () => {
   let s: Peer | undefined;
 
@@ -61,41 +107,29 @@ describe('Linux kernel NBD client (QEMU) against styxlab serve --nbd', () => {
 
   it('mkfs.ext4, mount, write, umount, clean e2fsck; reconnect and read the files back', { timeout: 180_000 }, async () => {
     assert.ok(s);
-    const r = await runInLinux({
-      script: script(s.port), net: true, binaries: [NBD_CLIENT, MKFS, E2FSCK], timeoutMs: 150_000, memoryMb: 256,
-    });
-    const ctx = `output:\n${r.output}\nconsole (tail):\n${r.console.split('\n').slice(-30).join('\n')}\nserver log:\n${s.log()}`;
-    assert.equal(r.code, 0, ctx);
-    const section = (name: string): string => {
-      const re = new RegExp(`^== ${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n([\\s\\S]*?)(?=^== |(?![\\s\\S]))`, 'm');
-      const m = re.exec(r.output);
-      assert.ok(m, `no section '${name}'\n${ctx}`);
-      return m[1];
-    };
-    assert.match(section('connect'), /Negotiation:/, ctx);
-    assert.equal(section('size').trim(), String(SIZE / 512), ctx);
-    assert.equal(section('mounted').trim(), '1', ctx);
-    const written = section('written').split('\n');
-    assert.equal(written[0], '3', ctx);
-    const sums = written.slice(1).filter(Boolean);
-    assert.equal(sums.length, 3, ctx);
-    for (const fsck of ['fsck1', 'fsck2']) {
-      const out = section(fsck);
-      // -n answers no to every question: a clean file system has none, and e2fsck exits 0.
-      assert.match(out, /^styxlab: \d+\/\d+ files \([\d.]+% non-contiguous\), \d+\/\d+ blocks$/m, `${fsck}\n${ctx}`);
-      assert.match(out, /^exit 0$/m, `${fsck}\n${ctx}`);
-      assert.doesNotMatch(out, /\? no$|UNEXPECTED INCONSISTENCY|WARNING|was not cleanly unmounted/m, `${fsck}\n${ctx}`);
-    }
-    assert.equal(section('size after disconnect').trim(), '0', ctx);
-    assert.match(section('reconnect'), /Negotiation:/, ctx);
-    assert.equal(section('hello'), 'hello from the kernel nbd client\n', ctx);
-    assert.equal(section('seq tail'), '20000\n', ctx);
-    assert.equal(section('check'), 'hello.txt: OK\ndir/seq.txt: OK\ndir/sub/random.bin: OK\n', ctx);
-    assert.equal(section('end'), '');
+    const peer = s;
+    await formatAndCheck(peer.port, 'mem', SIZE, peer.uri('mem'), () => peer.log());
+  });
+});
 
-    // The file system is on the server: the ext4 superblock (at 1024) has magic 0xEF53 at 56.
-    const h = await run('nbdsh', ['-u', s.uri('mem'), '-c', 'import sys; sys.stdout.write(h.pread(2, 1024 + 56).hex())']);
-    assert.equal(h.code, 0, h.stderr);
-    assert.equal(h.stdout, '53ef');
+describe('Linux kernel NBD client (QEMU) on a page-hosted block device', () => {
+  let g: PageServed | undefined;
+  let page: HostedDevice | undefined;
+
+  before(async () => {
+    await prepareLinux();
+    g = await startPageServe(['--nbd-export', 'mem=memory:1M']);
+    page = hostDevice(g.ws(mountPath('ramdisk')), deviceFromExample('ramdisk'));
+    await page.listed;
+  }, { timeout: 20 * 60_000 });
+  after(async () => {
+    page?.ws.close();
+    await g?.stop();
+  });
+
+  it('the ramdisk example: mkfs.ext4, mount, write, umount, clean e2fsck; reconnect and read back', { timeout: 180_000 }, async () => {
+    assert.ok(g);
+    const served = g;
+    await formatAndCheck(served.nbdPort, 'ramdisk', PAGE_SIZE, served.nbdUri('ramdisk'), () => served.stderr());
   });
 });

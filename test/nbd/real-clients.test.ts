@@ -126,6 +126,22 @@ test('nbdsh: single commands, structured replies and block status', async () => 
   assert.match(ro.stderr, /EPERM|not permitted|read-only/i);
 });
 
+test('nbdsh: a structured read of a sparse range comes as OFFSET_HOLE and OFFSET_DATA chunks', async () => {
+  // 32 MiB into mem, away from what the other tests write there.
+  const script = [
+    'h.pwrite(b"\\x07" * 65536, 33 << 20)',
+    'seen = []',
+    'def chunk(sub, off, status, err):',
+    '    seen.append((off - (32 << 20), len(sub), status == nbd.READ_HOLE, bytes(sub) == bytes(len(sub)) if status == nbd.READ_HOLE else bytes(sub).count(7)))',
+    '    return 0',
+    'buf = h.pread_structured(2 << 20, 32 << 20, chunk)',
+    'assert buf == bytes(1 << 20) + b"\\x07" * 65536 + bytes((1 << 20) - 65536)',
+    'print(seen)',
+  ].join('\n');
+  const out = await ok('nbdsh', ['-u', s.uri('mem'), '-c', script]);
+  assert.equal(out.trim(), `[(0, ${1 << 20}, True, True), (${1 << 20}, 65536, False, 65536), (${(1 << 20) + 65536}, ${(1 << 20) - 65536}, True, True)]`);
+});
+
 test('qemu-img info, convert and compare', async () => {
   const img = join(dir, 'q.img');
   sparseImage(img, 64 << 20, 4, 2);

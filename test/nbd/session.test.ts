@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { Client } from '../../shared/client/index.ts';
 import { ramfs } from '../../shared/fs/index.ts';
 import { NbdClient } from '../../shared/nbd/client.ts';
-import { State, TxFlag } from '../../shared/nbd/constants.ts';
+import { CmdFlag, State, TxFlag } from '../../shared/nbd/constants.ts';
 import type { BlockDevice, Export } from '../../shared/nbd/device.ts';
 import { NbdError } from '../../shared/nbd/errors.ts';
 import { ClientDecoder, encodeExportNameReply, encodeGreeting, encodeOptionReply, encodeReply } from '../../shared/nbd/index.ts';
@@ -103,6 +103,32 @@ test('holes and data from block status; zeroing gives pages back', async () => {
   assert.equal(dev.allocated, 65536);
   await c.zero(65536, 65536);
   assert.equal(dev.allocated, 0);
+  await c.disconnect();
+});
+
+test('structured READs of a sparse device: OFFSET_HOLE for holes, the pages as OFFSET_DATA, one chunk with DF', async () => {
+  const dev = new MemoryDevice(1 << 20);
+  const [a, b] = byteStreamPair();
+  const lines: string[] = [];
+  new ServerSession(b, { id: 't', exports: () => [{ name: '', device: dev }], trace: (dir, text) => { if (dir === '->') lines.push(text); } });
+  const c = await NbdClient.connect(a);
+  const data = Uint8Array.from({ length: 2 * 65536 }, (_, i) => (i % 251) + 1);
+  await c.write(65536, data);
+  // hole | two pages of data | hole, within one READ.
+  const got = await c.read(60000, 200000);
+  const want = new Uint8Array(200000);
+  want.set(data.subarray(0, 200000 - 5536), 5536);
+  assert.deepEqual(got, want);
+  assert.deepEqual(lines.slice(-3), [
+    'Chunk.OffsetHole(16r2,0,60000,5536)',
+    'Chunk.OffsetData(16r2,0,65536,array[131072] of byte)',
+    'Chunk.OffsetHole(16r2,DONE,196608,63392)',
+  ]);
+  // Don't fragment: one chunk, the holes sent as zeroes.
+  assert.deepEqual(await c.read(60000, 200000, CmdFlag.DF), want);
+  assert.deepEqual(lines.slice(-1), ['Chunk.OffsetData(16r3,DONE,60000,array[200000] of byte)']);
+  assert.deepEqual(await c.read(0, 4096), new Uint8Array(4096));
+  assert.deepEqual(lines.slice(-1), ['Chunk.OffsetHole(16r4,DONE,0,4096)']);
   await c.disconnect();
 });
 

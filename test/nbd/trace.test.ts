@@ -56,11 +56,15 @@ test('a session reads line for line', async () => {
 test('the client traces the same conversation from its side', async () => {
   const lines: string[] = [];
   const [a, b] = byteStreamPair();
-  new ServerSession(b, { id: '2', exports: () => [{ name: '', device: new MemoryDevice(4096) }] });
+  new ServerSession(b, { id: '2', exports: () => [{ name: '', device: new MemoryDevice(1 << 20) }] });
   const c = await NbdClient.connect(a, { trace: (dir, text) => lines.push(`${dir} ${text}`) });
+  await c.write(0, new Uint8Array(10).fill(1));
   await c.read(0, 10);
+  // Unwritten, so a hole: the memory device's reply says so instead of sending zeroes.
+  await c.read(65536, 10);
   await c.disconnect();
   assert.equal(lines[0], '<- Server.Greeting(FIXED_NEWSTYLE|NO_ZEROES)');
-  assert.ok(lines.includes('-> Cmd.Read(16r1,0,10)'));
-  assert.ok(lines.includes('<- Chunk.OffsetData(16r1,DONE,0,array[10] of byte)'));
+  assert.ok(lines.includes('-> Cmd.Read(16r2,0,10)'));
+  assert.ok(lines.includes('<- Chunk.OffsetData(16r2,DONE,0,array[10] of byte)'));
+  assert.ok(lines.includes('<- Chunk.OffsetHole(16r3,DONE,65536,10)'));
 });

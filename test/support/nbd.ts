@@ -84,8 +84,8 @@ async function waitFor<T>(proc: ChildProcess, f: () => T | undefined, what: stri
 }
 
 /** `styxlab serve` with NBD on a kernel-chosen port of 127.0.0.1. */
-export async function startServeNbd(args: string[] = []): Promise<Peer & { ninep: string }> {
-  const s = await startServe(['--nbd', 'tcp!127.0.0.1!0', ...args]);
+export async function startServeNbd(args: string[] = [], nodeArgs: string[] = []): Promise<Peer & { ninep: string }> {
+  const s = await startServe(['--nbd', 'tcp!127.0.0.1!0', ...args], nodeArgs);
   const port = await waitFor(s.proc, () => {
     const m = /NBD on tcp!127\.0\.0\.1!(\d+)/.exec(s.stdout());
     return m ? Number(m[1]) : undefined;

@@ -19,6 +19,9 @@ export const PROGRAMS = programs({
   slightlyfs: read('shared', 'fs', 'slightlyfs.ts'),
   notes: read('web', 'src', 'examples', 'notes.ts'),
   tick: read('web', 'src', 'examples', 'tick.ts'),
+  sectors: read('web', 'src', 'examples', 'sectors.ts'),
+  ramdisk: read('web', 'src', 'examples', 'ramdisk.ts'),
+  lessonSectors: read('web', 'src', 'examples', 'lesson-sectors.ts'),
 });
 
 /** Every program the page offers, by its menu id ('template' for a new program's). */
@@ -26,6 +29,7 @@ export const PROGRAM_SOURCES: Readonly<Record<string, string>> = {
   ...Object.fromEntries(PROGRAMS.examples.map((e) => [e.id, e.source])),
   'lesson-hello': PROGRAMS.lessons.hello.start,
   'lesson-slightly': PROGRAMS.lessons.slightly.start,
+  'lesson-sectors': PROGRAMS.lessons.sectors.start,
   template: PROGRAMS.template,
 };
 

@@ -1,5 +1,5 @@
-// Declarations for the editor: compiles shared/styx, shared/ninep and shared/fs with the real
-// TypeScript compiler (declarations only, in memory) and lays the .d.ts files out as a package
+// Declarations for the editor: compiles shared/styx, shared/ninep, shared/fs and shared/nbd's device
+// API with the real TypeScript compiler (declarations only, in memory) and lays the .d.ts files out as a package
 // `styxlab` under file:///node_modules/, so user code imports 'styxlab/styx' and gets completion and
 // type errors from the same sources the worker runs.
 import { join, relative, resolve } from 'node:path';
@@ -10,6 +10,7 @@ export const ENTRY_POINTS: Record<string, string> = {
   'styxlab/styx': 'styx/index.ts',
   'styxlab/ninep': 'ninep/index.ts',
   'styxlab/fs': 'fs/index.ts',
+  'styxlab/nbd': 'nbd/device-api.ts',
 };
 
 /** Virtual path prefix the editor's TypeScript worker resolves `styxlab/*` imports under. */
@@ -58,6 +59,12 @@ export function buildDeclarations(sharedDir: string): Declarations {
     files[PACKAGE_ROOT + rel] = stripTsExtensions(text);
   }, undefined, true);
   if (result.emitSkipped) throw new Error('declaration emit skipped');
+  // 'styxlab/X' resolves to X.d.ts before X/index.d.ts: an entry point that is not X/index.ts
+  // gets a file there that re-exports it.
+  for (const [spec, entry] of Object.entries(ENTRY_POINTS)) {
+    const sub = spec.slice('styxlab/'.length);
+    if (entry !== `${sub}/index.ts`) files[`${PACKAGE_ROOT}${sub}.d.ts`] = `export * from './${entry.replace(/\.ts$/, '')}';\n`;
+  }
   const sources = program.getSourceFiles()
     .map((f) => f.fileName)
     .filter((f) => !relative(shared, f).startsWith('..'));

@@ -37,15 +37,18 @@ const decoder = new TextDecoder();
 export const show = (s: string): string => JSON.stringify(s.length > 200 ? s.slice(0, 200) + '…' : s);
 const errText = (e: unknown): string => `the error "${e instanceof Error ? e.message : String(e)}"`;
 
-/** Runs checks one after another; a check that throws anything fails with the reason. */
-export async function runChecks(checks: readonly Check[], ctx: CheckContext): Promise<CheckResult[]> {
+/**
+ * Runs checks one after another; a check that throws anything fails with the reason. what: who
+ * answered, in the failure's words (the block-device lesson's checks read a device).
+ */
+export async function runChecks<C = CheckContext>(checks: ReadonlyArray<{ name: string; run(ctx: C): Promise<void> }>, ctx: C, what = 'server'): Promise<CheckResult[]> {
   const out: CheckResult[] = [];
   for (const c of checks) {
     try {
       await c.run(ctx);
       out.push({ name: c.name, ok: true, detail: '' });
     } catch (e) {
-      const detail = e instanceof CheckFailed ? e.message : `the server answered with ${errText(e)}`;
+      const detail = e instanceof CheckFailed ? e.message : `the ${what} answered with ${errText(e)}`;
       out.push({ name: c.name, ok: false, detail });
     }
   }

@@ -3,9 +3,14 @@
 // stops it. So a pass means this code solved it, whatever else the tab runs; and a fresh server
 // means no state left over from earlier runs (the ticker starts again).
 import type { Client } from '../../shared/client/index.ts';
+import { NbdClient } from '../../shared/nbd/client.ts';
+import type { ByteStream } from '../../shared/nbd/stream.ts';
+import { webSocketByteStream } from '../../shared/nbd/websocket-stream.ts';
+import type { WebSocketLike } from '../../shared/net/websocket.ts';
+import { runDeviceChecks } from './nbd-checks.ts';
 import { type CheckResult, runChecks } from './checks.ts';
 import type { Lesson } from './lessons.ts';
-import { connectGateway } from './net.ts';
+import { connectGateway, wsURL } from './net.ts';
 import { Runner } from './runner.ts';
 
 export interface GradeHooks {
@@ -31,6 +36,7 @@ export async function grade(lesson: Lesson, js: string, map: string, hooks: Grad
     log: (line, level) => hooks.log(line, level),
   });
   let client: Client | null = null;
+  let nbd: NbdClient | null = null;
   try {
     hooks.progress('starting your code in a fresh server…');
     hooks.trace([`-- check: ${lesson.title}, your code as ${name}`]);
@@ -39,11 +45,18 @@ export async function grade(lesson: Lesson, js: string, map: string, hooks: Grad
       return [{ name: 'your server starts', ok: false, detail: `it did not: ${runner.state}${runner.detail ? `: ${runner.detail}` : ''}` }];
     }
     hooks.progress('checking…');
+    if (lesson.deviceChecks) {
+      // styxlab's own NBD server, in-process behind the gateway, to the device in the worker.
+      const dial = async (): Promise<ByteStream> => webSocketByteStream(new WebSocket(wsURL('/gateway/local-nbd')) as unknown as WebSocketLike);
+      nbd = await NbdClient.connect(await dial(), { exportName: name });
+      return await runDeviceChecks(lesson.deviceChecks, { client: nbd, exportName: name, dial });
+    }
     // Its own connection: the full path page → gateway → local server → mount → worker.
     client = await connectGateway('local', '', AbortSignal.timeout(5000));
     return await runChecks(lesson.checks, { client, root: `/${name}`, signal: AbortSignal.timeout(15_000) });
   } finally {
     client?.close();
+    await nbd?.disconnect().catch(() => {});
     runner.stop();
   }
 }

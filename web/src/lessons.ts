@@ -4,6 +4,7 @@ import {
   type Check, checkCatGif, checkFortuneStable, checkFortuneVaries, checkHello, checkListing, checkTick,
 } from './checks.ts';
 import { LESSON_CODE } from './examples/index.ts';
+import { type DeviceCheck, sectorDiskChecks } from './nbd-checks.ts';
 
 export interface Lesson {
   id: string;
@@ -14,6 +15,8 @@ export interface Lesson {
   start: string;
   solution: string;
   checks: readonly Check[];
+  /** A block-device lesson: checks read the device over NBD (then checks is empty). */
+  deviceChecks?: readonly DeviceCheck[];
 }
 
 export const LESSONS: readonly Lesson[] = [
@@ -42,5 +45,19 @@ export const LESSONS: readonly Lesson[] = [
     start: LESSON_CODE.slightly.start,
     solution: LESSON_CODE.slightly.solution,
     checks: [checkListing(['hello', 'fortune', 'cat.gif', 'tick']), checkHello, checkFortuneStable, checkFortuneVaries, checkTick, checkCatGif],
+  },
+  {
+    id: 'lesson-sectors',
+    title: 'Lesson 3: a block device',
+    mount: 'lesson3',
+    text: [
+      'A block device is a few callbacks, as in nbdkit\'s plugins: `size()`, `pread(buf, offset)` that fills buf with the bytes at offset, and optionally `pwrite`, `flush`, `trim`, `zero` and `extents`. What a device leaves out decides what it offers: without `pwrite` it is read-only. Export it with `export default device`; Run lists it as an NBD export of styxlab under the mount name, for nbdinfo, nbdcopy and the Linux kernel.',
+      'This disk is computed, never stored: each 512-byte sector of the first half starts with its own number, `sector 7\n`, then zeroes. A request may start and end anywhere, so fill `buf` sector by sector.',
+      'The second half was never written. Say so in `extents(offset, length)`: data (flags 0) up to DATA_END, then a hole that reads as zeroes (`State.HOLE | State.ZERO`). `nbdinfo --map nbd://127.0.0.1/lesson3` shows it. Check reads the device with the page\'s NBD client the way nbdinfo does.',
+    ],
+    start: LESSON_CODE.sectors.start,
+    solution: LESSON_CODE.sectors.solution,
+    checks: [],
+    deviceChecks: sectorDiskChecks({ size: 8 * 1024 * 1024, dataEnd: 4 * 1024 * 1024 }),
   },
 ];

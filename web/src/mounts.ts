@@ -37,8 +37,10 @@ export class MountsPanel {
   }
 
   private show(s: ServerStatus): void {
-    const live = new Set(s.mounts.map((m) => m.name));
-    const items = s.mounts.map((m) => {
+    // Page-hosted block devices are NBD exports, not in the file tree, but runs all the same.
+    const mounts = [...s.mounts, ...(s.blockDevices ?? []).map((name) => ({ name, kind: 'nbd', source: 'page', status: 'running' }))];
+    const live = new Set(mounts.map((m) => m.name));
+    const items = mounts.map((m) => {
       const li = document.createElement('li');
       const mine = this.hooks.mine(m.name);
       li.textContent = `${m.name} (${m.kind}${mine ? ', this tab' : ''}): ${m.status}`;

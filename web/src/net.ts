@@ -18,6 +18,8 @@ export interface ServerStatus {
   mounts: MountStatus[];
   /** Page mounts that ended lately: name -> why. */
   ended?: Record<string, string>;
+  /** Page-hosted block devices exported over NBD. */
+  blockDevices?: string[];
   backends: BackendInfo[];
   connections: number;
   counters: Record<string, number>;

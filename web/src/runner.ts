@@ -90,6 +90,8 @@ export class Runner {
   private ending = false;
   /** Set when the name is held by another tab: a take-over may be offered. */
   heldElsewhere = false;
+  /** What the loaded program serves: files (9P) or a block device (NBD). */
+  kind: '9p' | 'nbd' = '9p';
 
   constructor(readonly name: string, private readonly hooks: RunnerHooks) {}
 
@@ -142,6 +144,7 @@ export class Runner {
         if (m.t === 'ready') return;
         if (m.t === 'loaded' || m.t === 'load-error') {
           clearTimeout(timer);
+          if (m.t === 'loaded') this.kind = m.kind;
           resolve(m.t === 'loaded' ? null : m.message);
         } else this.fromWorker(m);
       };
@@ -175,6 +178,7 @@ export class Runner {
     // The server lets only the key a mount was made with replace it; this browser's tabs share one,
     // so a live reload and a take-over from another tab are both a replace.
     if (mode !== 'new') q.set('replace', '1');
+    if (this.kind === 'nbd') q.set('kind', 'nbd');
     q.set('key', pageKey());
     const ws = new WebSocket(wsURL(`/mount?${q}`));
     ws.binaryType = 'arraybuffer';
@@ -215,7 +219,7 @@ export class Runner {
     while (!this.ending && performance.now() < until) {
       try {
         const s = await fetchStatus(AbortSignal.timeout(MOUNT_WAIT_MS));
-        if (s.mounts.some((m) => m.name === this.name)) break;
+        if (s.mounts.some((m) => m.name === this.name) || s.blockDevices?.includes(this.name)) break;
       } catch {
         break; // no status to ask: the handshake is as good a sign as there is
       }
@@ -295,6 +299,9 @@ export class Runner {
         if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(m.buf);
         // Byte 4 of a 9P message is its type.
         if (this.onAttached && m.buf.byteLength > 4 && new Uint8Array(m.buf)[4] === MsgType.Rattach) void this.attached();
+        break;
+      case 'listed':
+        if (this.onAttached) void this.attached();
         break;
       case 'trace':
         this.hooks.trace(m.lines, m.times);

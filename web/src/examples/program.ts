@@ -14,6 +14,10 @@ export interface Sources {
   slightlyfs: string;
   notes: string;
   tick: string;
+  sectors: string;
+  ramdisk: string;
+  /** Lesson 3's starting code: a copy of its own (its TODOs are code, not comments). */
+  lessonSectors: string;
 }
 
 export interface Example {
@@ -30,7 +34,7 @@ export interface LessonCode {
 
 export interface Programs {
   examples: Example[];
-  lessons: { hello: LessonCode; slightly: LessonCode };
+  lessons: { hello: LessonCode; slightly: LessonCode; sectors: LessonCode };
   template: string;
 }
 
@@ -120,8 +124,10 @@ export function programs(s: Sources): Programs {
       { id: 'slightlyfs', title: 'slightlyfs: fortune, tick, cat.gif', mount: 'slightly', source: slightly.solution },
       { id: 'notes', title: 'notes: a writable directory', mount: 'notes', source: s.notes },
       { id: 'tick', title: 'tick: reads that wait for the clock', mount: 'tick', source: s.tick },
+      { id: 'sectors', title: 'sectors: a block device whose sectors are computed (NBD)', mount: 'sectors', source: s.sectors },
+      { id: 'ramdisk', title: 'ramdisk: a writable block device in the tab\'s memory (NBD)', mount: 'ramdisk', source: s.ramdisk },
     ],
-    lessons: { hello, slightly },
+    lessons: { hello, slightly, sectors: { start: s.lessonSectors, solution: s.sectors } },
     template: withHeader(hello.solution, TEMPLATE),
   };
 }

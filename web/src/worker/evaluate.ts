@@ -1,7 +1,10 @@
 // Runs the JavaScript the editor emitted (CommonJS: `require('styxlab/styx')`, `exports.default`)
 // with a require that knows only styxlab's own modules, and takes its default export: the
-// FileServer to mount. Used by the runner worker, and by Node tests with the same modules.
+// FileServer to mount, or a BlockDevice to export over NBD. Used by the runner worker, and by
+// Node tests with the same modules.
 import * as fs from '../../../shared/fs/index.ts';
+import * as nbd from '../../../shared/nbd/device-api.ts';
+import type { BlockDevice } from '../../../shared/nbd/device.ts';
 import * as ninep from '../../../shared/ninep/index.ts';
 import * as styx from '../../../shared/styx/index.ts';
 import type { FileServer, Request, ServeLoop, StyxOptions } from '../../../shared/styx/index.ts';
@@ -25,6 +28,7 @@ export function styxlabModules(log?: (line: string) => void, report?: LoopErrorR
     'styxlab/styx': { ...styx, styxFileServer },
     'styxlab/ninep': ninep,
     'styxlab/fs': fs,
+    'styxlab/nbd': nbd,
   };
 }
 
@@ -80,13 +84,29 @@ function isFileServer(v: unknown): v is FileServer {
   return typeof v === 'object' && v !== null && typeof (v as { connect?: unknown }).connect === 'function';
 }
 
+function isBlockDevice(v: unknown): v is BlockDevice {
+  return typeof v === 'object' && v !== null && typeof (v as { open?: unknown }).open === 'function';
+}
+
+/** What a program's default export serves: files over 9P, or a block device over NBD. */
+export type Program = { kind: '9p'; server: FileServer } | { kind: 'nbd'; device: BlockDevice };
+
 /** Evaluates the program and returns its default export; throws LoadError saying what is wrong. */
 export function evaluate(js: string, filename: string, modules: Record<string, unknown>): FileServer {
-  return evaluateModule(js, filename, modules).server;
+  const { program } = evaluateModule(js, filename, modules);
+  if (program.kind !== '9p') throw new LoadError('the program exports a block device, not a file server');
+  return program.server;
+}
+
+/** The block device a program exports (for Node, which hosts it like the page's Worker does). */
+export function evaluateDevice(js: string, filename: string, modules: Record<string, unknown>): BlockDevice {
+  const { program } = evaluateModule(js, filename, modules);
+  if (program.kind !== 'nbd') throw new LoadError('the program exports a file server, not a block device');
+  return program.device;
 }
 
 /** The program's default export and all its exports (saveState and restoreState live there). */
-export function evaluateModule(js: string, filename: string, modules: Record<string, unknown>): { server: FileServer; exports: Record<string, unknown> } {
+export function evaluateModule(js: string, filename: string, modules: Record<string, unknown>): { program: Program; exports: Record<string, unknown> } {
   const require = (name: string): unknown => {
     if (Object.hasOwn(modules, name)) return modules[name];
     throw new LoadError(`cannot import '${name}': a program may import ${Object.keys(modules).map((m) => `'${m}'`).join(', ')}`);
@@ -96,12 +116,11 @@ export function evaluateModule(js: string, filename: string, modules: Record<str
   const fn = new Function('require', 'exports', 'module', `${js}\n//# sourceURL=${programFile(filename)}`);
   fn(require, module.exports, module);
   const exported = module.exports.default;
-  if (!isFileServer(exported)) {
-    throw new LoadError(
-      exported === undefined
-        ? 'the program has no default export: end it with `export default styxFileServer(navigator, Qroot, servloop)`'
-        : 'the default export is not a FileServer (an object with connect()): export the result of styxFileServer(...)',
-    );
-  }
-  return { server: exported, exports: module.exports };
+  if (isFileServer(exported)) return { program: { kind: '9p', server: exported }, exports: module.exports };
+  if (isBlockDevice(exported)) return { program: { kind: 'nbd', device: exported }, exports: module.exports };
+  throw new LoadError(
+    exported === undefined
+      ? 'the program has no default export: end it with `export default styxFileServer(navigator, Qroot, servloop)` (a file server) or `export default device` (a block device)'
+      : 'the default export is neither a FileServer (an object with connect()) nor a BlockDevice (an object with open())',
+  );
 }

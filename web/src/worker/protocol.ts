@@ -14,7 +14,10 @@ export type ToWorker =
 export type FromWorker =
   /** The worker's own code has loaded: from now on, a load measures the program alone. */
   | { t: 'ready' }
-  | { t: 'loaded' }
+  /** kind 'nbd': the program is a block device (mounted with /mount?kind=nbd). */
+  | { t: 'loaded'; kind: '9p' | 'nbd' }
+  /** The server listed the block device as an NBD export. */
+  | { t: 'listed' }
   /** saveState()'s result (value undefined when the program has none); why when it could not be kept. */
   | { t: 'state'; value: unknown; why?: string }
   | { t: 'load-error'; message: string }

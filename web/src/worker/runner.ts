@@ -1,12 +1,14 @@
 // The runner worker: holds shared/styx, shared/ninep and shared/fs, evaluates the user's program
-// and serves 9P to the mount over messages relayed by the page. Trace lines and log lines (the
+// and serves 9P to the mount over messages relayed by the page (or, for a block-device program,
+// answers the server's device calls: shared/nbd/page-rpc.ts). Trace lines and log lines (the
 // Styxserver's, console output, uncaught errors) go to the page.
 /// <reference lib="webworker" />
 import { messageText } from '../../../shared/ninep/index.ts';
+import { hostBlockDevice } from '../../../shared/nbd/page-rpc.ts';
 import { Session } from '../../../shared/styx/index.ts';
-import type { FileServer, Request } from '../../../shared/styx/index.ts';
+import type { Request } from '../../../shared/styx/index.ts';
 import type { MessageTransport } from '../../../shared/transport.ts';
-import { LoadError, evaluateModule, evaluatorOffset, programFile, styxlabModules } from './evaluate.ts';
+import { LoadError, type Program, evaluateModule, evaluatorOffset, programFile, styxlabModules } from './evaluate.ts';
 import { lineTable, sourceLine } from './lines.ts';
 import type { FromWorker, ToWorker } from './protocol.ts';
 
@@ -111,7 +113,7 @@ function pageTransport(): { transport: MessageTransport; deliver(buf: ArrayBuffe
   return { transport, deliver: (buf) => { if (!closed) receive(new Uint8Array(buf)); } };
 }
 
-let fsrv: FileServer | null = null;
+let program: Program | null = null;
 /** The program's exports: saveState() and restoreState(state) carry state across live reloads. */
 let exported: Record<string, unknown> = {};
 let name = 'server';
@@ -126,23 +128,31 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
       lines = m.map ? lineTable(m.map) : [];
       try {
         const mod = evaluateModule(m.js, `${m.name}.js`, styxlabModules(serverLog, loopError));
-        fsrv = mod.server;
+        program = mod.program;
         exported = mod.exports;
         // The previous version's state, before any request arrives.
         const restore = exported.restoreState;
         if (m.state && m.state.value !== undefined && typeof restore === 'function') (restore as (s: unknown) => void)(m.state.value);
-        post({ t: 'loaded' });
+        post({ t: 'loaded', kind: program.kind });
       } catch (e) {
         const msg = e instanceof LoadError ? e.message : e instanceof Error ? `${at(e)}${e.name}: ${e.message}` : String(e);
         post({ t: 'load-error', message: msg });
       }
       break;
     case 'open': {
-      if (!fsrv || conn) return;
+      if (!program || conn) return;
       conn = pageTransport();
+      if (program.kind === 'nbd') {
+        hostBlockDevice(program.device, conn.transport, {
+          trace: (dir, text) => trace(`${dir} ${text}`),
+          log: serverLog,
+          onHello: () => post({ t: 'listed' }),
+        });
+        break;
+      }
       let service;
       try {
-        service = fsrv.connect();
+        service = program.server.connect();
       } catch (e) {
         log(`connect() failed: ${e instanceof Error ? e.message : String(e)}`);
         conn.transport.close('the file server failed to start');

@@ -6,12 +6,16 @@
 import {
   HANDSHAKE_REQUEST_SIZE, IodError, SUBMIT_HEADER_SIZE, ResponseReader, checkFixedPart, checkSubmitHeader,
   decodeRequest, fixedRequestSize, responseKindOf,
-} from '../../shared/iouring/index.ts';
+} from '../../../shared/iouring/index.ts';
+import type { Framer } from './framer.ts';
 
 /** The protocol's largest io_bytes_max: the daemon enforces its own, possibly smaller, limit. */
 const IO_BYTES_MAX = 4096;
 
-export class IouringFramer {
+export class IouringFramer implements Framer {
+  readonly protocol = 'IOD1';
+  /** Its ResponseReader queues partial records as views of the chunks. */
+  readonly retainsChunks = true;
   private handshaken = false;
   private reader = new ResponseReader();
 
@@ -40,7 +44,7 @@ export class IouringFramer {
   }
 
   /** Cuts daemon bytes into records; throws IodError on a malformed one. */
-  fromBackend(chunk: Uint8Array, onRecord: (record: Uint8Array) => void): void {
-    this.reader.push(chunk, (m) => onRecord(m.raw));
+  fromBackend(chunk: Uint8Array, onPiece: (piece: Uint8Array, last: boolean) => void): void {
+    this.reader.push(chunk, (m) => onPiece(m.raw, true));
   }
 }
