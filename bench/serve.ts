@@ -9,6 +9,7 @@
 //   writing 64 MiB into ram and into diod's directory over 9P2000.L, with the writes the clients
 //     make at diod's 64 KiB msize (msize - IOHDRSZ bytes each, 8 in flight); the 256 MiB file is
 //     put into ram the same way, so a slow path for small writes shows in both
+//   diodls: lists a directory of 100,000 files (bench/listing.ts)
 //
 // Each figure is printed for both servers with the ratio styxlab/diod (above 1: styxlab is faster).
 // The server CPU time per operation is printed too: it is less disturbed than throughput when
@@ -25,6 +26,7 @@ import { IOHDRSZ, L_O_RDWR, NOFID } from '../shared/ninep/index.ts';
 import { startDiod } from '../test/support/diod.ts';
 import { startServe } from '../test/support/styxlab.ts';
 import { Wire, expect } from '../test/support/wire.ts';
+import { listingRows } from './listing.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const THREADS = Number(process.env.BENCH_THREADS ?? 16);
@@ -187,6 +189,7 @@ async function main(): Promise<void> {
     await checkCat(`127.0.0.1:${diod.port}`, scratch, 'written', wdata, scratch);
     row(`write ${WRITE_MB} MiB, 64 KiB writes, s`, sw, dw, 3, dw / sw);
     row('  MB/s', (WRITE_MB * 1.048576) / sw, (WRITE_MB * 1.048576) / dw);
+    await listingRows(styx, { hostPort: `127.0.0.1:${diod.port}`, exportDir: scratch, proc: diod.proc }, row);
     console.log('(ratio: styxlab/diod throughput; for seconds and CPU, diod/styxlab, so above 1 is always styxlab ahead)');
   } finally {
     await Promise.all([styx.stop(), diod.stop()]);

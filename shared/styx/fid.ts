@@ -27,6 +27,13 @@ export class Fid implements DirCursor {
 
   get isDir(): boolean { return (this.qtype & QTDIR) !== 0; }
 
+  /** Marks the fid open in `mode` (styxservers' Fid.open), once canopen or cancreate allowed it. */
+  open(mode: number, qtype: number): void {
+    this.isOpen = true;
+    this.mode = mode;
+    this.qtype = qtype;
+  }
+
   canRead(): boolean {
     const m = this.mode & 3;
     return this.isOpen && (m === OREAD || m === ORDWR || m === OEXEC);

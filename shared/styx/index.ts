@@ -8,8 +8,9 @@ export { readStr, readBytes } from './read.ts';
 export type { Service, FileServer, Cancellation } from './service.ts';
 export { CANCELLED } from './service.ts';
 export {
-  Styxserver, styxFileServer, checkOpen, permits, DEFAULT_MAX_FIDS,
-  type Request, type RequestOf, type StyxOptions, type ServeLoop, type ServeHandler,
+  Styxserver, styxFileServer, openError, permits, nameError, DEFAULT_MAX_FIDS,
+  type Request, type RequestOf, type StyxOptions, type ServeLoop, type ServeHandler, type Opening, type Creating,
+  type Removing,
 } from './styxserver.ts';
 export { Session, DEFAULT_MAX_UNSENT, type SessionOptions, type TraceEvent } from './session.ts';
 export { LinuxAdapter } from './dialect/server.ts';
