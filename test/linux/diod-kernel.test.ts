@@ -8,7 +8,7 @@ import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { prepareLinux, runInLinux } from '../support/linuxvm.ts';
+import { outputSection, prepareLinux, runInLinux } from '../support/linuxvm.ts';
 
 const DIOD = '/usr/sbin/diod';
 
@@ -130,11 +130,7 @@ echo "== after"; grep -c ' /mnt ' /proc/mounts || true
     const ctx = `output:\n${r.output}\nconsole:\n${r.console}`;
     assert.equal(r.code, 0, ctx);
 
-    const section = (name: string) => {
-      const m = new RegExp(`^== ${name}\\n([\\s\\S]*?)(?=^== |(?![\\s\\S]))`, 'm').exec(r.output);
-      assert.ok(m, `no section ${name}\n${ctx}`);
-      return m[1];
-    };
+    const section = (name: string): string => outputSection(r, name, ctx);
     assert.match(section('mounts'), /^\S+ \/mnt 9p .*trans=fd/m);
     const ls = section('ls');
     assert.match(ls, /^-\S+\s+1\s+\S+\s+\S+\s+20\s.*\shello\.txt$/m, ctx);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { catGif, fortunes } from '../../shared/fs/index.ts';
-import { prepareLinux, runInLinux } from '../support/linuxvm.ts';
+import { outputSection, prepareLinux, runInLinux } from '../support/linuxvm.ts';
 import { type Served, startServe } from '../support/styxlab.ts';
 
 const DIALECTS = ['9p2000', '9p2000.u', '9p2000.L'] as const;
@@ -57,12 +57,7 @@ describe('Linux v9fs client (QEMU) against styxlab serve', () => {
     const r = await runInLinux({ ports: DIALECTS.map(() => s!.port), script: script(), timeoutMs: 300_000 });
     const ctx = `output:\n${r.output}\nconsole (tail):\n${r.console.split('\n').slice(-30).join('\n')}\nserver stderr:\n${s.stderr()}`;
     assert.equal(r.code, 0, ctx);
-    const section = (name: string): string => {
-      const re = new RegExp(`^== ${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n([\\s\\S]*?)(?=^== |(?![\\s\\S]))`, 'm');
-      const m = re.exec(r.output);
-      assert.ok(m, `no section '${name}'\n${ctx}`);
-      return m[1];
-    };
+    const section = (name: string): string => outputSection(r, name, ctx);
     const gifMd5 = createHash('md5').update(catGif).digest('hex');
     for (const v of DIALECTS) {
       const at = `[${v}] `;

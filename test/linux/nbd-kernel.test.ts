@@ -11,7 +11,7 @@
 // standing in for the page's Worker; the WebSocket and the device RPC are the page's own).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { prepareLinux, runInLinux } from '../support/linuxvm.ts';
+import { outputSection, prepareLinux, runInLinux } from '../support/linuxvm.ts';
 import { type Peer, run, startServeNbd } from '../support/nbd.ts';
 import { type HostedDevice, type PageServed, deviceFromExample, hostDevice, mountPath, startPageServe } from '../support/page-device.ts';
 
@@ -63,12 +63,7 @@ async function formatAndCheck(port: number, exportName: string, size: number, ur
   });
   const ctx = `output:\n${r.output}\nconsole (tail):\n${r.console.split('\n').slice(-30).join('\n')}\nserver log:\n${serverLog()}`;
   assert.equal(r.code, 0, ctx);
-  const section = (name: string): string => {
-    const re = new RegExp(`^== ${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n([\\s\\S]*?)(?=^== |(?![\\s\\S]))`, 'm');
-    const m = re.exec(r.output);
-    assert.ok(m, `no section '${name}'\n${ctx}`);
-    return m[1];
-  };
+  const section = (name: string): string => outputSection(r, name, ctx);
   assert.match(section('connect'), /Negotiation:/, ctx);
   assert.equal(section('size').trim(), String(size / 512), ctx);
   assert.equal(section('mounted').trim(), '1', ctx);

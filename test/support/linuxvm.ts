@@ -88,6 +88,17 @@ export interface LinuxRunResult {
   console: string;
 }
 
+/**
+ * The text a guest script printed under the line `== NAME`, up to the next `== ` line; throws,
+ * naming the section and showing `context`, when there is none.
+ */
+export function outputSection(r: LinuxRunResult, name: string, context: string): string {
+  const re = new RegExp(`^== ${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\n([\\s\\S]*?)(?=^== |(?![\\s\\S]))`, 'm');
+  const m = re.exec(r.output);
+  if (!m) throw new Error(`no section '${name}'\n${context}`);
+  return m[1];
+}
+
 let runs = 0;
 
 /** Boots Linux, runs `script` in it and returns its output and exit status. */
