@@ -97,12 +97,14 @@ export class Runner {
   /** What the loaded program serves: files (9P) or a block device (NBD). */
   kind: '9p' | 'nbd' = '9p';
 
-  /** Resolves once this run's mount socket has closed (for a reload: the server swapped in the newer run). */
-  readonly gone: Promise<void>;
-  private goneNow: () => void = () => {};
+  /** Resolves with the close code once this run's mount socket has closed. */
+  readonly gone: Promise<number>;
+  private goneNow: (code: number) => void = () => {};
+  /** The run a live reload replaces: the server closes its socket the moment it mounts this one. */
+  private replacing: Runner | null = null;
 
   constructor(readonly name: string, private readonly hooks: RunnerHooks) {
-    this.gone = new Promise<void>((resolve) => { this.goneNow = resolve; });
+    this.gone = new Promise<number>((resolve) => { this.goneNow = resolve; });
   }
 
   private set(state: RunState, detail = ''): void {
@@ -140,10 +142,7 @@ export class Runner {
   }
 
   async start(js: string, mode: MountMode, map = '', state?: { value: unknown }, replacing?: Runner): Promise<void> {
-    let swapped = false;
-    // A live reload counts as visible only once the run it replaces is gone.
-    if (replacing) void replacing.gone.then(() => { swapped = true; });
-    this.swapped = () => swapped;
+    this.replacing = replacing ?? null;
     // The steps are measured (performance.measure) for bench:web to show where a reload goes.
     this.t0 = performance.now();
     this.set('starting', 'starting a worker');
@@ -232,9 +231,6 @@ export class Runner {
     return ws;
   }
 
-  /** Whether the run this one replaces is gone (always, when it replaces none). */
-  private swapped: () => boolean = () => true;
-
   /** A socket opened ahead of start(), with what arrived on it meanwhile. */
   private early: { ws: WebSocket; held: ArrayBuffer[]; closed: string | null } | null = null;
 
@@ -270,15 +266,21 @@ export class Runner {
     this.onAttached = null;
     this.t0 = measure('styxlab:attach', this.t0);
     const until = performance.now() + MOUNT_WAIT_MS;
+    const old = this.replacing;
+    this.replacing = null;
+    let oldCode: number | null = null;
+    void old?.gone.then((code) => { oldCode = code; });
     while (!this.ending && performance.now() < until) {
+      // The server keeps the old version mounted until this one answered Tattach, then closes it.
+      if (oldCode === Close.replaced) break;
       try {
         const s = await fetchStatus(AbortSignal.timeout(MOUNT_WAIT_MS));
-        // The server keeps the old version mounted until it swaps: the old run's socket closes then.
-        if ((s.mounts.some((m) => m.name === this.name) || s.blockDevices?.includes(this.name)) && this.swapped()) break;
+        // An old version that ended otherwise (a crash) no longer holds the name once its socket closed.
+        if ((s.mounts.some((m) => m.name === this.name) || s.blockDevices?.includes(this.name)) && (!old || oldCode !== null)) break;
       } catch {
         break; // no status to ask: the handshake is as good a sign as there is
       }
-      await new Promise((r) => setTimeout(r, 10));
+      await Promise.race([new Promise((r) => setTimeout(r, 10)), old?.gone]);
     }
     measure('styxlab:visible', this.t0);
     if (!this.ending) this.set('running');
@@ -318,7 +320,7 @@ export class Runner {
     this.worker = null;
     const ws = this.ws;
     this.ws = null;
-    this.goneNow();
+    this.goneNow(Close.normal);
     if (ws && ws.readyState <= WebSocket.OPEN) {
       ws.onclose = null;
       ws.close(Close.normal, 'stopped');
@@ -327,7 +329,7 @@ export class Runner {
 
   private closed(code: number, reason: string): void {
     this.ws = null;
-    this.goneNow();
+    this.goneNow(code);
     this.worker?.terminate();
     this.worker = null;
     if (this.ending) return;
