@@ -6,27 +6,35 @@
 //   diodload, getattr mode: 16 threads getattr null
 //   diodcat: reads a 256 MiB file (styxlab: from ram, written there first over 9P; diod: from a
 //     tmpfs directory under /dev/shm)
+//   writing 64 MiB into ram and into diod's directory over 9P2000.L, with the writes the clients
+//     make at diod's 64 KiB msize (msize - IOHDRSZ bytes each, 8 in flight); the 256 MiB file is
+//     put into ram the same way, so a slow path for small writes shows in both
+//   diodls: lists a directory of 100,000 files (bench/listing.ts)
 //
 // Each figure is printed for both servers with the ratio styxlab/diod (above 1: styxlab is faster).
 // The server CPU time per operation is printed too: it is less disturbed than throughput when
 // other work shares the machine.
 //
 // Environment: BENCH_SECONDS (diodload run time, default 5), BENCH_THREADS (default 16),
-// BENCH_MB (diodcat file size, default 256), BENCH_CAT_RUNS (default 3),
+// BENCH_MB (diodcat file size, default 256), BENCH_CAT_RUNS (default 3), BENCH_WRITE_MB (default 64),
 // STYXLAB_CPU_PROF=DIR (run styxlab serve under node --cpu-prof, profiles written to DIR at exit).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { L_O_RDWR, NOFID } from '../shared/ninep/index.ts';
+import { IOHDRSZ, L_O_RDWR, NOFID } from '../shared/ninep/index.ts';
 import { startDiod } from '../test/support/diod.ts';
 import { startServe } from '../test/support/styxlab.ts';
 import { Wire, expect } from '../test/support/wire.ts';
+import { listingRows } from './listing.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const THREADS = Number(process.env.BENCH_THREADS ?? 16);
 const MB = Number(process.env.BENCH_MB ?? 256);
 const CAT_RUNS = Number(process.env.BENCH_CAT_RUNS ?? 3);
+const WRITE_MB = Number(process.env.BENCH_WRITE_MB ?? 64);
+/** diod's msize (it caps there), at which diodcat and Linux v9fs talk to both servers. */
+const MSIZE = 65536;
 const PROF = process.env.STYXLAB_CPU_PROF;
 const BIN = '/usr/sbin';
 
@@ -100,13 +108,18 @@ async function checkCat(hostPort: string, aname: string, file: string, want: Buf
   if (!got.equals(want)) throw new Error(`diodcat from ${hostPort}: ${got.length} bytes, not the ${want.length} written`);
 }
 
-/** Writes data to ram/NAME of a styxlab server over 9P (2 MiB writes, 8 in flight). */
-async function writeToRam(port: number, name: string, data: Buffer): Promise<void> {
-  const chunk = 2 << 20;
-  const w = await Wire.versioned(port, '9P2000.L', chunk + 4096);
+/**
+ * Creates aname/NAME over 9P2000.L at msize 64 KiB and writes data into it as the clients do:
+ * msize - IOHDRSZ bytes per Twrite, 8 in flight. Resolves with the seconds from the first Twrite
+ * to the last Rwrite.
+ */
+async function writeFile(port: number, aname: string, name: string, data: Uint8Array): Promise<number> {
+  const chunk = MSIZE - IOHDRSZ;
+  const w = await Wire.versioned(port, '9P2000.L', MSIZE);
   try {
-    expect(await w.call({ type: 'Tattach', fid: 1, afid: NOFID, uname: 'bench', aname: 'ram', nUname: 0 }), 'Rattach');
+    expect(await w.call({ type: 'Tattach', fid: 1, afid: NOFID, uname: 'bench', aname, nUname: 0 }), 'Rattach');
     expect(await w.call({ type: 'Tlcreate', fid: 1, name, flags: L_O_RDWR, mode: 0o644, gid: 0 }), 'Rlcreate');
+    const t0 = process.hrtime.bigint();
     const inflight: Array<Promise<unknown>> = [];
     for (let off = 0; off < data.length; off += chunk) {
       const part = data.subarray(off, Math.min(data.length, off + chunk));
@@ -116,7 +129,9 @@ async function writeToRam(port: number, name: string, data: Buffer): Promise<voi
       if (inflight.length >= 8) await inflight.shift();
     }
     await Promise.all(inflight);
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     expect(await w.call({ type: 'Tclunk', fid: 1 }), 'Rclunk');
+    return seconds;
   } finally {
     w.close();
   }
@@ -136,14 +151,16 @@ async function main(): Promise<void> {
   const scratch = mkdtempSync(join(shm ?? '/tmp', 'styxlab-bench-'));
   const data = randomBytes(MB << 20);
   writeFileSync(join(scratch, 'big'), data);
-  const styx = await startServe(['--max-file-size', String(Math.max(MB << 20, 1))],
+  // Room for both files with growth to spare; the limits are round numbers, not the file's size.
+  const budget = String(Math.max(1, 4 * (MB + WRITE_MB)) << 20);
+  const styx = await startServe(['--ram-budget', budget, '--max-file-size', budget],
     PROF ? ['--cpu-prof', '--cpu-prof-dir', PROF] : []);
   // diodload attaches "ctl", diod's control file system, which must be exported too.
   const diod = await startDiod({ exportDir: scratch, args: ['-e', 'ctl'] });
   try {
     const sPid = styx.proc.pid!;
     const dPid = diod.proc.pid!;
-    await writeToRam(styx.port, 'big', data);
+    await writeFile(styx.port, 'ram', 'big', data);
     await checkCat(styx.hostPort, 'ram', 'big', data, scratch);
     await checkCat(`127.0.0.1:${diod.port}`, scratch, 'big', data, scratch);
 
@@ -165,6 +182,14 @@ async function main(): Promise<void> {
     row(`diodcat ${MB} MiB seconds`, sc.seconds, dc.seconds, 3, dc.seconds / sc.seconds);
     row('  MB/s', (MB * 1.048576) / sc.seconds, (MB * 1.048576) / dc.seconds);
     row('  server CPU seconds', sc.cpu, dc.cpu, 2, dc.cpu / sc.cpu);
+    const wdata = data.subarray(0, WRITE_MB << 20);
+    const sw = await writeFile(styx.port, 'ram', 'written', wdata);
+    const dw = await writeFile(diod.port, scratch, 'written', wdata);
+    await checkCat(styx.hostPort, 'ram', 'written', wdata, scratch);
+    await checkCat(`127.0.0.1:${diod.port}`, scratch, 'written', wdata, scratch);
+    row(`write ${WRITE_MB} MiB, 64 KiB writes, s`, sw, dw, 3, dw / sw);
+    row('  MB/s', (WRITE_MB * 1.048576) / sw, (WRITE_MB * 1.048576) / dw);
+    await listingRows(styx, { hostPort: `127.0.0.1:${diod.port}`, exportDir: scratch, proc: diod.proc }, row);
     console.log('(ratio: styxlab/diod throughput; for seconds and CPU, diod/styxlab, so above 1 is always styxlab ahead)');
   } finally {
     await Promise.all([styx.stop(), diod.stop()]);

@@ -1,7 +1,7 @@
 // Makes a fresh clone ready to run: npm packages, then the Debian packages a task needs. Plain
 // JavaScript with no dependencies, because it runs before `npm install` has.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -77,4 +77,14 @@ export function ensureDebian(names, { optional = false } = {}) {
 
 export function packageVersion() {
   return JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+}
+
+/** The newest mtime under path (0 when missing): a build is stale when a source is newer than it. */
+export function newest(path) {
+  if (!existsSync(path)) return 0;
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let t = st.mtimeMs;
+  for (const name of readdirSync(path)) t = Math.max(t, newest(join(path, name)));
+  return t;
 }

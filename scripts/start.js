@@ -1,16 +1,19 @@
 #!/usr/bin/env node
-// `npm start`: installs what is missing, builds the playground if it is stale, then runs
-// `styxlab serve` (extra arguments are passed on) and says where to point the browser.
+// `npm start`: installs what is missing, builds the command line and the playground if they are
+// stale, then runs `styxlab serve` (extra arguments are passed on) and says where to point the
+// browser.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ensureDebian, ensureNpm, root } from './ensure.js';
 import { ensureWeb } from './web.js';
 import { ensureAddon } from './addon.js';
+import { ensureBuild } from './build.js';
 
 ensureNpm();
 // io_uring: liburing-dev and the native addon; neither stops the rest when it cannot be had.
 ensureDebian(['liburing-dev'], { optional: true });
 ensureAddon();
+ensureBuild();
 ensureWeb();
 
 // Its own process group: a Ctrl-C at the terminal reaches this script alone, which passes it on

@@ -7,6 +7,7 @@ import { join, relative } from 'node:path';
 import { ensureDebian, ensureNpm, root } from './ensure.js';
 import { ensureWeb } from './web.js';
 import { ensureAddon } from './addon.js';
+import { ensureBuild } from './build.js';
 
 ensureNpm();
 // io_uring: liburing-dev and the native addon; neither stops the rest when it cannot be had.
@@ -35,6 +36,9 @@ function testFiles(dir) {
 }
 
 step('type-check (tsc -b)', process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b']);
+// The tests run `styxlab` as the compiled command (bin/styxlab.js runs dist/node).
+console.error('\n== build the command line (dist/node)');
+ensureBuild();
 step('unit and integration tests', process.execPath, [
   '--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...testFiles(join(root, 'test')),
 ]);

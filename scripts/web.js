@@ -1,21 +1,12 @@
 // Builds the playground (web/dist) when it is missing or older than its sources: web/ and
 // shared/, which the runner worker bundles and the editor's declarations come from.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { root } from './ensure.js';
+import { newest, root } from './ensure.js';
 
 const SOURCES = ['web/src', 'web/index.html', 'web/vite.config.ts', 'web/build', 'shared', 'package.json'];
-
-function newest(path) {
-  if (!existsSync(path)) return 0;
-  const st = statSync(path);
-  if (!st.isDirectory()) return st.mtimeMs;
-  let t = st.mtimeMs;
-  for (const name of readdirSync(path)) t = Math.max(t, newest(join(path, name)));
-  return t;
-}
 
 /** True when web/dist is missing or older than a source file. */
 export function webStale() {

@@ -17,6 +17,7 @@ import { NbdError } from '../../shared/nbd/errors.ts';
 import { type FileSystem, probeDisk } from '../../shared/nbd/disk-label.ts';
 import { copy, fileEndpoint, nbdEndpoint } from '../nbd/copy.ts';
 import { dialByteStream } from '../nbd/socket-stream.ts';
+import { errText } from '../../shared/errtext.ts';
 
 const USAGE = `usage: styxlab nbd [-D] command args...
 commands:
@@ -303,7 +304,7 @@ export async function main(argv: string[]): Promise<number> {
       io.stderr.write(`nbd: ${e.message}\n${USAGE}\n`);
       return 2;
     }
-    const msg = e instanceof NbdError ? `${e.message} (${errnoName(e.errno)})` : e instanceof Error ? e.message : String(e);
+    const msg = e instanceof NbdError ? `${e.message} (${errnoName(e.errno)})` : errText(e);
     io.stderr.write(`nbd: ${msg}\n`);
     return 1;
   }

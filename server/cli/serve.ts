@@ -1,6 +1,5 @@
 // `styxlab serve`: the local 9P server with the built-in file systems mounted.
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { devfs, hellofs, ramfs, slightlyfs } from '../../shared/fs/index.ts';
@@ -8,9 +7,10 @@ import { MAX_MSIZE } from '../../shared/ninep/index.ts';
 import { DEFAULT_MAX_FIDS, DEFAULT_MAX_FILE_SIZE, DEFAULT_MAX_UNSENT } from '../../shared/styx/index.ts';
 import { DEFAULT_RAM_BUDGET } from '../../shared/styx/tree.ts';
 import { Namespace } from '../namespace/namespace.ts';
+import { PACKAGE_ROOT } from '../package-root.ts';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, RemoteMount, parseMountSpec,
-} from '../namespace/remote-mount.ts';
+} from '../namespace/redialed-mount.ts';
 import { parseBackend, readBackendConfig } from '../http/backends.ts';
 import { startIouringdChild } from '../iouring/child.ts';
 import { HttpServer } from '../http/server.ts';
@@ -21,6 +21,7 @@ import {
 import { parseDialString } from '../net/dial.ts';
 import { builtinExports, startNbd, NBD_USAGE, NBD_OPTIONS } from './nbd-serve.ts';
 import { PageDevices } from '../nbd/page-device.ts';
+import { errText } from '../../shared/errtext.ts';
 
 const USAGE = `usage: styxlab serve [flags]
 
@@ -77,7 +78,6 @@ class StartupError extends Error {
   override readonly name = 'StartupError';
 }
 
-const errText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** Says what went wrong binding a listener, and which flag picks another address. */
 function bindError(flag: string, addr: string, e: unknown): StartupError {
@@ -269,7 +269,7 @@ async function start(argv: string[], undo: Array<() => Promise<void> | void>): P
     }
     http = new HttpServer(ns, {
       host, port: Number(m[3]), backends, token, allowOrigins: values['allow-origin'] ?? [],
-      webRoot: join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dist'),
+      webRoot: join(PACKAGE_ROOT, 'web', 'dist'),
       maxSockets: positiveInt(values['max-websockets'], 'max-websockets', 64),
       maxMounts: positiveInt(values['max-mounts'], 'max-mounts', 32),
       idleTimeoutMs,

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { type DialTarget, parseDialString } from '../net/dial.ts';
 import { MOUNT_NAME_CHARS } from '../../shared/mount/names.ts';
+import { errText } from '../../shared/errtext.ts';
 
 export type BackendKind = '9p' | 'nbd' | 'iouring';
 export const BACKEND_KINDS: readonly BackendKind[] = ['9p', 'nbd', 'iouring'];
@@ -33,7 +34,7 @@ export function readBackendConfig(path: string): Backend[] {
   try {
     json = JSON.parse(readFileSync(path, 'utf8'));
   } catch (e) {
-    throw new Error(`--config ${path}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new Error(`--config ${path}: ${errText(e)}`);
   }
   const b = (json as { backends?: unknown }).backends;
   if (b === undefined) return [];

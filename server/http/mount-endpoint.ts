@@ -10,7 +10,7 @@ import { Client, type MessageTransport } from '../../shared/client/index.ts';
 import { type WebSocketLike, webSocketTransport } from '../../shared/net/websocket.ts';
 import type { Namespace } from '../namespace/namespace.ts';
 import { PageLink, type PageDevices } from '../nbd/page-device.ts';
-import { RemoteFileServer } from '../namespace/remote.ts';
+import { RemoteFileServer } from '../namespace/remote-fs.ts';
 import { Close, closeReason } from './closecodes.ts';
 import { mountNameProblem } from '../../shared/mount/names.ts';
 

@@ -4,7 +4,7 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MAX_MSIZE } from '../../shared/ninep/index.ts';
-import { Session } from '../../shared/styx/index.ts';
+import { LinuxAdapter, Session } from '../../shared/styx/index.ts';
 import { type WebSocketLike, webSocketTransport } from '../../shared/net/websocket.ts';
 import type { MessageTransport } from '../../shared/transport.ts';
 import { ServerSession } from '../../shared/nbd/server-session.ts';
@@ -215,7 +215,7 @@ export class HttpServer {
     if (b.target === null) {
       // The local namespace is served in-process: no TCP hop.
       guardMessages(ws);
-      const session = new Session(pausable(ws), this.ns.connect(), {
+      const session = new Session(pausable(ws), new LinuxAdapter(this.ns.connect()), {
         id: `ws${this.counters.gatewayConnections}`, maxMsize: Math.min(this.opts.maxMessage, MAX_MSIZE), log: this.opts.log,
       });
       void session.done;

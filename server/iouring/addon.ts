@@ -2,7 +2,8 @@
 // cannot load, callers get one line saying why; the rest of styxlab never imports it.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../package-root.ts';
 
 /** An opaque ring or watch handle (a Node-API external). */
 export type Handle = { readonly __handle: unique symbol };
@@ -34,7 +35,7 @@ export interface IouringAddon {
 
 /** STYXLAB_IOURING_ADDON overrides where the addon is looked for (tests use it to see the no-addon path). */
 export const ADDON_PATH = process.env.STYXLAB_IOURING_ADDON ||
-  fileURLToPath(new URL('../../native/build/Release/iouring.node', import.meta.url));
+  join(PACKAGE_ROOT, 'native', 'build', 'Release', 'iouring.node');
 
 export type AddonLoad = { ok: true; addon: IouringAddon } | { ok: false; reason: string };
 

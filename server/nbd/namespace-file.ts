@@ -5,7 +5,7 @@ import { userInfo } from 'node:os';
 import { Client } from '../../shared/client/index.ts';
 import type { BlockDevice } from '../../shared/nbd/device.ts';
 import { NinepFileDevice } from '../../shared/nbd/ninep-file-device.ts';
-import { Session } from '../../shared/styx/index.ts';
+import { LinuxAdapter, Session } from '../../shared/styx/index.ts';
 import { transportPair } from '../../shared/transport.ts';
 import type { Namespace } from '../namespace/namespace.ts';
 
@@ -15,7 +15,7 @@ function clientOf(ns: Namespace): Promise<Client> {
   let c = clients.get(ns);
   if (!c) {
     const [near, far] = transportPair();
-    new Session(far, ns.connect(), { id: 'nbd' });
+    new Session(far, new LinuxAdapter(ns.connect()), { id: 'nbd' });
     // As the user running the server, as `styxlab 9p` attaches: the files a user makes with it
     // are then theirs to serve.
     c = Client.connect(near, { msize: 1024 * 1024 + 24, uname: userInfo().username });

@@ -3,7 +3,7 @@
 import { existsSync, unlinkSync } from 'node:fs';
 import { type Server, type Socket, createServer, connect } from 'node:net';
 import { MAX_MSIZE } from '../../shared/ninep/index.ts';
-import { type FileServer, Session, type TraceEvent } from '../../shared/styx/index.ts';
+import { type FileServer, LinuxAdapter, Session, type TraceEvent } from '../../shared/styx/index.ts';
 import { type DialTarget, dialString, parseDialString } from '../net/dial.ts';
 import { socketTransport } from '../net/transport.ts';
 
@@ -77,7 +77,9 @@ export class NinepListener {
     // Frames up to msize; until Tversion the client could claim any size, so the cap is ours.
     const transport = socketTransport(sock, { maxMessageSize: msize });
     const log = this.opts.log;
-    const session = new Session(transport, this.fs.connect(), {
+    // The whole stack of a connection: socket framing, the wire session (tags, flush, limits),
+    // the .L translation, and this connection's view of the file server.
+    const session = new Session(transport, new LinuxAdapter(this.fs.connect()), {
       id, maxMsize: msize, maxInFlight: this.opts.maxInFlight, maxUnsent: this.opts.maxUnsent, trace: this.opts.trace,
       log: (line) => {
         if (line.includes('bad message')) this.stats.badInput++;

@@ -54,6 +54,12 @@ export interface FidRef {
   qid: Qid;
 }
 
+/** A directory entry as a listing of names gives it: no attributes beyond the qid. */
+export interface DirEntry {
+  name: string;
+  qid: Qid;
+}
+
 interface Call {
   tag: number;
   request: Tmsg['type'];
@@ -587,11 +593,25 @@ export class Client {
     }
   }
 
-  /** .L: the names and qids of a directory (walked, unopened fid `dir`). */
-  private async readdirNames(dir: FidRef, opts: CallOptions): Promise<Array<{ name: string; qid: Qid }>> {
+  /**
+   * The names and qids of a directory's entries, without their attributes: on .L no walk or
+   * getattr per entry, which is all a listing of names needs. '.' and '..' are left out.
+   */
+  async entries(path: string, opts: CallOptions = {}): Promise<DirEntry[]> {
+    if (this.dialect !== '9P2000.L') return (await this.readdir(path, opts)).map(({ name, qid }) => ({ name, qid }));
+    const dir = await this.walk(path, opts);
+    try {
+      return await this.readdirNames(dir, opts, false);
+    } finally {
+      this.clunkQuietly(dir.fid);
+    }
+  }
+
+  /** .L: the names and qids of a directory (walked, unopened fid `dir`; opened itself unless clone). */
+  private async readdirNames(dir: FidRef, opts: CallOptions, clone = true): Promise<DirEntry[]> {
     // Open a clone so that `dir` stays walkable for the per-entry getattr.
-    const open = await this.walkNames([], { ...opts, from: dir });
-    const out: Array<{ name: string; qid: Qid }> = [];
+    const open = clone ? await this.walkNames([], { ...opts, from: dir }) : dir;
+    const out: DirEntry[] = [];
     try {
       const r0 = await this.rpc({ type: 'Tlopen', fid: open.fid, flags: L_O_RDONLY }, opts);
       const count = ioSize(r0.iounit, this.msize);
@@ -612,12 +632,12 @@ export class Client {
         offset = next;
       }
     } finally {
-      this.clunkQuietly(open.fid);
+      if (clone) this.clunkQuietly(open.fid);
     }
     return out;
   }
 
-  private async statEntries(dir: FidRef, ents: Array<{ name: string; qid: Qid }>, opts: CallOptions): Promise<Dir[]> {
+  private async statEntries(dir: FidRef, ents: DirEntry[], opts: CallOptions): Promise<Dir[]> {
     const out: Array<Dir | undefined> = new Array(ents.length);
     let next = 0;
     const worker = async () => {

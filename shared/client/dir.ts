@@ -1,11 +1,14 @@
 // One directory-entry shape for all three dialects, built from a 9P2000 or .u stat, or from a .L
 // getattr (plus the name, which .L keeps in readdir entries and walks rather than in attributes).
 import {
-  DMAPPEND, DMAUTH, DMDEVICE, DMDIR, DMEXCL, DMNAMEDPIPE, DMSETGID, DMSETUID, DMSOCKET, DMSYMLINK,
-  NONUNAME, QTAPPEND, QTDIR, QTEXCL, QTSYMLINK, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT,
-  S_IFSOCK,
+  DMAPPEND, DMAUTH, DMDEVICE, DMDIR, DMEXCL, DMNAMEDPIPE, DMSOCKET, DMSYMLINK, NONUNAME, QTAPPEND, QTDIR,
+  QTEXCL, QTSYMLINK,
 } from '../ninep/index.ts';
 import type { Attr, Qid, Stat } from '../ninep/index.ts';
+import { linuxModeToDM } from '../styx/dialect/convert.ts';
+
+// The mode conversions live with the rest of the dialect conversions; the client's users import them from here.
+export { dmToLinuxMode, linuxModeToDM } from '../styx/dialect/convert.ts';
 
 export interface Dir {
   name: string;
@@ -41,30 +44,6 @@ export function dirFromStat(st: Stat): Dir {
   if (st.nGid !== NONUNAME) d.nGid = st.nGid;
   if (st.extension) d.extension = st.extension;
   return d;
-}
-
-/** Linux st_mode -> 9P mode bits. */
-export function linuxModeToDM(mode: number): number {
-  let m = mode & 0o777;
-  switch (mode & S_IFMT) {
-    case S_IFDIR: m |= DMDIR; break;
-    case S_IFLNK: m |= DMSYMLINK; break;
-    case S_IFCHR: case S_IFBLK: m |= DMDEVICE; break;
-    case S_IFIFO: m |= DMNAMEDPIPE; break;
-    case S_IFSOCK: m |= DMSOCKET; break;
-  }
-  if (mode & 0o4000) m |= DMSETUID;
-  if (mode & 0o2000) m |= DMSETGID;
-  return m >>> 0;
-}
-
-/** 9P mode bits -> Linux st_mode (for display and for Tsetattr's permission part). */
-export function dmToLinuxMode(mode: number): number {
-  let m = mode & 0o777;
-  if (mode & DMDIR) m |= S_IFDIR;
-  if (mode & DMSETUID) m |= 0o4000;
-  if (mode & DMSETGID) m |= 0o2000;
-  return m;
 }
 
 export function dirFromAttr(name: string, a: Attr): Dir {

@@ -1,24 +1,26 @@
-// hellofs, as in "Let's Make a Filesystem" (Inferno): a table of files, a Navigator over it, and a
-// message loop that answers reads of /hello and leaves everything else to srv.default.
+// hellofs, as in "Let's Make a Filesystem" (Inferno): a file system with one file that says hello.
+// A table of files, a Navigator that walks it, and a loop that answers reads of /hello and leaves
+// everything else (version, attach, walk, open, stat, directory reads, clunk) to srv.default.
+// The playground shows this file as its hellofs example, and cuts lesson 1 from the lesson: marks.
 import { DMDIR } from '../ninep/index.ts';
 import {
-  type Dir, Enotdir, Enotfound, type Navigator, type Request, type Styxserver, StyxError, qidOf,
-  readStr, styxFileServer,
+  type Dir, type Navigator, type Request, type Styxserver,
+  Enotdir, Enotfound, StyxError, qidOf, readStr, styxFileServer,
 } from '../styx/index.ts';
 
 const Qroot = 0n;
 const Qhello = 1n;
-const tab: ReadonlyArray<readonly [bigint, string, number]> = [
+const tab: Array<[bigint, string, number]> = [
   [Qroot, '.', DMDIR | 0o555],
   [Qhello, 'hello', 0o444],
 ];
 const greeting = 'Hello, World!\n';
 
 function dir(path: bigint): Dir {
-  const [q, name, perm] = tab[Number(path)];
-  // muid "" as in the article's program (its Dirs start from sys->zerodir): a stat is then 62 bytes,
-  // as its trace shows, when the owner is "pete".
-  return { name, qid: qidOf(q, perm), mode: perm, length: q === Qhello ? BigInt(greeting.length) : 0n, muid: '' };
+  const [qid, name, perm] = tab[Number(path)];
+  // muid "" as in the article's program (its Dirs start from sys->zerodir): a stat is then 62
+  // bytes, as its trace shows, when the owner is "pete".
+  return { name, qid: qidOf(qid, perm), mode: perm, length: qid === Qhello ? BigInt(greeting.length) : 0n, muid: '' };
 }
 
 export const navigator: Navigator = {
@@ -29,11 +31,11 @@ export const navigator: Navigator = {
   async walk(path, name) {
     if (name === '..') return dir(Qroot);
     if (path !== Qroot) throw new StyxError(Enotdir);
-    for (const [q, n] of tab.slice(1)) if (n === name) return dir(q);
+    for (const [qid, n] of tab.slice(1)) if (n === name) return dir(qid);
     throw new StyxError(Enotfound);
   },
   async readdir(_path, offset, count) {
-    return tab.slice(1 + offset, 1 + offset + count).map(([q]) => dir(q));
+    return tab.slice(1 + offset, 1 + offset + count).map(([qid]) => dir(qid));
   },
 };
 
@@ -41,13 +43,20 @@ export async function servloop(tmsgs: AsyncIterable<Request>, srv: Styxserver): 
   for await (const m of tmsgs) {
     switch (m.type) {
       case 'Tread': {
-        const f = srv.getfid(m.fid);
-        if (!f || !f.canRead() || f.isDir) {
-          srv.default(m);
-          continue;
+        // srv.read answers directory reads, and fids not open for reading; a file's fid comes back.
+        const f = srv.read(m);
+        if (!f) continue;
+        switch (f.path) {
+          // lesson:solution
+          case Qhello:
+            srv.reply(readStr(m, greeting));
+            break;
+          // lesson:start
+          // TODO: case Qhello: reply with the greeting.
+          // lesson:end
+          default:
+            srv.default(m);
         }
-        if (f.path === Qhello) srv.reply(readStr(m, greeting));
-        else srv.default(m);
         break;
       }
       default:
@@ -58,3 +67,4 @@ export async function servloop(tmsgs: AsyncIterable<Request>, srv: Styxserver): 
 
 // iounit as styxservers gives it (msize - 24), so traces read like the article's.
 export const hellofs = styxFileServer(navigator, Qroot, servloop, { iounit: 'msize' });
+export default hellofs;

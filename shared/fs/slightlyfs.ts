@@ -1,10 +1,12 @@
-// slightlyfs, the article's second server: /hello, a /fortune dealt at open, a synchronized /tick
-// counter and a /cat.gif. Contents are fixed at Topen in the fid's data slot, so reads at any offset
-// within one open agree.
+// slightlyfs, the article's second server: hellofs plus /fortune (a new fortune per open), /tick (a
+// counter shared by every client: each open gets the next number) and /cat.gif. Contents are fixed
+// at Topen in the fid's data slot, so a client reading at any offset within one open sees one
+// consistent file. The playground shows this file as its slightlyfs example, and cuts lesson 2
+// from the lesson: marks.
 import { DMDIR } from '../ninep/index.ts';
 import {
-  type Dir, Enotdir, Enotfound, type Navigator, type Request, type Styxserver, StyxError, qidOf,
-  readBytes, readStr, styxFileServer,
+  type Dir, type Navigator, type Request, type Styxserver,
+  Enotdir, Enotfound, StyxError, qidOf, readBytes, readStr, styxFileServer,
 } from '../styx/index.ts';
 import { catGif } from './cat-gif.ts';
 import { fortunes } from './fortunes.ts';
@@ -14,7 +16,7 @@ const Qhello = 1n;
 const Qfortune = 2n;
 const Qcat = 3n;
 const Qtick = 4n;
-const tab: ReadonlyArray<readonly [bigint, string, number]> = [
+const tab: Array<[bigint, string, number]> = [
   [Qroot, '.', DMDIR | 0o555],
   [Qhello, 'hello', 0o444],
   [Qfortune, 'fortune', 0o444],
@@ -25,9 +27,9 @@ const greeting = 'Hello, World!\n';
 const encoder = new TextEncoder();
 
 function dir(path: bigint): Dir {
-  const [q, name, perm] = tab[Number(path)];
-  const length = q === Qhello ? BigInt(greeting.length) : q === Qcat ? BigInt(catGif.length) : 0n;
-  return { name, qid: qidOf(q, perm), mode: perm, length };
+  const [qid, name, perm] = tab[Number(path)];
+  const length = qid === Qhello ? BigInt(greeting.length) : qid === Qcat ? BigInt(catGif.length) : 0n;
+  return { name, qid: qidOf(qid, perm), mode: perm, length };
 }
 
 export const navigator: Navigator = {
@@ -38,48 +40,61 @@ export const navigator: Navigator = {
   async walk(path, name) {
     if (name === '..') return dir(Qroot);
     if (path !== Qroot) throw new StyxError(Enotdir);
-    for (const [q, n] of tab.slice(1)) if (n === name) return dir(q);
+    for (const [qid, n] of tab.slice(1)) if (n === name) return dir(qid);
     throw new StyxError(Enotfound);
   },
   async readdir(_path, offset, count) {
-    return tab.slice(1 + offset, 1 + offset + count).map(([q]) => dir(q));
+    return tab.slice(1 + offset, 1 + offset + count).map(([qid]) => dir(qid));
   },
 };
 
-/** Shared by every connection: each open, by anyone, gets the next number. */
+// The ticker: every open, by any client, takes the next number.
 let tick = 0;
 
 function pickFortune(): string {
-  const r = new Uint32Array(1);
-  crypto.getRandomValues(r);
-  return fortunes[r[0] % fortunes.length] + '\n';
+  return fortunes[Math.floor(Math.random() * fortunes.length)] + '\n';
 }
 
 export async function servloop(tmsgs: AsyncIterable<Request>, srv: Styxserver): Promise<void> {
   for await (const m of tmsgs) {
     switch (m.type) {
       case 'Topen': {
-        const f = srv.getfid(m.fid);
-        if (f) {
+        // lesson:solution
+        // Fix the content for this open, once canopen allows it (a refused open takes no tick).
+        const o = await srv.canopen(m);
+        if (!(o instanceof StyxError)) {
+          const f = o.fid;
           switch (f.path) {
             case Qfortune: f.data = encoder.encode(pickFortune()); break;
             case Qcat: f.data = catGif; break;
             case Qtick: f.data = encoder.encode(`${tick++}\n`); break;
           }
         }
-        srv.default(m);
+        // lesson:start
+        // TODO: fix the content of /fortune, /cat.gif and /tick for this open in f.data.
+        // lesson:end
+        srv.open(m);
         break;
       }
       case 'Tread': {
-        const f = srv.getfid(m.fid);
-        if (!f || !f.canRead() || f.isDir) {
-          srv.default(m);
-          continue;
-        }
+        // srv.read answers directory reads, and fids not open for reading; a file's fid comes back.
+        const f = srv.read(m);
+        if (!f) continue;
         switch (f.path) {
-          case Qhello: srv.reply(readStr(m, greeting)); break;
-          case Qfortune: case Qcat: case Qtick: srv.reply(readBytes(m, f.data as Uint8Array)); break;
-          default: srv.default(m);
+          case Qhello:
+            srv.reply(readStr(m, greeting));
+            break;
+          // lesson:solution
+          case Qfortune:
+          case Qcat:
+          case Qtick:
+            srv.reply(readBytes(m, f.data as Uint8Array));
+            break;
+          // lesson:start
+          // TODO: Qfortune, Qcat and Qtick: reply from f.data.
+          // lesson:end
+          default:
+            srv.default(m);
         }
         break;
       }
@@ -91,3 +106,4 @@ export async function servloop(tmsgs: AsyncIterable<Request>, srv: Styxserver): 
 
 // iounit as styxservers gives it (msize - 24), so traces read like the article's.
 export const slightlyfs = styxFileServer(navigator, Qroot, servloop, { iounit: 'msize' });
+export default slightlyfs;

@@ -23,6 +23,7 @@ import {
   clientFlagsText, exportNameReplyText, greetingText, optionReplyText, optionText, replyText, requestText,
 } from './trace.ts';
 import { writeU32, writeU64 } from './wire.ts';
+import { errText } from '../errtext.ts';
 
 export interface ServerLimits {
   /** Largest READ, WRITE and payload (default 32 MiB, the spec's interoperable maximum). */
@@ -151,7 +152,7 @@ export class ServerSession {
   /** A framing error or a broken rule: drop this connection (a hard disconnect). */
   private fail(e: unknown): void {
     if (this.closed) return;
-    const why = e instanceof NbdProtocolError ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
+    const why = e instanceof NbdProtocolError ? `${e.code}: ${e.message}` : errText(e);
     this.log(`bad input, disconnecting: ${why}`);
     this.decoder.stop();
     this.closed = true;

@@ -9,3 +9,4 @@ export { messageText, qidText, statText } from './trace.ts';
 export {
   DirReadBuilder, nullStat, packStats, unpackStats, packDirents, unpackDirents, statSize, direntSize,
 } from './structs.ts';
+export { QID_TAG_SHIFT, tagDirents, tagQid, tagStats } from './qidtag.ts';

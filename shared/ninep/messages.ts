@@ -155,7 +155,7 @@ export interface Rxattrwalk extends Base { type: 'Rxattrwalk'; size: bigint }
 export interface Txattrcreate extends Base { type: 'Txattrcreate'; fid: number; name: string; attrSize: bigint; flags: number }
 export interface Rxattrcreate extends Base { type: 'Rxattrcreate' }
 export interface Treaddir extends Base { type: 'Treaddir'; fid: number; offset: bigint; count: number }
-/** data holds packed Dirent records (see dirents.ts). */
+/** data holds packed Dirent records (see packDirents/unpackDirents in structs.ts). */
 export interface Rreaddir extends Base { type: 'Rreaddir'; data: Uint8Array }
 /** datasync is sent by Linux since 2.6.38; older peers omit it (decoded as 0). */
 export interface Tfsync extends Base { type: 'Tfsync'; fid: number; datasync: number }

@@ -1,9 +1,6 @@
-// The directory entry a file system describes its files with, and its conversions to the wire
-// forms: a 9P2000/.u stat, and a .L getattr.
-import {
-  type Attr, DMDIR, DMSYMLINK, GETATTR_BASIC, NONUNAME, type Qid, QTDIR, QTSYMLINK, S_IFDIR, S_IFLNK,
-  S_IFREG, type Stat,
-} from '../ninep/index.ts';
+// The directory entry a file system describes its files with, and its conversion to the wire's
+// 9P2000/.u stat (a .L getattr is made from that stat: dialect/convert.ts).
+import { DMDIR, DMSYMLINK, type Qid, QTDIR, QTSYMLINK, type Stat } from '../ninep/index.ts';
 
 /**
  * What a Navigator returns: name, qid and mode are required; the rest default (owner: the server's
@@ -53,38 +50,5 @@ export function toStat(d: Dir, user: string): Stat {
     nUid: NUMERIC_OWNER,
     nGid: NUMERIC_OWNER,
     nMuid: NUMERIC_OWNER,
-  };
-}
-
-/** Linux mode bits for a 9P mode. */
-export function linuxMode(mode: number): number {
-  const type = mode & DMDIR ? S_IFDIR : mode & DMSYMLINK ? S_IFLNK : S_IFREG;
-  return type | (mode & 0o777);
-}
-
-/** A .L getattr reply body from a stat. Numeric ids are 0 unless the stat carries .u ids. */
-export function statToAttr(st: Stat): Attr {
-  const isDir = (st.mode & DMDIR) !== 0;
-  return {
-    valid: GETATTR_BASIC,
-    qid: st.qid,
-    mode: linuxMode(st.mode),
-    uid: st.nUid === NONUNAME ? 0 : st.nUid,
-    gid: st.nGid === NONUNAME ? 0 : st.nGid,
-    nlink: isDir ? 2n : 1n,
-    rdev: 0n,
-    size: st.length,
-    blksize: 4096n,
-    blocks: (st.length + 511n) / 512n,
-    atimeSec: BigInt(st.atime),
-    atimeNsec: 0n,
-    mtimeSec: BigInt(st.mtime),
-    mtimeNsec: 0n,
-    ctimeSec: BigInt(st.mtime),
-    ctimeNsec: 0n,
-    btimeSec: 0n,
-    btimeNsec: 0n,
-    gen: 0n,
-    dataVersion: 0n,
   };
 }

@@ -1,8 +1,9 @@
 // A fid as the server keeps it: where it points, whether and how it is open, who holds it, and a
 // free slot for the file system's own per-open state.
 import { OEXEC, ORDWR, OREAD, OWRITE, QTDIR } from '../ninep/index.ts';
+import type { DirCursor } from './dircursor.ts';
 
-export class Fid {
+export class Fid implements DirCursor {
   /** Qid type of the file (QTDIR for directories). */
   qtype: number;
   isOpen = false;
@@ -10,7 +11,7 @@ export class Fid {
   mode = 0;
   /** The file system's own data: slightlyfs fixes a fortune per open in it. */
   data: unknown = undefined;
-  /** Directory read position: the entry index and the byte offset the next read must ask for. */
+  /** Directory read position (see dircursor.ts). */
   dirIndex = 0;
   dirOffset = 0n;
 
@@ -25,6 +26,13 @@ export class Fid {
   }
 
   get isDir(): boolean { return (this.qtype & QTDIR) !== 0; }
+
+  /** Marks the fid open in `mode` (styxservers' Fid.open), once canopen or cancreate allowed it. */
+  open(mode: number, qtype: number): void {
+    this.isOpen = true;
+    this.mode = mode;
+    this.qtype = qtype;
+  }
 
   canRead(): boolean {
     const m = this.mode & 3;

@@ -1,6 +1,7 @@
-// The contract between a connection's wire session and what serves it. Requests arrive in the
+// The contract between a connection's wire session and what serves it. A file system serves the
 // canonical vocabulary: 9P2000 messages with the .u fields, plus Treaddir for .L directory reads;
-// the session translates the other .L operations into these (see dialect.ts).
+// a LinuxAdapter in front of it (placed where connections are set up) translates the other .L
+// operations into these (see dialect/server.ts).
 import type { Dialect, Rmsg, Tmsg } from '../ninep/index.ts';
 
 /**
@@ -16,19 +17,17 @@ export interface Cancellation {
 export interface Service {
   /** A Tversion was accepted: forget every fid and serve this dialect from now on. */
   version(dialect: Dialect, msize: number): void;
-  /** Answers one request. The signal aborts when the client flushes it. Never rejects. */
-  request(t: Tmsg, signal: AbortSignal): Promise<Rmsg>;
-  /** The same as request, given the signal's maker instead of the signal; callers prefer it. */
-  call?(t: Tmsg, cancel: Cancellation): Promise<Rmsg>;
+  /** Answers one request; cancel.signal aborts when the client flushes it. Never rejects. */
+  call(t: Tmsg, cancel: Cancellation): Promise<Rmsg>;
+  /**
+   * Whether the service answers this 9P2000.L request itself (a mount of a .L remote, for a .L
+   * client): a LinuxAdapter then passes it through instead of translating it.
+   */
+  native?(t: Tmsg): boolean;
   /** The connection is gone: release every fid and pending request. */
   close(): void;
   /** Fids held now, the service's own included (for leak checks and status pages). */
   readonly fidCount?: number;
-}
-
-/** Sends a request to a service, through `call` when it has one. */
-export function callService(s: Service, t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
-  return s.call ? s.call(t, cancel) : s.request(t, cancel.signal);
 }
 
 let aborted: AbortSignal | undefined;

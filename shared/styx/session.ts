@@ -1,14 +1,14 @@
 // One client connection on the wire: version negotiation and the dialect, message validation,
-// tags in flight and Tflush, the in-flight limit, .L translation and the trace. What the requests
-// mean is the Service's business.
+// tags in flight and Tflush, the in-flight limit and the trace. What the requests mean is the
+// Service's business (for .L clients of a canonical file system, a LinuxAdapter's).
 import {
   type Dialect, HEADER_SIZE, MAX_MSIZE, type Message, type Rmsg, type Tmsg, ProtocolError, badRequestName,
   decode, encode, messageText, stringToErrno, Errno,
 } from '../ninep/index.ts';
 import type { MessageTransport } from '../transport.ts';
-import { LinuxAdapter } from './dialect.ts';
-import { Edupetag, Eunsupported } from './errors.ts';
-import { type Service, callService } from './service.ts';
+import { Edupetag, Eunsupported, errorReply } from './errors.ts';
+import type { Service } from './service.ts';
+import { errText } from '../errtext.ts';
 
 export interface TraceEvent {
   conn: string;
@@ -80,7 +80,6 @@ export class Session {
    * the old one settles, so the old reply can never be taken for the new one's.
    */
   private readonly zombies = new Map<number, Promise<void>>();
-  private readonly adapter: LinuxAdapter;
   private readonly maxUnsent: number;
   /** Requests read but not started: the in-flight or the unsent limit holds them, in order. */
   private readonly held: Tmsg[] = [];
@@ -107,7 +106,6 @@ export class Session {
     this.maxInFlight = opts.maxInFlight ?? 256;
     this.maxUnsent = opts.maxUnsent ?? DEFAULT_MAX_UNSENT;
     this.id = opts.id ?? '0';
-    this.adapter = new LinuxAdapter(service);
     this.done = new Promise((resolve) => { this.resolveDone = resolve; });
     transport.onMessage((frame) => this.receive(frame));
     // A ProtocolError from the framing (a size field out of range, a message cut off by the
@@ -151,7 +149,7 @@ export class Session {
         this.send(this.error(e.tag, Eunsupported, Errno.EOPNOTSUPP));
         return;
       }
-      this.close(`bad message: ${e instanceof Error ? e.message : String(e)}`);
+      this.close(`bad message: ${errText(e)}`);
       return;
     }
     if (this.opts.trace) this.opts.trace({ conn: this.id, dir: '<-', text: messageText(m) });
@@ -300,11 +298,11 @@ export class Session {
 
   private start(t: Tmsg, entry: InFlight): void {
     const tag = t.tag;
-    const p = this.dialect === '9P2000.L' ? this.adapter.call(t, entry.ctrl) : callService(this.service, t, entry.ctrl);
+    const p = this.service.call(t, entry.ctrl);
     entry.answer = p;
     p.then(
       (r) => this.finish(tag, entry, r),
-      (e: unknown) => this.finish(tag, entry, this.error(tag, e instanceof Error ? e.message : String(e), Errno.EIO)),
+      (e: unknown) => this.finish(tag, entry, errorReply(tag, e)),
     );
   }
 
@@ -322,7 +320,8 @@ export class Session {
     if (entry.dropped || this.closed) return;
     this.forget(tag, entry);
     if (r.tag !== tag) r = { ...r, tag };
-    this.send(this.dialect === '9P2000.u' && r.type === 'Rerror' && !r.errno ? { ...r, errno: stringToErrno(r.ename) } : r);
+    if (r.type === 'Rerror' && this.dialect !== '9P2000') r = this.error(tag, r.ename, r.errno || stringToErrno(r.ename));
+    this.send(r);
     for (const ft of entry.flushes) this.send({ type: 'Rflush', tag: ft });
     this.startHeld();
   }
@@ -369,7 +368,7 @@ export class Session {
       frame = encode(r, this.dialect ?? '9P2000');
     } catch (e) {
       // A reply that cannot be encoded (a program's bad stat, an overlong string) is an error reply.
-      const msg = e instanceof Error ? e.message : String(e);
+      const msg = errText(e);
       this.opts.log?.(`9p[${this.id}]: cannot encode ${r.type}: ${msg}`);
       frame = encode(this.error(r.tag, `server error: ${msg}`, Errno.EIO), this.dialect ?? '9P2000');
     }
@@ -380,7 +379,7 @@ export class Session {
     try {
       this.transport.send(frame);
     } catch (e) {
-      this.shutdown(`send failed: ${e instanceof Error ? e.message : String(e)}`);
+      this.shutdown(`send failed: ${errText(e)}`);
     }
   }
 }

@@ -3,7 +3,8 @@
 // bytes, or compute their content at open (fixed for that open), or act as devices. A writable
 // tree also takes creates, writes, removes and wstat (rename, chmod, truncate).
 import {
-  DMDIR, DMSYMLINK, Errno, OTRUNC, type Rmsg, type Stat, type Tmsg,
+  DMDIR, DMSYMLINK, Errno, IOHDRSZ, OTRUNC, type Rmsg, type Stat, type Tcreate, type Tmsg, type Topen, type Tread,
+  type Tremove, type Twrite, type Twstat,
 } from '../ninep/index.ts';
 import { type Dir, qidOf, toStat } from './dir.ts';
 import { Eexist, Eisdir, Enotdir, Enotempty, Enotfound, Eperm, StyxError } from './errors.ts';
@@ -11,7 +12,8 @@ import type { Fid } from './fid.ts';
 import type { Navigator } from './navigator.ts';
 import { readBytes } from './read.ts';
 import type { Cancellation, FileServer } from './service.ts';
-import { type StyxOptions, Styxserver, permits } from './styxserver.ts';
+import { type StyxOptions, Styxserver, nameError, permits } from './styxserver.ts';
+import { errText } from '../errtext.ts';
 
 /**
  * A device-like file: reads and writes are computed per request. `req.signal` aborts when the
@@ -64,10 +66,17 @@ export interface TreeStats {
   allocations: number;
   /** Bytes copied from an old chunk into its grown replacement. */
   copied: number;
+  /** Directory entries stepped over to reach a listing's offset (a listing resumed where it stopped skips none). */
+  skipped: number;
 }
 
+/** The children of every file: one shared empty map, so a file costs no Map of its own (add() never adds to a file). */
+const NO_CHILDREN: Map<string, Node> = new Map();
+/** A file never written has no chunks: one shared empty map until its first write. */
+const NO_CHUNKS: Map<number, Uint8Array> = new Map();
+
 export class Node {
-  readonly children = new Map<string, Node>();
+  readonly children: Map<string, Node>;
   parent: Node;
   vers = 0;
   mtime = now();
@@ -75,7 +84,7 @@ export class Node {
   /** Logical length of a plain or writable file, in bytes. */
   size = 0;
   /** Its bytes: chunk index -> chunk (see CHUNK); a missing index is a hole. */
-  private chunks = new Map<number, Uint8Array>();
+  private chunks = NO_CHUNKS;
   /** Bytes this node has charged to the tree's budget (chunk capacities plus NODE_COST). */
   charged = 0;
   content: Content | null = null;
@@ -91,6 +100,7 @@ export class Node {
     parent: Node | null,
   ) {
     this.parent = parent ?? this;
+    this.children = mode & DMDIR ? new Map() : NO_CHILDREN;
   }
 
   get isDir(): boolean { return (this.mode & DMDIR) !== 0; }
@@ -162,6 +172,7 @@ export class Node {
       grow = false;
     }
     this.charged += grow ? geometric : exact;
+    if (this.chunks === NO_CHUNKS) this.chunks = new Map();
     const stats = this.tree.stats;
     for (let i = first; i <= last; i++) {
       const base = i * CHUNK;
@@ -219,7 +230,7 @@ export class Node {
 
   /** Frees every chunk and the node's own cost (the node is gone). */
   release(): void {
-    this.chunks.clear();
+    this.chunks = NO_CHUNKS;
     this.size = 0;
     this.tree.refund(this.charged);
     this.charged = 0;
@@ -272,6 +283,15 @@ export interface TreeOptions extends StyxOptions {
 }
 
 export const DEFAULT_MAX_FILE_SIZE = 64 * 1024 * 1024;
+const NOT_FOUND = new StyxError(Enotfound);
+
+/** A listing's last batch: entries [start, start + batch.length) of dir, and the iterator just past them. */
+interface Cursor {
+  dir: Node;
+  start: number;
+  batch: Dir[];
+  it: Iterator<Node>;
+}
 
 export class Tree implements Navigator, FileServer {
   readonly root: Node;
@@ -280,9 +300,11 @@ export class Tree implements Navigator, FileServer {
   readonly budget: number;
   /** Bytes charged to the budget now. */
   used = 0;
-  readonly stats: TreeStats = { allocations: 0, copied: 0 };
+  readonly stats: TreeStats = { allocations: 0, copied: 0, skipped: 0 };
   private readonly nodes = new Map<bigint, Node>();
   private nextPath = 0n;
+  /** Where each fid's listing stopped (gone with the fid). */
+  private readonly cursors = new WeakMap<Fid, Cursor>();
 
   constructor(readonly opts: TreeOptions = {}) {
     this.writable = opts.writable ?? false;
@@ -306,7 +328,8 @@ export class Tree implements Navigator, FileServer {
   /** Adds a node; a client's (`force` false) is refused with ENOSPC when the budget is spent. */
   add(parent: Node, name: string, mode: number, uid = this.opts.user ?? 'styx', force = true, cost = NODE_COST): Node {
     if (!parent.isDir) throw new StyxError(Enotdir);
-    checkName(name);
+    const bad = nameError(name);
+    if (bad) throw bad;
     if (parent.children.has(name)) throw new StyxError(Eexist);
     if (!this.charge(cost, force)) throw new StyxError(Enospc, Errno.ENOSPC);
     const n = new Node(this, this.nextPath++, name, mode >>> 0, uid, parent);
@@ -331,24 +354,42 @@ export class Tree implements Navigator, FileServer {
 
   async walk(parent: bigint, name: string): Promise<Dir> {
     const p = this.node(parent);
-    if (!p.isDir) throw new StyxError(Enotdir);
     if (name === '..') return p.parent.dir();
+    if (!p.isDir) throw new StyxError(Enotdir);
     if (name === '.') return p.dir();
     const n = p.children.get(name);
-    if (!n) throw new StyxError(Enotfound);
+    // One error for every miss: a lookup that fails is routine (each create asks first), and
+    // building an Error (its stack) costs more than the rest of the walk.
+    if (!n) throw NOT_FOUND;
     return n.dir();
   }
 
-  async readdir(path: bigint, offset: number, count: number): Promise<Dir[]> {
+  /**
+   * Entries from index `offset`. A listing asks batch after batch, each at or a little before where
+   * the last one ended (the server asks for more than a reply may hold): the fid's cursor goes on
+   * from there (a Map's iterator survives inserts and deletes, and lists each entry that stays
+   * exactly once), so a listing costs O(entries), not O(entries^2 / batch). Another offset, or a
+   * listing without a fid, starts afresh.
+   */
+  async readdir(path: bigint, offset: number, count: number, fid?: Fid): Promise<Dir[]> {
     const p = this.node(path);
-    const out: Dir[] = [];
-    let i = 0;
-    for (const c of p.children.values()) {
-      if (i++ < offset) continue;
-      if (out.length >= count) break;
-      out.push(c.dir());
+    let c = fid && this.cursors.get(fid);
+    if (c && c.dir === p && offset >= c.start && offset <= c.start + c.batch.length) {
+      c.batch = c.batch.slice(offset - c.start);
+      c.start = offset;
+    } else {
+      const it = p.children.values();
+      for (let n = 0; n < offset && !it.next().done; n++) this.stats.skipped++;
+      c = { dir: p, start: offset, batch: [], it };
+      if (fid) this.cursors.set(fid, c);
     }
-    return out;
+    const batch = c.batch;
+    while (batch.length < count) {
+      const r = c.it.next();
+      if (r.done) break;
+      batch.push(r.value.dir());
+    }
+    return batch.slice(0, count);
   }
 
   // ---- FileServer ----
@@ -360,52 +401,56 @@ export class Tree implements Navigator, FileServer {
   }
 
   private handle(srv: Styxserver, m: Tmsg, cancel: Cancellation): void {
-    const f = 'fid' in m ? srv.getfid(m.fid) : undefined;
-    if (!f) return srv.default(m);
-    let p: Promise<Rmsg | null>;
     switch (m.type) {
-      case 'Topen': p = this.open(srv, f, m); break;
-      case 'Tread': if (f.isDir) return srv.default(m); p = this.read(srv, f, m, cancel); break;
-      case 'Twrite': p = this.write(f, m, cancel); break;
-      case 'Tcreate': p = this.create(srv, f, m); break;
-      case 'Tremove': p = this.remove(srv, f, m); break;
-      case 'Twstat': p = this.wstat(f, m); break;
+      case 'Topen': return this.answer(srv, m, this.open(srv, m));
+      case 'Tread': {
+        // Directories, and fids that may not read, are answered by srv.read itself.
+        const f = srv.read(m);
+        return f ? this.answer(srv, m, this.read(srv, f, m, cancel)) : undefined;
+      }
+      case 'Twrite': return this.answer(srv, m, this.write(srv, m, cancel));
+      case 'Tcreate': return this.answer(srv, m, this.create(srv, m));
+      case 'Tremove': return this.answer(srv, m, this.remove(srv, m));
+      case 'Twstat': {
+        const f = srv.getfid(m.fid);
+        return f ? this.answer(srv, m, this.wstat(f, m)) : srv.default(m);
+      }
       default: return srv.default(m);
     }
-    p.then(
-      (r) => (r ? srv.reply(r) : srv.default(m)),
-      // The errno goes along, for .u and .L clients, when the message is not one the table knows.
-      (e: unknown) => srv.reply({
-        type: 'Rerror', tag: m.tag, ename: e instanceof Error ? e.message : String(e), errno: e instanceof StyxError ? e.errno : 0,
-      }),
-    );
   }
 
-  private async open(srv: Styxserver, f: Fid, m: Extract<Tmsg, { type: 'Topen' }>): Promise<Rmsg | null> {
+  /** Sends the reply, or the error with its errno (for .u and .L clients). */
+  private answer(srv: Styxserver, m: Tmsg, p: Promise<Rmsg>): void {
+    p.then((r) => srv.reply(r), (e: unknown) => srv.error(m, e instanceof StyxError ? e : errText(e)));
+  }
+
+  private async open(srv: Styxserver, m: Topen): Promise<Rmsg> {
+    // Validated first: a refused open changes nothing (no truncation by an open that fails).
+    const o = await srv.canopen(m);
+    if (o instanceof StyxError) throw o;
+    const { fid: f } = o;
     const n = this.node(f.path);
     // Truncating a device or computed file means nothing (echo > null): the open goes on.
     if (m.mode & OTRUNC && !n.isDir && n.content === null) {
       if (!this.writable) throw new StyxError(Eperm);
-      if (!permits(toStat(n.dir(), ''), f.uname, 2)) throw new StyxError(Eperm);
       n.truncate(0);
       n.touch();
     }
-    if (typeof n.content === 'function') {
-      // Fixed for this open, so reads at any offset agree.
-      f.data = toBytes(await n.content());
-    }
-    return null; // the default does the permission check and the reply
+    // Fixed for this open, so reads at any offset agree.
+    if (typeof n.content === 'function') f.data = toBytes(await n.content());
+    const qid = n.dir().qid;
+    f.open(m.mode, qid.type);
+    return { type: 'Ropen', tag: m.tag, qid, iounit: srv.iounit };
   }
 
-  private async read(srv: Styxserver, f: Fid, m: Extract<Tmsg, { type: 'Tread' }>, cancel: Cancellation): Promise<Rmsg | null> {
-    if (!f.canRead()) return null;
+  private async read(srv: Styxserver, f: Fid, m: Tread, cancel: Cancellation): Promise<Rmsg> {
     const n = this.node(f.path);
     n.atime = now();
     const c = n.content;
     if (c === null) {
       // A read spanning chunks or holes is a new buffer: never larger than a reply can be (a
       // count of 4 GiB over a sparse file must not allocate the file).
-      const data = m.offset >= BigInt(n.size) ? new Uint8Array(0) : n.read(Number(m.offset), Math.min(m.count, srv.msize - 24));
+      const data = m.offset >= BigInt(n.size) ? new Uint8Array(0) : n.read(Number(m.offset), Math.min(m.count, srv.msize - IOHDRSZ));
       return { type: 'Rread', tag: m.tag, data };
     }
     if (typeof c === 'function') return readBytes(m, f.data as Uint8Array);
@@ -415,8 +460,9 @@ export class Tree implements Navigator, FileServer {
     return { type: 'Rread', tag: m.tag, data: data.subarray(0, m.count) };
   }
 
-  private async write(f: Fid, m: Extract<Tmsg, { type: 'Twrite' }>, cancel: Cancellation): Promise<Rmsg | null> {
-    if (!f.canWrite()) return null;
+  private async write(srv: Styxserver, m: Twrite, cancel: Cancellation): Promise<Rmsg> {
+    const f = srv.canwrite(m);
+    if (f instanceof StyxError) throw f;
     const n = this.node(f.path);
     const c = n.content;
     if (c !== null) {
@@ -432,30 +478,27 @@ export class Tree implements Navigator, FileServer {
     return { type: 'Rwrite', tag: m.tag, count: m.data.length };
   }
 
-  private async create(srv: Styxserver, f: Fid, m: Extract<Tmsg, { type: 'Tcreate' }>): Promise<Rmsg | null> {
-    if (!this.writable) return null;
-    if (f.isOpen) return null;
-    const dir = this.node(f.path);
-    if (!dir.isDir) throw new StyxError(Enotdir);
-    if (!permits(toStat(dir.dir(), ''), f.uname, 2)) throw new StyxError(Eperm);
-    // create(5): the new file's permissions are limited by the directory's.
-    const perm = m.perm & DMDIR ? (m.perm & ~0o777) | (m.perm & dir.mode & 0o777) : (m.perm & ~0o777) | (m.perm & dir.mode & 0o666);
+  private async create(srv: Styxserver, m: Tcreate): Promise<Rmsg> {
+    const c = await srv.cancreate(m);
+    if (c instanceof StyxError) throw c;
+    if (!this.writable) throw new StyxError(Eperm);
+    const { fid: f } = c;
     const symlink = (m.perm & DMSYMLINK) !== 0;
-    const n = this.add(dir, m.name, perm & (DMDIR | DMSYMLINK | 0o777), f.uname, false, NODE_COST + (symlink ? m.extension.length : 0));
+    const n = this.add(this.node(f.path), m.name, c.perm & (DMDIR | DMSYMLINK | 0o777), f.uname, false, NODE_COST + (symlink ? m.extension.length : 0));
     if (symlink) n.target = m.extension;
+    // create(5): the fid now stands for the new file, open in the mode asked for.
     f.path = n.path;
-    f.qtype = n.dir().qid.type;
-    f.isOpen = true;
-    f.mode = m.mode;
-    return { type: 'Rcreate', tag: m.tag, qid: n.dir().qid, iounit: srv.iounit };
+    const qid = n.dir().qid;
+    f.open(m.mode, qid.type);
+    return { type: 'Rcreate', tag: m.tag, qid, iounit: srv.iounit };
   }
 
-  private async remove(srv: Styxserver, f: Fid, m: Extract<Tmsg, { type: 'Tremove' }>): Promise<Rmsg | null> {
-    srv.delfid(f.fid);
+  private async remove(srv: Styxserver, m: Tremove): Promise<Rmsg> {
+    const r = await srv.canremove(m);
+    srv.delfid(m.fid); // remove(5): clunked whatever the outcome
+    if (r instanceof StyxError) throw r;
     if (!this.writable) throw new StyxError(Eperm);
-    const n = this.node(f.path);
-    if (n === this.root) throw new StyxError(Eperm);
-    if (!permits(toStat(n.parent.dir(), ''), f.uname, 2)) throw new StyxError(Eperm);
+    const n = this.node(r.fid.path);
     if (n.children.size > 0) throw new StyxError(Enotempty);
     n.parent.children.delete(n.name);
     n.parent.touch();
@@ -464,7 +507,7 @@ export class Tree implements Navigator, FileServer {
     return { type: 'Rremove', tag: m.tag };
   }
 
-  private async wstat(f: Fid, m: Extract<Tmsg, { type: 'Twstat' }>): Promise<Rmsg | null> {
+  private async wstat(f: Fid, m: Twstat): Promise<Rmsg> {
     if (!this.writable) throw new StyxError(Eperm);
     const n = this.node(f.path);
     const st: Stat = m.stat;
@@ -474,7 +517,8 @@ export class Tree implements Navigator, FileServer {
     if (rename) {
       if (n === this.root) throw new StyxError(Eperm);
       if (!permits(toStat(n.parent.dir(), ''), f.uname, 2)) throw new StyxError(Eperm);
-      checkName(st.name);
+      const bad = nameError(st.name);
+      if (bad) throw bad;
       if (n.parent.children.has(st.name)) throw new StyxError(Eexist);
     }
     const chmod = st.mode !== 0xffffffff;
@@ -502,12 +546,5 @@ export class Tree implements Navigator, FileServer {
     if (rename || chmod || truncate) n.vers = (n.vers + 1) >>> 0;
     if (truncate) n.mtime = st.mtime !== 0xffffffff ? st.mtime : now();
     return { type: 'Rwstat', tag: m.tag };
-  }
-}
-
-/** Refuses a name no directory entry may have ('', '.', '..', or holding '/' or NUL): EINVAL. */
-export function checkName(name: string): void {
-  if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
-    throw new StyxError(`bad file name ${JSON.stringify(name)}`, Errno.EINVAL);
   }
 }

@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Client, type ConnectOptions, NinepError, isAbortError, modeString } from '../../shared/client/index.ts';
 import { type Dialect, DMDIR, Errno, type Message, OREAD, ORDWR, OWRITE, QTDIR } from '../../shared/ninep/index.ts';
 import { dial } from '../../server/net/transport.ts';
+import { ROOT, STYXLAB } from '../support/styxlab.ts';
 
 export interface TestServer {
   /** Dial string, e.g. tcp!127.0.0.1!PORT. */
@@ -23,7 +23,6 @@ export interface TestServer {
   kill?(): Promise<void>;
 }
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MiB = 1 << 20;
 
 /** Watches a connection's messages: tags reused while in flight fail the test at the end. */
@@ -76,10 +75,10 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `node bin/styxlab.js 9p ...` with input on stdin; killed if it outlives `timeoutMs`. */
+/** Runs `styxlab 9p ...` (the compiled command) with input on stdin; killed if it outlives `timeoutMs`. */
 export function runCli(args: string[], input?: Uint8Array | string, timeoutMs = 120_000): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['bin/styxlab.js', '9p', ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [STYXLAB, '9p', ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     let err = '';
     child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -393,6 +392,21 @@ export function clientSuite(name: string, startServer: () => Promise<TestServer>
         assert.match(lines[0], new RegExp(String.raw`^--rw-r--r-- M 0 \S+ +\S+ +14 ${time} hello\.txt$`));
         assert.match(lines[1], new RegExp(String.raw`^--rw-r--r-- M 0 \S+ +\S+ +0 ${time} 'name with space'$`));
         assert.match(lines[2], new RegExp(String.raw`^d-rwx\S{6} M 0 \S+ +\S+ +\d+ ${time} sub$`));
+      });
+
+      test('ls without -l reads the directory alone: no walk or attributes per entry', async () => {
+        const names = Array.from({ length: 40 }, (_, i) => `f${String(i).padStart(2, '0')}`);
+        await client.mkdir('/cli/many');
+        for (const n of names) await client.writeFile(`/cli/many/${n}`, '');
+        const r = await runCli(cli('-D', 'ls', '/cli/many'));
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stdout.toString(), names.join('\n') + '\n');
+        // The path's own stat and the listing: a handful of walks whatever the entry count.
+        const per = (t: string) => r.stderr.split('\n').filter((l) => l.startsWith(`<- Tmsg.${t}(`)).length;
+        assert.ok(per('Walk') <= 3, `${per('Walk')} walks:\n${r.stderr}`);
+        assert.ok(per('Getattr') + per('Stat') <= 1, `${per('Getattr')} getattrs, ${per('Stat')} stats:\n${r.stderr}`);
+        for (const n of names) await client.remove(`/cli/many/${n}`);
+        await client.remove('/cli/many');
       });
 
       test('read, write from stdin, stat', async () => {

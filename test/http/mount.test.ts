@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { Client, NinepError } from '../../shared/client/index.ts';
 import { hellofs, slightlyfs } from '../../shared/fs/index.ts';
 import type { Rmsg, Tmsg } from '../../shared/ninep/index.ts';
-import type { FileServer } from '../../shared/styx/index.ts';
+import type { Cancellation, FileServer } from '../../shared/styx/index.ts';
 import { dial } from '../../server/net/transport.ts';
 import { type HttpServed, closed, eventually, gatewayClient, mountPage, refusal, startHttpServe, startWs } from '../support/gateway.ts';
 import { prepareLinux, runInLinux } from '../support/linuxvm.ts';
@@ -32,12 +32,12 @@ function stalling(fs: FileServer, onTread: () => void, release: (signal: AbortSi
       return {
         version: (d, m) => s.version(d, m),
         close: () => s.close(),
-        async request(t: Tmsg, signal: AbortSignal): Promise<Rmsg> {
+        async call(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
           if (t.type === 'Tread') {
             onTread();
-            await release(signal);
+            await release(cancel.signal);
           }
-          return s.request(t, signal);
+          return s.call(t, cancel);
         },
       };
     },

@@ -42,6 +42,20 @@ describe('the namespace router', () => {
     as(await rpc({ type: 'Tclunk', fid: 1 }), 'Rclunk');
   });
 
+  it('lists each mount with the attributes a stat of it gives', async () => {
+    as(await rpc({ type: 'Twalk', fid: 0, newfid: 1, wnames: [] }), 'Rwalk');
+    as(await rpc({ type: 'Topen', fid: 1, mode: 0 }), 'Ropen');
+    const listed = unpackStats(as(await rpc({ type: 'Tread', fid: 1, offset: 0n, count: 8000 }), 'Rread').data, '9P2000');
+    as(await rpc({ type: 'Tclunk', fid: 1 }), 'Rclunk');
+    for (const l of listed) {
+      as(await rpc({ type: 'Twalk', fid: 0, newfid: 2, wnames: [l.name] }), 'Rwalk');
+      const st = as(await rpc({ type: 'Tstat', fid: 2 }), 'Rstat').stat;
+      as(await rpc({ type: 'Tclunk', fid: 2 }), 'Rclunk');
+      // /ram is writable: listed read-only, one client would think it could not write there.
+      assert.deepEqual(l, st, l.name);
+    }
+  });
+
   it('gives files of different mounts different qid paths', async () => {
     const a = as(await rpc({ type: 'Twalk', fid: 0, newfid: 2, wnames: ['hellofs', 'hello'] }), 'Rwalk');
     const b = as(await rpc({ type: 'Twalk', fid: 0, newfid: 3, wnames: ['slightlyfs', 'hello'] }), 'Rwalk');

@@ -15,7 +15,7 @@ import { MemoryDevice } from '../../shared/nbd/memory-device.ts';
 import { ServerSession } from '../../shared/nbd/server-session.ts';
 import { byteStreamPair } from '../../shared/nbd/stream.ts';
 import { OTRUNC, OWRITE } from '../../shared/ninep/index.ts';
-import { Session } from '../../shared/styx/index.ts';
+import { LinuxAdapter, Session } from '../../shared/styx/index.ts';
 import { transportPair } from '../../shared/transport.ts';
 import { Namespace } from '../../server/namespace/namespace.ts';
 import { namespaceFileDevice } from '../../server/nbd/namespace-file.ts';
@@ -200,7 +200,7 @@ test('a file of the 9P namespace as a disk: NBD writes land in the file', async 
   ns.mount('ram', 'builtin', 'builtin', ramfs({ maxFileSize: 1 << 22 }));
   // Make /ram/disk.img of 256 KiB through 9P.
   const [t1, t2] = transportPair();
-  new Session(t2, ns.connect(), { id: 'setup' });
+  new Session(t2, new LinuxAdapter(ns.connect()), { id: 'setup' });
   // As the user the server attaches as: the file is then writable over NBD.
   const ninep = await Client.connect(t1, { uname: userInfo().username });
   const f = await ninep.create('/ram/disk.img', 0o644, OWRITE | OTRUNC);
@@ -219,7 +219,7 @@ test('a file of the 9P namespace as a disk: NBD writes land in the file', async 
   await g.close();
   // Someone else's file (mode 0644) is served, but read-only.
   const [t3, t4] = transportPair();
-  new Session(t4, ns.connect(), { id: 'other' });
+  new Session(t4, new LinuxAdapter(ns.connect()), { id: 'other' });
   const other = await Client.connect(t3, { uname: 'someone-else' });
   const h = await other.create('/ram/theirs.img', 0o644, OWRITE | OTRUNC);
   await h.write(0, new Uint8Array(4096));

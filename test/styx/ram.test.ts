@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ramfs } from '../../shared/fs/index.ts';
 import {
-  Errno, L_O_RDWR, type Message, type Rmsg, SETATTR_MTIME, SETATTR_MTIME_SET, SETATTR_SIZE, type SetAttr,
+  Errno, L_O_RDWR, type Message, SETATTR_MTIME, SETATTR_MTIME_SET, SETATTR_SIZE, type SetAttr,
   type Tmsg, encode, nullStat,
 } from '../../shared/ninep/index.ts';
-import { CANCELLED, LinuxAdapter, type Tree } from '../../shared/styx/index.ts';
+import { CANCELLED, LinuxAdapter, type Service, type Tree } from '../../shared/styx/index.ts';
 import { CHUNK, DEFAULT_RAM_BUDGET, NODE_COST } from '../../shared/styx/tree.ts';
 import { expect } from '../support/wire.ts';
 
@@ -21,12 +21,11 @@ type Req = Tmsg extends infer T ? T extends Tmsg ? Omit<T, 'tag'> : never : neve
 /** One connection to a tree: 9P2000 straight to its Styxserver, or .L through the adapter. */
 class Conn {
   private tag = 1;
-  private readonly svc: { call(t: Tmsg, c: typeof CANCELLED): Promise<Rmsg> };
+  private readonly svc: Service;
 
   constructor(tree: Tree, dialect: '9P2000' | '9P2000.L' = '9P2000') {
-    const srv = tree.connect();
-    srv.version(dialect, 1 << 20);
-    this.svc = dialect === '9P2000.L' ? new LinuxAdapter(srv) : srv;
+    this.svc = new LinuxAdapter(tree.connect());
+    this.svc.version(dialect, 1 << 20);
   }
 
   call(t: Req): Promise<Message> {

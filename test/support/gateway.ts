@@ -13,7 +13,7 @@ import { request } from 'node:http';
 import { WebSocket } from 'ws';
 import { Client, type ConnectOptions, type MessageTransport } from '../../shared/client/index.ts';
 import { type WebSocketLike, webSocketTransport } from '../../shared/net/websocket.ts';
-import { type FileServer, Session } from '../../shared/styx/index.ts';
+import { type FileServer, LinuxAdapter, Session } from '../../shared/styx/index.ts';
 import { type Served, freePort, startServe } from './styxlab.ts';
 
 export interface HttpServed extends Served {
@@ -173,7 +173,7 @@ export async function gatewayClient(url: string, copts: ConnectOptions = {}, wop
 /** A page-hosted 9P server: fs served over a /mount WebSocket, as the page's worker would. */
 export async function mountPage(url: string, fs: FileServer, wopts: WsOptions = {}): Promise<{ ws: WebSocket; session: Session }> {
   const { opened, transport } = openWithTransport(url, wopts);
-  const session = new Session(transport, fs.connect(), { id: 'page' });
+  const session = new Session(transport, new LinuxAdapter(fs.connect()), { id: 'page' });
   try {
     return { ws: await opened, session };
   } catch (e) {

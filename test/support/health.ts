@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Client } from '../../shared/client/index.ts';
 import { dial } from '../../server/net/transport.ts';
+import { errText } from '../../shared/errtext.ts';
 
 export interface HealthReport {
   reads: number;
@@ -73,7 +74,7 @@ async function probe(address: string, everyMs: number): Promise<void> {
       const text = new TextDecoder().decode(await c.readFile('/hellofs/hello', { signal: AbortSignal.timeout(10_000) }));
       if (text !== 'Hello, World!\n') failures.push(`read ${JSON.stringify(text)}`);
     } catch (e) {
-      failures.push(e instanceof Error ? e.message : String(e));
+      failures.push(errText(e));
     }
     latencies.push(performance.now() - t0);
     await new Promise((r) => setTimeout(r, everyMs));

@@ -15,9 +15,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FileServer } from '../../shared/styx/index.ts';
 import { type ListenerOptions, NinepListener } from '../../server/ninep/listener.ts';
+import { ensureBuild } from '../../scripts/build.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const STYXLAB = join(ROOT, 'bin', 'styxlab.js');
+
+// bin/styxlab.js runs the compiled dist/node: rebuild it when a source changed, so that a test
+// run on its own (node --test one.test.ts) never exercises stale code.
+ensureBuild();
 
 /** A port that was free a moment ago. */
 export function freePort(): Promise<number> {
@@ -82,7 +87,7 @@ export async function startServe(args: string[] = [], nodeArgs: string[] = []): 
       await stopProcess(proc);
       process.removeListener('exit', killOnExit);
     };
-    // Bounded: 600 polls of 25 ms (15 s: tsx compiles the sources on first start).
+    // Bounded: 600 polls of 25 ms (15 s, for a loaded machine).
     let up = false;
     for (let i = 0; i < 600 && !up; i++) {
       if (proc.exitCode !== null || proc.signalCode !== null) break;

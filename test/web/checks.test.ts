@@ -7,6 +7,7 @@ import {
   type Check, type CheckResult, checkCatGif, checkFortuneStable, checkFortuneVaries, checkHello, checkListing,
   checkTick, runChecks,
 } from '../../web/src/checks.ts';
+import { OREAD, OTRUNC, OWRITE } from '../../shared/ninep/index.ts';
 import { exampleSource, mountProgram } from './programs.ts';
 
 const helloChecks: Check[] = [checkListing(['hello']), checkHello];
@@ -104,6 +105,21 @@ describe('examples serve what they say', () => {
       await c.remove('/todo');
       assert.deepEqual((await c.readdir('/')).map((d) => d.name), ['README']);
       await assert.rejects(c.mkdir('/sub'), /notes holds files only/);
+    } finally {
+      await m.close();
+    }
+  });
+
+  test('notes: a Topen(OTRUNC) on an open fid fails and leaves the note whole', async () => {
+    const m = await mountProgram(exampleSource('notes'));
+    try {
+      const c = m.client;
+      await c.writeFile('/todo', 'buy milk\n');
+      const f = await c.walk('/todo');
+      await c.openFid(f, OREAD);
+      await assert.rejects(c.openFid(f, OWRITE | OTRUNC), /fid already open/);
+      await c.clunk(f.fid);
+      assert.equal(new TextDecoder().decode(await c.readFile('/todo')), 'buy milk\n');
     } finally {
       await m.close();
     }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Client } from '../../shared/client/index.ts';
 import { ramfs, slightlyfs } from '../../shared/fs/index.ts';
-import { Session } from '../../shared/styx/index.ts';
+import { LinuxAdapter, Session } from '../../shared/styx/index.ts';
 import type { FileServer } from '../../shared/styx/index.ts';
 import { transportPair } from '../../shared/transport.ts';
 import { type Shell, resolvePath, runCommand, showBytes, tokenize } from '../../web/src/commands.ts';
@@ -40,7 +40,7 @@ describe('showBytes', () => {
 
 async function connect(fs: FileServer): Promise<{ client: Client; close(): Promise<void> }> {
   const [a, b] = transportPair();
-  const s = new Session(b, fs.connect());
+  const s = new Session(b, new LinuxAdapter(fs.connect()));
   const client = await Client.connect(a, { version: '9P2000.u' });
   return { client, close: async () => { client.close(); s.close(); await s.done; } };
 }

@@ -3,13 +3,12 @@
 // lesson must type-check against them exactly as the editor checks it (no red squiggles in a
 // program the page ships), and a wrong program must not.
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import ts from 'typescript';
 import { ENTRY_POINTS, PACKAGE_ROOT, buildDeclarations, stripTsExtensions } from '../../web/build/dts.ts';
 import { ROOT } from '../support/styxlab.ts';
-import { EXAMPLES_DIR, exampleSource } from './programs.ts';
+import { PROGRAM_SOURCES } from './programs.ts';
 
 const decls = buildDeclarations(join(ROOT, 'shared'));
 const libDir = dirname(ts.getDefaultLibFilePath({}));
@@ -60,9 +59,9 @@ test('stripTsExtensions rewrites relative specifiers only', () => {
   assert.equal(stripTsExtensions('type T = import("./t.ts").T;'), 'type T = import("./t").T;');
 });
 
-for (const file of readdirSync(EXAMPLES_DIR).filter((f) => f.endsWith('.ts') && f !== 'index.ts')) {
-  test(`${file} type-checks as the editor checks it`, () => {
-    assert.deepEqual(editorErrors(exampleSource(file.replace(/\.ts$/, ''))), []);
+for (const [id, source] of Object.entries(PROGRAM_SOURCES)) {
+  test(`${id} type-checks as the editor checks it`, () => {
+    assert.deepEqual(editorErrors(source), []);
   });
 }
 

@@ -5,15 +5,38 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
 import { Client } from '../../shared/client/index.ts';
-import { Session } from '../../shared/styx/index.ts';
+import { LinuxAdapter, Session } from '../../shared/styx/index.ts';
 import { transportPair } from '../../shared/transport.ts';
+import { programs } from '../../web/src/examples/program.ts';
 import { evaluate, styxlabModules } from '../../web/src/worker/evaluate.ts';
 import { ROOT } from '../support/styxlab.ts';
 
-export const EXAMPLES_DIR = join(ROOT, 'web', 'src', 'examples');
+const read = (...path: string[]): string => readFileSync(join(ROOT, ...path), 'utf8');
+
+/** What the page builds from the same sources (web/src/examples/index.ts, without Vite). */
+export const PROGRAMS = programs({
+  hellofs: read('shared', 'fs', 'hellofs.ts'),
+  slightlyfs: read('shared', 'fs', 'slightlyfs.ts'),
+  notes: read('web', 'src', 'examples', 'notes.ts'),
+  tick: read('web', 'src', 'examples', 'tick.ts'),
+  sectors: read('web', 'src', 'examples', 'sectors.ts'),
+  ramdisk: read('web', 'src', 'examples', 'ramdisk.ts'),
+  lessonSectors: read('web', 'src', 'examples', 'lesson-sectors.ts'),
+});
+
+/** Every program the page offers, by its menu id ('template' for a new program's). */
+export const PROGRAM_SOURCES: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(PROGRAMS.examples.map((e) => [e.id, e.source])),
+  'lesson-hello': PROGRAMS.lessons.hello.start,
+  'lesson-slightly': PROGRAMS.lessons.slightly.start,
+  'lesson-sectors': PROGRAMS.lessons.sectors.start,
+  template: PROGRAMS.template,
+};
 
 export function exampleSource(name: string): string {
-  return readFileSync(join(EXAMPLES_DIR, `${name}.ts`), 'utf8');
+  const s = PROGRAM_SOURCES[name];
+  if (s === undefined) throw new Error(`no program ${name}`);
+  return s;
 }
 
 /** The editor's emit: CommonJS, so imports become require('styxlab/...'). */
@@ -34,7 +57,7 @@ export async function mountProgram(source: string, version: '9P2000' | '9P2000.u
   const logs: string[] = [];
   const fs = evaluate(compileProgram(source), 'test.js', styxlabModules((l) => logs.push(l)));
   const [a, b] = transportPair();
-  const session = new Session(b, fs.connect(), { log: (l) => logs.push(l) });
+  const session = new Session(b, new LinuxAdapter(fs.connect()), { log: (l) => logs.push(l) });
   const client = await Client.connect(a, { version });
   return {
     client,

@@ -3,6 +3,7 @@
 // /gateway/local, through the local server and the mount to the worker) and in Node tests.
 import type { Client } from '../../shared/client/index.ts';
 import { OREAD } from '../../shared/ninep/index.ts';
+import { errText } from '../../shared/errtext.ts';
 
 export interface CheckContext {
   client: Client;
@@ -35,7 +36,7 @@ export class CheckFailed extends Error {
 const decoder = new TextDecoder();
 /** Shows text the way a string literal would, so a missing newline is visible. */
 export const show = (s: string): string => JSON.stringify(s.length > 200 ? s.slice(0, 200) + '…' : s);
-const errText = (e: unknown): string => `the error "${e instanceof Error ? e.message : String(e)}"`;
+const errorIs = (e: unknown): string => `the error "${errText(e)}"`;
 
 /**
  * Runs checks one after another; a check that throws anything fails with the reason. what: who
@@ -48,7 +49,7 @@ export async function runChecks<C = CheckContext>(checks: ReadonlyArray<{ name: 
       await c.run(ctx);
       out.push({ name: c.name, ok: true, detail: '' });
     } catch (e) {
-      const detail = e instanceof CheckFailed ? e.message : `the ${what} answered with ${errText(e)}`;
+      const detail = e instanceof CheckFailed ? e.message : `the ${what} answered with ${errorIs(e)}`;
       out.push({ name: c.name, ok: false, detail });
     }
   }
@@ -80,7 +81,7 @@ export const checkHello: Check = {
     try {
       got = await readText(ctx, 'hello');
     } catch (e) {
-      throw new CheckFailed(`/hello to read ${show(want)}`, errText(e));
+      throw new CheckFailed(`/hello to read ${show(want)}`, errorIs(e));
     }
     if (got !== want) throw new CheckFailed(`/hello to read ${show(want)}`, show(got));
   },
@@ -93,7 +94,7 @@ export const checkListing = (names: readonly string[]): Check => ({
     try {
       listed = (await ctx.client.readdir(ctx.root || '/', { signal: ctx.signal })).map((d) => d.name);
     } catch (e) {
-      throw new CheckFailed(`a directory listing of ${names.join(', ')}`, errText(e));
+      throw new CheckFailed(`a directory listing of ${names.join(', ')}`, errorIs(e));
     }
     const missing = names.filter((n) => !listed.includes(n));
     if (missing.length) throw new CheckFailed(`the root to list ${names.join(', ')}`, `[${listed.join(', ')}] (no ${missing.join(', ')})`);
@@ -182,7 +183,7 @@ export const checkCatGif: Check = {
     try {
       data = await ctx.client.readFile(`${ctx.root}/cat.gif`, { signal: ctx.signal });
     } catch (e) {
-      throw new CheckFailed('/cat.gif to read a GIF image', errText(e));
+      throw new CheckFailed('/cat.gif to read a GIF image', errorIs(e));
     }
     const magic = decoder.decode(data.subarray(0, 6));
     if (magic !== 'GIF87a' && magic !== 'GIF89a') {

@@ -1,7 +1,8 @@
 // The console's commands over a 9P client: ls, cat, echo (with > and >>), stat, rm, mkdir, cd,
 // pwd. Parsing and path handling are plain functions so Node tests can drive them too.
-import { type Client, type Dir, NinepError, modeString } from '../../shared/client/index.ts';
+import { type Client, type Dir, modeString } from '../../shared/client/index.ts';
 import { DMDIR, OREAD, OWRITE } from '../../shared/ninep/index.ts';
+import { errText } from '../../shared/errtext.ts';
 
 export interface Shell {
   client: Client | null;
@@ -214,11 +215,6 @@ function statText(path: string, d: Dir): string {
     `owner:  ${d.uid}  group: ${d.gid}  last writer: ${d.muid}`,
     `mtime:  ${date(d.mtime)}`,
   ].join('\n');
-}
-
-function errText(e: unknown): string {
-  if (e instanceof NinepError) return e.message;
-  return e instanceof Error ? e.message : String(e);
 }
 
 /** Runs one command line. Errors are written to out, never thrown. */

@@ -1,7 +1,6 @@
 // The documents the Open menu offers: the examples, the lessons, the user's own programs (kept in
 // localStorage: New, Duplicate, Rename, Delete) and a program that came with a share link.
-import { EXAMPLES } from './examples/index.ts';
-import template from './examples/template.ts?raw';
+import { EXAMPLES, TEMPLATE as template } from './examples/index.ts';
 import { LESSONS, type Lesson } from './lessons.ts';
 import { store } from './store.ts';
 

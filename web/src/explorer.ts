@@ -4,6 +4,7 @@
 import { type Client, type Dir } from '../../shared/client/index.ts';
 import { DMDIR } from '../../shared/ninep/index.ts';
 import { connectGateway } from './net.ts';
+import { errText } from '../../shared/errtext.ts';
 
 export interface ExplorerHooks {
   /** A file was chosen. */
@@ -70,7 +71,7 @@ export class Explorer {
       this.hooks.client(c);
       await this.refresh();
     } catch (e) {
-      if (gen === this.generation) this.say(`cannot reach ${backend}: ${e instanceof Error ? e.message : String(e)}`);
+      if (gen === this.generation) this.say(`cannot reach ${backend}: ${errText(e)}`);
     }
   }
 
@@ -127,7 +128,7 @@ export class Explorer {
         dirs.set(path, ents.sort((a, b) => a.name.localeCompare(b.name)));
       } catch (e) {
         // Stays open: a mount being replaced (live reload) fails a listing for a moment.
-        dirs.set(path, e instanceof Error ? e.message : String(e));
+        dirs.set(path, errText(e));
       }
     }
     const root = dirs.get('/');

@@ -4,6 +4,7 @@ import type { CheckResult } from './checks.ts';
 import type { CompileResult } from './editor.ts';
 import { grade } from './grader.ts';
 import type { Lesson } from './lessons.ts';
+import { errText } from '../../shared/errtext.ts';
 
 export interface LessonHooks {
   /** The editor's code, compiled (null while the editor loads). */
@@ -113,7 +114,7 @@ export class LessonPanel {
       this.results.scrollIntoView({ block: 'nearest' });
       this.hooks.checked(l, results.every((r) => r.ok), results);
     } catch (e) {
-      this.showResults([{ name: 'connect to the local namespace', ok: false, detail: e instanceof Error ? e.message : String(e) }], true);
+      this.showResults([{ name: 'connect to the local namespace', ok: false, detail: errText(e) }], true);
     } finally {
       this.checkBtn.disabled = false;
       this.hooks.done();

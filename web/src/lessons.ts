@@ -3,13 +3,8 @@
 import {
   type Check, checkCatGif, checkFortuneStable, checkFortuneVaries, checkHello, checkListing, checkTick,
 } from './checks.ts';
-import hellofs from './examples/hellofs.ts?raw';
-import lessonSectors from './examples/lesson-sectors.ts?raw';
-import sectors from './examples/sectors.ts?raw';
+import { LESSON_CODE } from './examples/index.ts';
 import { type DeviceCheck, sectorDiskChecks } from './nbd-checks.ts';
-import lessonHello from './examples/lesson-hello.ts?raw';
-import lessonSlightly from './examples/lesson-slightly.ts?raw';
-import slightlyfs from './examples/slightlyfs.ts?raw';
 
 export interface Lesson {
   id: string;
@@ -34,8 +29,8 @@ export const LESSONS: readonly Lesson[] = [
       'Your program is a loop over the requests. It handles what is special about its files and passes the rest to `srv.default(m)`. Here the only special thing is reading /hello.',
       'Make a read of /hello answer "Hello, World!\\n" with `srv.reply(readStr(m, greeting))`. Press Run (Ctrl+Enter), look at the trace while you `cat` it in the console, then Check.',
     ],
-    start: lessonHello,
-    solution: hellofs,
+    start: LESSON_CODE.hello.start,
+    solution: LESSON_CODE.hello.solution,
     checks: [checkListing(['hello']), checkHello],
   },
   {
@@ -47,8 +42,8 @@ export const LESSONS: readonly Lesson[] = [
       'A client may read a file in several requests at different offsets. If the content changed between them, it would read a mix of two fortunes. So the content is fixed when the file is opened: on Topen, put it in the fid\'s data slot (`f.data`), and answer reads from there with `readBytes(m, f.data)`.',
       'The ticker is shared by every client: each open, from anyone, takes the next number, even when opens arrive at the same time. Check opens /fortune several times, reads one open twice, opens /tick five times at once and reads /cat.gif.',
     ],
-    start: lessonSlightly,
-    solution: slightlyfs,
+    start: LESSON_CODE.slightly.start,
+    solution: LESSON_CODE.slightly.solution,
     checks: [checkListing(['hello', 'fortune', 'cat.gif', 'tick']), checkHello, checkFortuneStable, checkFortuneVaries, checkTick, checkCatGif],
   },
   {
@@ -60,8 +55,8 @@ export const LESSONS: readonly Lesson[] = [
       'This disk is computed, never stored: each 512-byte sector of the first half starts with its own number, `sector 7\n`, then zeroes. A request may start and end anywhere, so fill `buf` sector by sector.',
       'The second half was never written. Say so in `extents(offset, length)`: data (flags 0) up to DATA_END, then a hole that reads as zeroes (`State.HOLE | State.ZERO`). `nbdinfo --map nbd://127.0.0.1/lesson3` shows it. Check reads the device with the page\'s NBD client the way nbdinfo does.',
     ],
-    start: lessonSectors,
-    solution: sectors,
+    start: LESSON_CODE.sectors.start,
+    solution: LESSON_CODE.sectors.solution,
     checks: [],
     deviceChecks: sectorDiskChecks({ size: 8 * 1024 * 1024, dataEnd: 4 * 1024 * 1024 }),
   },

@@ -21,6 +21,7 @@ import { decodeShare } from './share.ts';
 import { StatusLine } from './status.ts';
 import { store } from './store.ts';
 import { Welcome } from './welcome.ts';
+import { errText } from '../../shared/errtext.ts';
 
 // Requested at once (the build also preloads its chunks): Monaco is most of what a load waits for.
 const editorModule = import('./editor.ts');
@@ -189,7 +190,7 @@ async function start(): Promise<void> {
   try {
     shared = await decodeShare(location.hash);
   } catch (e) {
-    say(`the link's program could not be read: ${e instanceof Error ? e.message : String(e)}`, 'err');
+    say(`the link's program could not be read: ${errText(e)}`, 'err');
   }
   if (location.hash.startsWith('#code=')) {
     // Loaded (or refused): the address goes back to the plain page, so a reload later shows the

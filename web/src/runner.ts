@@ -6,6 +6,7 @@ import { CLOSE_TEXT, Close, closeReason } from '../../shared/mount/closecodes.ts
 import { MsgType } from '../../shared/ninep/index.ts';
 import { fetchStatus, pageKey, wsURL } from './net.ts';
 import type { FromWorker, ToWorker } from './worker/protocol.ts';
+import { errText } from '../../shared/errtext.ts';
 
 export type RunState = 'starting' | 'running' | 'stopped' | 'crashed' | 'failed';
 
@@ -174,7 +175,7 @@ export class Runner {
         this.post({ t: 'load', js, name: this.name, map, state });
       }, (e: unknown) => {
         clearTimeout(startTimer);
-        resolve(e instanceof Error ? e.message : String(e));
+        resolve(errText(e));
       });
     });
     if (this.ending) return;

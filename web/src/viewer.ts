@@ -2,6 +2,7 @@
 // (GIF, PNG, JPEG, WebP) as an image, UTF-8 text as text, anything else as a hex dump.
 import type { Client } from '../../shared/client/index.ts';
 import { OREAD } from '../../shared/ninep/index.ts';
+import { errText } from '../../shared/errtext.ts';
 import { BINARY, COMMAND_TIMEOUT_MS, MAX_IMAGE, MAX_SHOW, hexDump, sniffImage } from './commands.ts';
 
 /** Bytes asked for per read. */
@@ -86,7 +87,7 @@ export class FileViewer {
     } catch (e) {
       if (gen !== this.generation) return;
       this.el.dataset.kind = 'error';
-      this.note.textContent = `cannot read: ${e instanceof Error ? e.message : String(e)}`;
+      this.note.textContent = `cannot read: ${errText(e)}`;
       return;
     }
     if (gen !== this.generation) return;

@@ -1,24 +1,18 @@
-// The programs the Examples menu opens, with the mount name each suggests (the built-in
-// hellofs and slightlyfs already hold their own names in the namespace).
-import hellofs from './hellofs.ts?raw';
+// The programs the Examples menu opens, the lessons' code and the template for a new program,
+// from their sources as text (see program.ts). The built-in hellofs and slightlyfs already hold
+// their own names in the namespace, so the examples suggest other mount names.
+import hellofs from '../../../shared/fs/hellofs.ts?raw';
+import slightlyfs from '../../../shared/fs/slightlyfs.ts?raw';
+import lessonSectors from './lesson-sectors.ts?raw';
 import notes from './notes.ts?raw';
+import { type Example, programs } from './program.ts';
 import ramdisk from './ramdisk.ts?raw';
 import sectors from './sectors.ts?raw';
-import slightlyfs from './slightlyfs.ts?raw';
 import tick from './tick.ts?raw';
 
-export interface Example {
-  id: string;
-  title: string;
-  mount: string;
-  source: string;
-}
+export type { Example };
 
-export const EXAMPLES: readonly Example[] = [
-  { id: 'hellofs', title: 'hellofs: one file that says hello', mount: 'hello', source: hellofs },
-  { id: 'slightlyfs', title: 'slightlyfs: fortune, tick, cat.gif', mount: 'slightly', source: slightlyfs },
-  { id: 'notes', title: 'notes: a writable directory', mount: 'notes', source: notes },
-  { id: 'tick', title: 'tick: reads that wait for the clock', mount: 'tick', source: tick },
-  { id: 'sectors', title: 'sectors: a block device whose sectors are computed (NBD)', mount: 'sectors', source: sectors },
-  { id: 'ramdisk', title: 'ramdisk: a writable block device in the tab\'s memory (NBD)', mount: 'ramdisk', source: ramdisk },
-];
+const all = programs({ hellofs, slightlyfs, notes, tick, sectors, ramdisk, lessonSectors });
+export const EXAMPLES: readonly Example[] = all.examples;
+export const LESSON_CODE = all.lessons;
+export const TEMPLATE = all.template;

@@ -4,7 +4,7 @@
 import { DMDIR, OTRUNC } from 'styxlab/ninep';
 import {
   type Dir, type Navigator, type Request, type Styxserver,
-  Ebadarg, Eexist, Enotdir, Enotfound, StyxError, qidOf, readBytes, styxFileServer,
+  Enotdir, Enotfound, StyxError, qidOf, readBytes, styxFileServer,
 } from 'styxlab/styx';
 
 const Qroot = 0n;
@@ -66,47 +66,53 @@ async function servloop(tmsgs: AsyncIterable<Request>, srv: Styxserver) {
   for await (const m of tmsgs) {
     switch (m.type) {
       case 'Tcreate': {
-        const f = srv.getfid(m.fid);
-        // Creating anywhere but in the root, or with an open fid: the defaults say why not.
-        if (!f || f.path !== Qroot || f.isOpen) {
-          srv.default(m);
-          continue;
-        }
-        if (m.perm & DMDIR) srv.error(m, 'notes holds files only');
-        else if (m.name === '.' || m.name === '..' || m.name === '') srv.error(m, Ebadarg);
-        else if (byName(m.name)) srv.error(m, Eexist);
+        // cancreate checks the fid, the name and the permission; notes adds only its own rule.
+        const c = await srv.cancreate(m);
+        if (c instanceof StyxError) srv.error(m, c);
+        else if (m.perm & DMDIR) srv.error(m, 'notes holds files only');
         else {
           const n = add(m.name, '');
           // create(5): the fid now stands for the new file, open in the mode asked for.
-          f.path = n.path;
-          f.qtype = 0;
-          f.isOpen = true;
-          f.mode = m.mode;
-          srv.reply({ type: 'Rcreate', tag: m.tag, qid: dir(n.path).qid, iounit: 0 });
+          c.fid.path = n.path;
+          c.fid.open(m.mode, 0);
+          srv.reply({ type: 'Rcreate', tag: m.tag, qid: dir(n.path).qid, iounit: srv.iounit });
         }
         break;
       }
       case 'Topen': {
-        const n = notes.get(srv.getfid(m.fid)?.path ?? Qroot);
+        // Check first: an open that is refused (the fid is open already, no permission) must not
+        // empty the note.
+        const o = await srv.canopen(m);
+        if (o instanceof StyxError) {
+          srv.error(m, o);
+          continue;
+        }
+        const n = notes.get(o.fid.path);
         if (n && m.mode & OTRUNC) {
           n.data = new Uint8Array(0);
           touch(n);
         }
-        srv.default(m);
+        o.fid.open(m.mode, o.dir.qid.type);
+        srv.reply({ type: 'Ropen', tag: m.tag, qid: dir(o.fid.path).qid, iounit: srv.iounit });
         break;
       }
       case 'Tread': {
-        const f = srv.getfid(m.fid);
-        const n = f && !f.isDir && f.canRead() ? notes.get(f.path) : undefined;
+        // srv.read answers directories and fids not open for reading; a note's fid comes back.
+        const f = srv.read(m);
+        const n = f ? notes.get(f.path) : undefined;
         if (n) srv.reply(readBytes(m, n.data));
-        else srv.default(m);
+        else if (f) srv.error(m, Enotfound);
         break;
       }
       case 'Twrite': {
-        const f = srv.getfid(m.fid);
-        const n = f && f.canWrite() ? notes.get(f.path) : undefined;
+        const f = srv.canwrite(m);
+        if (f instanceof StyxError) {
+          srv.error(m, f);
+          continue;
+        }
+        const n = notes.get(f.path);
         if (!n) {
-          srv.default(m);
+          srv.error(m, Enotfound);
           continue;
         }
         const end = Number(m.offset) + m.data.length;
@@ -125,16 +131,14 @@ async function servloop(tmsgs: AsyncIterable<Request>, srv: Styxserver) {
         break;
       }
       case 'Tremove': {
-        const f = srv.getfid(m.fid);
-        const n = f ? notes.get(f.path) : undefined;
-        if (!n) {
-          srv.default(m);
-          continue;
-        }
+        const r = await srv.canremove(m);
         // remove(5): the fid is clunked whether or not the remove succeeds.
-        notes.delete(n.path);
         srv.delfid(m.fid);
-        srv.reply({ type: 'Rremove', tag: m.tag });
+        if (r instanceof StyxError) srv.error(m, r);
+        else {
+          notes.delete(r.fid.path);
+          srv.reply({ type: 'Rremove', tag: m.tag });
+        }
         break;
       }
       default:

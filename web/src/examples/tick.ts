@@ -57,11 +57,9 @@ async function servloop(tmsgs: AsyncIterable<Request>, srv: Styxserver) {
   for await (const m of tmsgs) {
     switch (m.type) {
       case 'Tread': {
-        const f = srv.getfid(m.fid);
-        if (!f || f.isDir) {
-          srv.default(m);
-          continue;
-        }
+        // srv.read answers directory reads, and fids not open for reading; a file's fid comes back.
+        const f = srv.read(m);
+        if (!f) continue;
         // One line per open: a read past it is the end of the file.
         if (m.offset > 0n) {
           srv.reply(readStr(m, ''));

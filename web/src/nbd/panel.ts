@@ -12,6 +12,7 @@ import { txFlagsText } from '../../../shared/nbd/trace.ts';
 import type { WebSocketLike } from '../../../shared/net/websocket.ts';
 import { webSocketByteStream } from '../../../shared/nbd/websocket-stream.ts';
 import { allocationColumns, describeLabel, fsText, hexDump } from './view.ts';
+import { errText } from '../../../shared/errtext.ts';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const SECTOR = 512;
@@ -39,8 +40,6 @@ function status(text: string, error = false): void {
   s.textContent = text;
   s.classList.toggle('error', error);
 }
-
-const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 // The trace: lines gather and are written once a frame, the newest kept.
 let traceLines: string[] = [];
@@ -81,7 +80,7 @@ async function loadBackends(): Promise<void> {
     status(`${nbd.length} NBD backend${nbd.length === 1 ? '' : 's'}`);
     await listExports();
   } catch (e) {
-    status(message(e), true);
+    status(errText(e), true);
   }
 }
 
@@ -100,7 +99,7 @@ async function listExports(): Promise<void> {
     }));
     status(`${backend}: ${list.length} export${list.length === 1 ? '' : 's'} listed`);
   } catch (e) {
-    status(`LIST on ${backend}: ${message(e)}`, true);
+    status(`LIST on ${backend}: ${errText(e)}`, true);
   }
 }
 
@@ -122,7 +121,7 @@ async function connect(): Promise<void> {
   try {
     c = await NbdClient.connect(stream(backend), { exportName, ...traceOpt });
   } catch (e) {
-    status(`${backend}: ${message(e)}`, true);
+    status(`${backend}: ${errText(e)}`, true);
     return;
   }
   client = c;
@@ -135,7 +134,7 @@ async function connect(): Promise<void> {
     await showMap(c);
     await showSector(0);
   } catch (e) {
-    if (client === c) status(`${backend}: ${message(e)}`, true);
+    if (client === c) status(`${backend}: ${errText(e)}`, true);
   }
 }
 
@@ -287,7 +286,7 @@ async function showSector(n: number): Promise<void> {
     $('nbd-hex').textContent = hexDump(data, off);
     $('nbd-hex').dataset.sector = String(sector);
   } catch (e) {
-    $('nbd-hex').textContent = `read of sector ${sector}: ${message(e)}`;
+    $('nbd-hex').textContent = `read of sector ${sector}: ${errText(e)}`;
   }
 }
 

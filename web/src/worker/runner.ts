@@ -11,6 +11,7 @@ import type { MessageTransport } from '../../../shared/transport.ts';
 import { LoadError, type Program, evaluateModule, evaluatorOffset, programFile, styxlabModules } from './evaluate.ts';
 import { lineTable, sourceLine } from './lines.ts';
 import type { FromWorker, ToWorker } from './protocol.ts';
+import { errText } from '../../../shared/errtext.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -64,7 +65,7 @@ function serverLog(line: string): void {
   log(line);
 }
 function loopError(e: unknown, request: Request | null): void {
-  const msg = e instanceof Error ? e.message : String(e);
+  const msg = errText(e);
   reported = `styx: handler error: ${msg}`;
   log(`${at(e)}${msg}${request ? ` (answering ${messageText(request)})` : ''}`);
 }
@@ -154,7 +155,7 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
       try {
         service = program.server.connect();
       } catch (e) {
-        log(`connect() failed: ${e instanceof Error ? e.message : String(e)}`);
+        log(`connect() failed: ${errText(e)}`);
         conn.transport.close('the file server failed to start');
         return;
       }
@@ -175,13 +176,13 @@ self.onmessage = (ev: MessageEvent<ToWorker>) => {
       try {
         value = typeof save === 'function' ? (save as () => unknown)() : undefined;
       } catch (e) {
-        why = `saveState() threw: ${at(e)}${e instanceof Error ? e.message : String(e)}`;
+        why = `saveState() threw: ${at(e)}${errText(e)}`;
       }
       try {
         post({ t: 'state', value, why });
       } catch (e) {
         // Not structured-cloneable (a function, a class with methods): the new version starts afresh.
-        post({ t: 'state', value: undefined, why: `saveState() returned what cannot be copied: ${e instanceof Error ? e.message : String(e)}` });
+        post({ t: 'state', value: undefined, why: `saveState() returned what cannot be copied: ${errText(e)}` });
       }
       break;
     }

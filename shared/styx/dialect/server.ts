@@ -1,13 +1,16 @@
-// 9P2000.L on top of the canonical vocabulary. A .L request becomes one or a few canonical requests
-// (Tlopen -> Topen, Tgetattr -> Tstat, Tmkdir -> clone + Tcreate(DMDIR) + clunk, ...) so a file
-// system written once against the Navigator and the 9P2000 messages serves Linux v9fs too.
+// The server side of the dialect layer: 9P2000.L on top of the canonical vocabulary. A .L request
+// becomes one or a few canonical requests (Tlopen -> Topen, Tgetattr -> Tstat, Tmkdir -> clone +
+// Tcreate(DMDIR) + clunk, ...) so a file system written once against the Navigator and the 9P2000
+// messages serves Linux v9fs too. A request the service answers natively (a .L remote's mount)
+// passes through as it is.
 import {
-  AT_REMOVEDIR, DMDIR, DMSYMLINK, Errno, L_O_ACCMODE, L_O_TRUNC, OTRUNC, QTDIR, type Rmsg,
+  AT_REMOVEDIR, type Dialect, DMDIR, DMSYMLINK, Errno, QTDIR, type Rmsg,
   SETATTR_ATIME, SETATTR_ATIME_SET, SETATTR_GID, SETATTR_MODE, SETATTR_MTIME, SETATTR_MTIME_SET,
-  SETATTR_SIZE, SETATTR_UID, type Stat, type Tmsg, nullStat, stringToErrno,
-} from '../ninep/index.ts';
-import { statToAttr } from './dir.ts';
-import { type Cancellation, CANCELLED, type Service, callService } from './service.ts';
+  SETATTR_SIZE, SETATTR_UID, type Stat, type Tmsg, errnoToString, nullStat, stringToErrno,
+} from '../../ninep/index.ts';
+import { StyxError, errorReply } from '../errors.ts';
+import { type Cancellation, CANCELLED, type Service } from '../service.ts';
+import { MAX_OFF_T, openMode, statTime, statToAttr } from './convert.ts';
 
 /** Fids the adapter uses for its own steps; clients allocate from the bottom of the range. */
 const INTERNAL_FID_BASE = 0xfff00000;
@@ -19,52 +22,48 @@ const V9FS_MAGIC = 0x01021997;
 
 /** A new name no file may take ('', '.', '..', or holding '/' or NUL) never reaches the service: EINVAL. */
 function checkNewName(name: string): void {
-  if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) throw new LError(Errno.EINVAL);
+  if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) throw lerr(Errno.EINVAL);
 }
 
-/** Largest size a Tsetattr may ask for: off_t is signed, so a size at or above 2^63 is a negative length. */
-const MAX_OFF_T = (1n << 63n) - 1n;
+/** A .L error: the errno is all the wire carries. */
+const lerr = (errno: number): StyxError => new StyxError(errnoToString(errno), errno);
 
-/**
- * A .L time (i64 seconds) as a stat's u32: negative ones as 0, later ones as the last second
- * (0xffffffff means "don't change" in a wstat).
- */
-export const statTime = (sec: bigint): number => (sec > MAX_OFF_T ? 0 : sec >= 0xffffffffn ? 0xfffffffe : Number(sec));
-
-class LError extends Error {
-  constructor(readonly errno: number) { super(`errno ${errno}`); }
-}
+const SAME_IN_BOTH: ReadonlySet<Tmsg['type']> = new Set<Tmsg['type']>(['Tattach', 'Tauth', 'Twalk', 'Tread', 'Twrite', 'Tclunk', 'Tremove', 'Treaddir']);
 
 const lerror = (r: Rmsg): Rmsg => (r.type === 'Rerror' ? { type: 'Rlerror', tag: r.tag, ecode: r.errno || stringToErrno(r.ename) } : r);
 
-export class LinuxAdapter {
+/** A Service in front of a canonical one: passes 9P2000 and .u through, translates .L. */
+export class LinuxAdapter implements Service {
   private nextFid = 0;
   private nextTag = 0;
+  private linux = false;
 
   constructor(private readonly service: Service) {}
 
-  request(t: Tmsg, signal: AbortSignal): Promise<Rmsg> {
-    return this.call(t, { signal });
+  get fidCount(): number | undefined { return this.service.fidCount; }
+
+  version(dialect: Dialect, msize: number): void {
+    this.linux = dialect === '9P2000.L';
+    this.service.version(dialect, msize);
   }
 
+  close(): void { this.service.close(); }
+
   call(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
-    switch (t.type) {
-      case 'Tattach': case 'Tauth': case 'Twalk': case 'Tread': case 'Twrite': case 'Tclunk':
-      case 'Tremove': case 'Treaddir':
-        // The same in both vocabularies (most of the traffic): only an Rerror needs translating,
-        // so skip translate's async frames.
-        return callService(this.service, t, cancel).then(lerror, () => ({ type: 'Rlerror', tag: t.tag, ecode: Errno.EIO }));
+    if (!this.linux) return this.service.call(t, cancel);
+    // The same in both vocabularies (most of the traffic), or answered natively: only an Rerror
+    // needs translating, so skip translate's async frames.
+    if (SAME_IN_BOTH.has(t.type) || this.service.native?.(t)) {
+      return this.service.call(t, cancel).then(lerror, (e: unknown) => lerror(errorReply(t.tag, e)));
     }
     return this.callTranslated(t, cancel);
   }
 
   private async callTranslated(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
-    const tag = t.tag;
     try {
       return await this.translate(t, cancel);
     } catch (e) {
-      const ecode = e instanceof LError ? e.errno : Errno.EIO;
-      return { type: 'Rlerror', tag, ecode };
+      return lerror(errorReply(t.tag, e));
     }
   }
 
@@ -73,10 +72,10 @@ export class LinuxAdapter {
     return INTERNAL_FID_BASE + this.nextFid;
   }
 
-  /** One canonical step; an Rerror becomes LError. */
+  /** One canonical step; an Rerror is thrown as a StyxError. */
   private async step(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
-    const r = await callService(this.service, t, cancel);
-    if (r.type === 'Rerror') throw new LError(r.errno || stringToErrno(r.ename));
+    const r = await this.service.call(t, cancel);
+    if (r.type === 'Rerror') throw StyxError.fromReply(r);
     return r;
   }
 
@@ -89,7 +88,7 @@ export class LinuxAdapter {
   private async clone(fid: number, names: string[], cancel: Cancellation): Promise<{ fid: number; qtype: number }> {
     const newfid = this.internalFid();
     const r = await this.internal({ type: 'Twalk', tag: 0, fid, newfid, wnames: names }, cancel);
-    if (r.type !== 'Rwalk' || r.qids.length !== names.length) throw new LError(Errno.ENOENT);
+    if (r.type !== 'Rwalk' || r.qids.length !== names.length) throw lerr(Errno.ENOENT);
     const last = r.qids[r.qids.length - 1];
     return { fid: newfid, qtype: last ? last.type : QTDIR };
   }
@@ -100,7 +99,7 @@ export class LinuxAdapter {
 
   private async stat(fid: number, cancel: Cancellation): Promise<Stat> {
     const r = await this.internal({ type: 'Tstat', tag: 0, fid }, cancel);
-    if (r.type !== 'Rstat') throw new LError(Errno.EIO);
+    if (r.type !== 'Rstat') throw lerr(Errno.EIO);
     return r.stat;
   }
 
@@ -117,15 +116,15 @@ export class LinuxAdapter {
     const tag = t.tag;
     switch (t.type) {
       case 'Tlopen': {
-        const mode = (t.flags & L_O_ACCMODE) | (t.flags & L_O_TRUNC ? OTRUNC : 0);
+        const mode = openMode(t.flags);
         const r = await this.step({ type: 'Topen', tag, fid: t.fid, mode }, cancel);
-        if (r.type !== 'Ropen') throw new LError(Errno.EIO);
+        if (r.type !== 'Ropen') throw lerr(Errno.EIO);
         return { type: 'Rlopen', tag, qid: r.qid, iounit: r.iounit };
       }
       case 'Tlcreate': {
-        const mode = (t.flags & L_O_ACCMODE) | (t.flags & L_O_TRUNC ? OTRUNC : 0);
+        const mode = openMode(t.flags);
         const r = await this.step({ type: 'Tcreate', tag, fid: t.fid, name: t.name, perm: t.mode & 0o777, mode, extension: '' }, cancel);
-        if (r.type !== 'Rcreate') throw new LError(Errno.EIO);
+        if (r.type !== 'Rcreate') throw lerr(Errno.EIO);
         return { type: 'Rlcreate', tag, qid: r.qid, iounit: r.iounit };
       }
       case 'Tmkdir':
@@ -135,14 +134,14 @@ export class LinuxAdapter {
         const extension = t.type === 'Tsymlink' ? t.symtgt : '';
         const qid = await this.withClone(dfid, [], cancel, async (c) => {
           const r = await this.internal({ type: 'Tcreate', tag: 0, fid: c.fid, name: t.name, perm, mode: 0, extension }, cancel);
-          if (r.type !== 'Rcreate') throw new LError(Errno.EIO);
+          if (r.type !== 'Rcreate') throw lerr(Errno.EIO);
           return r.qid;
         });
         return t.type === 'Tmkdir' ? { type: 'Rmkdir', tag, qid } : { type: 'Rsymlink', tag, qid };
       }
       case 'Treadlink': {
         const st = await this.stat(t.fid, cancel);
-        if (!(st.mode & DMSYMLINK)) throw new LError(Errno.EINVAL);
+        if (!(st.mode & DMSYMLINK)) throw lerr(Errno.EINVAL);
         return { type: 'Rreadlink', tag, target: st.extension };
       }
       case 'Tgetattr':
@@ -155,7 +154,7 @@ export class LinuxAdapter {
           // succeed: cp -p and mv across directories (a copy) do exactly that.
           cur = await this.stat(t.fid, cancel);
           const have = statToAttr(cur);
-          if ((a.valid & SETATTR_UID && a.uid !== have.uid) || (a.valid & SETATTR_GID && a.gid !== have.gid)) throw new LError(Errno.EPERM);
+          if ((a.valid & SETATTR_UID && a.uid !== have.uid) || (a.valid & SETATTR_GID && a.gid !== have.gid)) throw lerr(Errno.EPERM);
         }
         const st = nullStat();
         if (a.valid & SETATTR_MODE) {
@@ -166,7 +165,7 @@ export class LinuxAdapter {
           // 2^64-1 would read as wstat's "don't change" and succeed doing nothing; any size at or
           // above 2^63 is a negative off_t, which ftruncate refuses with EINVAL. Sizes beyond the
           // file system's limit are its to refuse (EFBIG).
-          if (a.size > MAX_OFF_T) throw new LError(Errno.EINVAL);
+          if (a.size > MAX_OFF_T) throw lerr(Errno.EINVAL);
           st.length = a.size;
         }
         const now = Math.floor(Date.now() / 1000);
@@ -187,7 +186,7 @@ export class LinuxAdapter {
         const st = await this.stat(t.fid, cancel);
         const same = await this.withClone(t.dfid, [st.name], cancel, async (c) => (await this.stat(c.fid, cancel)).qid.path === st.qid.path)
           .catch(() => false);
-        if (!same) throw new LError(Errno.EXDEV);
+        if (!same) throw lerr(Errno.EXDEV);
         await this.rename(t.dfid, st.name, t.dfid, t.name, cancel);
         return { type: 'Rrename', tag };
       }
@@ -196,7 +195,7 @@ export class LinuxAdapter {
         const isDir = (c.qtype & QTDIR) !== 0;
         if (t.flags & AT_REMOVEDIR ? !isDir : isDir) {
           this.clunk(c.fid);
-          throw new LError(isDir ? Errno.EISDIR : Errno.ENOTDIR);
+          throw lerr(isDir ? Errno.EISDIR : Errno.ENOTDIR);
         }
         await this.internal({ type: 'Tremove', tag: 0, fid: c.fid }, cancel); // remove clunks the fid
         return { type: 'Runlinkat', tag };
@@ -212,22 +211,9 @@ export class LinuxAdapter {
         return { type: 'Rlock', tag, status: 0 };
       case 'Tgetlock':
         return { type: 'Rgetlock', tag, lock: { ...t.lock, lockType: 2 } };
-      case 'Txattrwalk':
-      case 'Txattrcreate':
-      case 'Tlink':
-      case 'Tmknod':
-        throw new LError(Errno.EOPNOTSUPP);
-      case 'Tattach':
-      case 'Tauth':
-      case 'Twalk':
-      case 'Tread':
-      case 'Twrite':
-      case 'Tclunk':
-      case 'Tremove':
-      case 'Treaddir':
-        return this.step(t, cancel);
       default:
-        throw new LError(Errno.EOPNOTSUPP);
+        // Txattrwalk, Txattrcreate, Tlink, Tmknod: nothing in 9P2000 to say them with.
+        throw lerr(Errno.EOPNOTSUPP);
     }
   }
 
@@ -236,14 +222,14 @@ export class LinuxAdapter {
     // Checked before any walk: a walk of ".." or "." as the target would find the parent or the
     // directory itself, and then remove it as the target being replaced.
     checkNewName(newname);
-    if (oldname === '' || oldname === '.' || oldname === '..' || oldname.includes('/') || oldname.includes('\0')) throw new LError(Errno.EINVAL);
+    if (oldname === '' || oldname === '.' || oldname === '..' || oldname.includes('/') || oldname.includes('\0')) throw lerr(Errno.EINVAL);
     const [a, b] = await Promise.all([this.stat(olddir, cancel), this.stat(newdir, cancel)]);
-    if (a.qid.path !== b.qid.path) throw new LError(Errno.EXDEV);
+    if (a.qid.path !== b.qid.path) throw lerr(Errno.EXDEV);
     if (oldname === newname) return;
     await this.withClone(olddir, [oldname], cancel, async (src) => {
       const target = await this.clone(newdir, [newname], cancel).catch(() => null);
       if (target) {
-        if (target.qtype & QTDIR && !(src.qtype & QTDIR)) { this.clunk(target.fid); throw new LError(Errno.EISDIR); }
+        if (target.qtype & QTDIR && !(src.qtype & QTDIR)) { this.clunk(target.fid); throw lerr(Errno.EISDIR); }
         await this.internal({ type: 'Tremove', tag: 0, fid: target.fid }, cancel);
       }
       const st = nullStat();

@@ -5,7 +5,8 @@ import { Client, type MessageTransport } from '../../shared/client/index.ts';
 import type { Dialect } from '../../shared/ninep/index.ts';
 import { dial } from '../net/transport.ts';
 import type { Namespace } from './namespace.ts';
-import { RemoteFileServer } from './remote.ts';
+import { RemoteFileServer } from './remote-fs.ts';
+import { errText } from '../../shared/errtext.ts';
 
 export interface MountSpec {
   name: string;
@@ -100,7 +101,7 @@ export class RemoteMount {
       const code = (e instanceof Error && (e.cause as { code?: string } | undefined)?.code) || '';
       if (REFUSED.has(code)) throw new Error(`nothing listens at ${this.spec.address} (${code})`);
       this.ns.mount(this.spec.name, 'remote', this.spec.address, this.fs);
-      this.log(`styxlab: mount ${this.spec.name}: cannot reach ${this.spec.address} (${e instanceof Error ? e.message : String(e)}); mounted down, retrying in the background`);
+      this.log(`styxlab: mount ${this.spec.name}: cannot reach ${this.spec.address} (${errText(e)}); mounted down, retrying in the background`);
       this.schedule();
       return;
     }
@@ -142,7 +143,7 @@ export class RemoteMount {
         : `styxlab: mount ${this.spec.name}: reconnected to ${this.spec.address}`);
       return true;
     } catch (e) {
-      if (first) this.log(`styxlab: mount ${this.spec.name}: cannot reach ${this.spec.address} (${e instanceof Error ? e.message : String(e)}); mounted down, retrying in the background`);
+      if (first) this.log(`styxlab: mount ${this.spec.name}: cannot reach ${this.spec.address} (${errText(e)}); mounted down, retrying in the background`);
       this.schedule();
       return false;
     }

@@ -1,18 +1,20 @@
 // A mount served by another 9P server over a Client connection: a remote server such as diod, or
 // a page's worker over WebSocket. Each local connection gets a RemoteView that maps its fids onto
-// fids of the shared connection and translates the canonical requests (9P2000 with the .u fields,
-// plus Treaddir) into the remote's dialect, so a 9P2000 client can read a .L-only server.
+// fids of the shared connection, keeps '..' inside the mount, and has the canonical requests
+// (9P2000 with the .u fields, plus Treaddir) said in the remote's dialect (dialect/client.ts), so a
+// 9P2000 client can read a .L-only server; a .L client's .L requests to a .L remote pass through.
 import {
-  type Dialect, DirReadBuilder, DMDIR, DMSYMLINK, DT_DIR, DT_LNK, DT_REG, Errno, GETATTR_BASIC,
-  NONUNAME, type Qid, QTDIR, QTSYMLINK, type Rmsg, SETATTR_ATIME, SETATTR_ATIME_SET, SETATTR_MODE,
-  SETATTR_MTIME, SETATTR_MTIME_SET, SETATTR_SIZE, type Stat, type Tmsg, badNewName, badWalkName,
-  errnoToString, unpackDirents, unpackStats,
+  type Dialect, DirReadBuilder, IOHDRSZ, Errno, type Qid, QTDIR, type Rmsg, type Stat, type Tmsg, badNewName,
+  badWalkName,
 } from '../../shared/ninep/index.ts';
-import { type Client, NinepError, dmToLinuxMode, linuxFlags, linuxModeToDM } from '../../shared/client/index.ts';
+import { type Client, NinepError } from '../../shared/client/index.ts';
 import {
-  Ebadfid, Einuse, Enoauth, Enotfound, Eoffset, type FileServer, NUMERIC_OWNER, type Service, statTime,
+  type Cancellation, Ebadfid, Edown, Einuse, Enoauth, Enotfound, Eunsupported, type FileServer, type Service, StyxError,
+  type DirCursor, advanceDir, errorReply, seekDir,
 } from '../../shared/styx/index.ts';
-import { Edown } from './namespace.ts';
+import { fidsOf, mapFids, passable } from '../../shared/styx/dialect/passthrough.ts';
+import { direntType } from '../../shared/styx/dialect/convert.ts';
+import { remoteCreate, remoteEntries, remoteOpen, remoteStat, remoteWstat } from '../../shared/styx/dialect/client.ts';
 
 export interface RemoteOptions {
   /** A request not answered within this many ms fails; onDeadline is told (0: no deadline). */
@@ -38,7 +40,7 @@ export class RemoteFileServer implements FileServer {
   get connected(): boolean { return this.client !== null; }
 
   current(): Client {
-    if (!this.client) throw new NinepError(Edown, Errno.EHOSTDOWN, 'closed');
+    if (!this.client) throw new StyxError(Edown, Errno.EHOSTDOWN);
     return this.client;
   }
 
@@ -78,15 +80,13 @@ interface RFid {
   dir?: DirState;
 }
 
-interface DirState {
+/** Directory read emulation: the remote's entries as stats, and the local client's cursor over them. */
+interface DirState extends DirCursor {
   /** Entries read so far (canonical stats), and whether the remote has no more. */
   entries: Stat[];
   eof: boolean;
   /** Remote position: byte offset (9P2000/.u) or cookie (.L). */
   remoteOffset: bigint;
-  /** Local 9P2000/.u reads: next entry index and the byte offset the client must ask next. */
-  index: number;
-  localOffset: bigint;
 }
 
 function nameOf(f: RFid): string {
@@ -119,17 +119,21 @@ export class RemoteView implements Service {
     this.fids.clear();
   }
 
-  async request(t: Tmsg, signal: AbortSignal): Promise<Rmsg> {
+  /** .L requests go to a .L remote as they are when the local client speaks .L too. */
+  native(t: Tmsg): boolean {
+    return this.dialect === '9P2000.L' && passable(t) && this.fs.connected && this.fs.current().dialect === '9P2000.L';
+  }
+
+  async call(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
     try {
-      return await this.withDeadline(t, signal);
+      return await this.withDeadline(t, cancel.signal);
     } catch (e) {
       if (e instanceof NinepError && e.kind === 'closed' && LOST.has(e.errno)) {
         // The connection went while the request was out (a reconnect, a remote that went away).
         return { type: 'Rerror', tag: t.tag, ename: `${Edown} (${e.message})`, errno: Errno.EHOSTDOWN };
       }
-      const ename = e instanceof Error ? e.message : String(e);
-      const errno = e instanceof NinepError ? e.errno : 0;
-      return { type: 'Rerror', tag: t.tag, ename, errno };
+      // The remote's own errors keep their errno on the way to the local client.
+      return errorReply(t.tag, e instanceof NinepError ? new StyxError(e.message, e.errno) : e);
     }
   }
 
@@ -152,7 +156,7 @@ export class RemoteView implements Service {
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         const what = `${t.type} not answered within ${ms} ms`;
-        const err = new NinepError(what, Errno.ETIMEDOUT, 'closed');
+        const err = new StyxError(what, Errno.ETIMEDOUT);
         ctrl.abort(err); // Tflush to the remote
         this.fs.opts.onDeadline?.(what);
         reject(err);
@@ -169,24 +173,22 @@ export class RemoteView implements Service {
 
   private fid(fid: number): RFid {
     const f = this.fids.get(fid);
-    if (!f) throw new Error(Ebadfid);
-    if (f.generation !== this.fs.generation) throw new NinepError('the mount was reconnected: walk again', Errno.ESTALE, 'closed');
+    if (!f) throw new StyxError(Ebadfid);
+    if (f.generation !== this.fs.generation) throw new StyxError('the mount was reconnected: walk again', Errno.ESTALE);
     return f;
   }
-
-  private remoteDialect(c: Client): Dialect { return c.dialect; }
 
   private async handle(t: Tmsg, signal: AbortSignal): Promise<Rmsg> {
     const c = this.fs.current();
     const o = { signal };
     const tag = t.tag;
-    const rd = this.remoteDialect(c);
+    const rd = c.dialect;
     switch (t.type) {
       case 'Tauth':
-        throw new Error(Enoauth);
+        throw new StyxError(Enoauth);
       case 'Tattach': {
         // Every local user works as the mount's user: the attach is a clone of its root fid.
-        if (this.fids.has(t.fid)) throw new Error(Einuse);
+        if (this.fids.has(t.fid)) throw new StyxError(Einuse);
         const rfid = c.allocFid();
         try {
           await c.rpc({ type: 'Twalk', fid: c.rootFid, newfid: rfid, wnames: [] }, o);
@@ -199,7 +201,7 @@ export class RemoteView implements Service {
       }
       case 'Twalk': {
         const f = this.fid(t.fid);
-        if (t.newfid !== t.fid && this.fids.has(t.newfid)) throw new Error(Einuse);
+        if (t.newfid !== t.fid && this.fids.has(t.newfid)) throw new StyxError(Einuse);
         const w = await this.walkConfined(c, f, t.wnames, o);
         if (w.rfid !== null) {
           const last = w.qids[w.qids.length - 1];
@@ -210,9 +212,7 @@ export class RemoteView implements Service {
       }
       case 'Topen': {
         const f = this.fid(t.fid);
-        const r = rd === '9P2000.L'
-          ? await c.rpc({ type: 'Tlopen', fid: f.rfid, flags: linuxFlags(t.mode) }, o)
-          : await c.rpc({ type: 'Topen', fid: f.rfid, mode: t.mode }, o);
+        const r = await remoteOpen(c, f.rfid, t.mode, o);
         f.isOpen = true;
         f.qtype = r.qid.type;
         return { type: 'Ropen', tag, qid: r.qid, iounit: this.iounit(r.iounit) };
@@ -220,35 +220,18 @@ export class RemoteView implements Service {
       case 'Tcreate': {
         const f = this.fid(t.fid);
         const bad = badNewName(t.name);
-        if (bad) throw new NinepError(bad, Errno.EINVAL);
-        let qid: Qid;
-        let iounit = 0;
-        if (rd !== '9P2000.L') {
-          const r = await c.rpc({ type: 'Tcreate', fid: f.rfid, name: t.name, perm: t.perm, mode: t.mode, extension: t.extension }, o);
-          qid = r.qid;
-          iounit = r.iounit;
-        } else if (t.perm & (DMDIR | DMSYMLINK)) {
-          // .L makes directories and symlinks without opening them: make, walk, then open.
-          if (t.perm & DMDIR) await c.rpc({ type: 'Tmkdir', dfid: f.rfid, name: t.name, mode: t.perm & 0o777, gid: NONUNAME }, o);
-          else await c.rpc({ type: 'Tsymlink', fid: f.rfid, name: t.name, symtgt: t.extension, gid: NONUNAME }, o);
-          await c.rpc({ type: 'Twalk', fid: f.rfid, newfid: f.rfid, wnames: [t.name] }, o);
-          const r = t.perm & DMDIR ? await c.rpc({ type: 'Tlopen', fid: f.rfid, flags: linuxFlags(t.mode & 3) }, o) : null;
-          qid = r ? r.qid : { type: QTSYMLINK, vers: 0, path: 0n };
-          if (r) iounit = r.iounit;
-        } else {
-          const r = await c.rpc({ type: 'Tlcreate', fid: f.rfid, name: t.name, flags: linuxFlags(t.mode) | 0o100, mode: t.perm & 0o777, gid: NONUNAME }, o);
-          qid = r.qid;
-          iounit = r.iounit;
-        }
+        if (bad) throw new StyxError(bad, Errno.EINVAL);
+        const r = await remoteCreate(c, f.rfid, t, o);
+        f.rfid = r.rfid;
         f.path = [...f.path, t.name];
-        f.qtype = qid.type;
+        f.qtype = r.qid.type;
         f.isOpen = true;
-        return { type: 'Rcreate', tag, qid, iounit: this.iounit(iounit) };
+        return { type: 'Rcreate', tag, qid: r.qid, iounit: this.iounit(r.iounit) };
       }
       case 'Tread': {
         const f = this.fid(t.fid);
         if (f.qtype & QTDIR) return this.readDir(c, f, t.offset, t.count, tag, o);
-        const r = await c.rpc({ type: 'Tread', fid: f.rfid, offset: t.offset, count: Math.min(t.count, c.msize - 24) }, o);
+        const r = await c.rpc({ type: 'Tread', fid: f.rfid, offset: t.offset, count: Math.min(t.count, c.msize - IOHDRSZ) }, o);
         return { type: 'Rread', tag, data: r.data };
       }
       case 'Treaddir': {
@@ -257,7 +240,7 @@ export class RemoteView implements Service {
       }
       case 'Twrite': {
         const f = this.fid(t.fid);
-        const data = t.data.length > c.msize - 24 ? t.data.subarray(0, c.msize - 24) : t.data;
+        const data = t.data.length > c.msize - IOHDRSZ ? t.data.subarray(0, c.msize - IOHDRSZ) : t.data;
         const r = await c.rpc({ type: 'Twrite', fid: f.rfid, offset: t.offset, data }, o);
         return { type: 'Rwrite', tag, count: r.count };
       }
@@ -279,16 +262,43 @@ export class RemoteView implements Service {
       }
       case 'Tstat': {
         const f = this.fid(t.fid);
-        return { type: 'Rstat', tag, stat: await this.stat(c, f, o) };
+        return { type: 'Rstat', tag, stat: await remoteStat(c, f.rfid, nameOf(f), o) };
       }
       case 'Twstat': {
         const f = this.fid(t.fid);
-        await this.wstat(c, f, t.stat, o);
+        // Checked before anything changes: a wstat is all or nothing (stat(5)).
+        const bad = t.stat.name === '' ? null : badNewName(t.stat.name);
+        if (bad) throw new StyxError(bad, Errno.EINVAL);
+        f.path = await remoteWstat(c, f.rfid, f.path, t.stat, o);
         return { type: 'Rwstat', tag };
       }
       default:
-        throw new NinepError(errnoToString(Errno.EOPNOTSUPP), Errno.EOPNOTSUPP);
+        if (rd === '9P2000.L' && passable(t)) return this.passThrough(c, t, o);
+        throw new StyxError(Eunsupported, Errno.EOPNOTSUPP);
     }
+  }
+
+  /** A .L request to the .L remote, its fids mapped: the fid state follows what it did. */
+  private async passThrough(c: Client, t: Tmsg, o: { signal: AbortSignal }): Promise<Rmsg> {
+    const fids = fidsOf(t).map((fid) => this.fid(fid));
+    let i = 0;
+    const r: Rmsg = await c.rpc(mapFids(t, () => fids[i++].rfid), o);
+    const f = fids[0];
+    switch (r.type) {
+      case 'Rlopen':
+        f.isOpen = true;
+        f.qtype = r.qid.type;
+        return { ...r, tag: t.tag, iounit: this.iounit(r.iounit) };
+      case 'Rlcreate':
+        if (t.type === 'Tlcreate') f.path = [...f.path, t.name];
+        f.isOpen = true;
+        f.qtype = r.qid.type;
+        return { ...r, tag: t.tag, iounit: this.iounit(r.iounit) };
+      case 'Rrename':
+        if (t.type === 'Trename') f.path = [...fids[1].path, t.name];
+        break;
+    }
+    return { ...r, tag: t.tag };
   }
 
   /**
@@ -301,7 +311,7 @@ export class RemoteView implements Service {
   private async walkConfined(c: Client, f: RFid, names: readonly string[], o: { signal: AbortSignal }): Promise<{ qids: Qid[]; rfid: number | null; path: string[] }> {
     for (const n of names) {
       const why = badWalkName(n); // the session checked; a service never trusts its caller for this
-      if (why) throw new NinepError(why, Errno.EINVAL);
+      if (why) throw new StyxError(why, Errno.EINVAL);
     }
     const path = [...f.path];
     const qids: Qid[] = [];
@@ -319,7 +329,9 @@ export class RemoteView implements Service {
         return null;
       }
       if (got.length < wnames.length) {
-        c.releaseFid(nf);
+        // walk(5) says newfid was not made, but diod keeps it after a partial walk, and go-p9p
+        // after answering a failed first name with an empty Rwalk: clunk it either way.
+        c.clunkQuietly(nf);
         return got;
       }
       if (owned) c.clunkQuietly(cur);
@@ -327,6 +339,12 @@ export class RemoteView implements Service {
       owned = true;
       return got;
     };
+    if (f.isOpen && c.dialect !== '9P2000.L') {
+      // 9P2000 servers may refuse to walk an open fid (Plan 9's lib9p and go9p do; diodls walks
+      // its open directory): start from an unopened shadow of it, reached from the root by its names.
+      const got = await step(c.rootFid, f.path);
+      if (got === null || got.length < f.path.length) throw new StyxError(Enotfound, Errno.ENOENT);
+    }
     let i = 0;
     while (i < names.length) {
       if (names[i] === '..') {
@@ -349,7 +367,7 @@ export class RemoteView implements Service {
     }
     if (i < names.length) {
       if (owned) c.clunkQuietly(cur);
-      if (qids.length === 0) throw new NinepError(Enotfound, Errno.ENOENT);
+      if (qids.length === 0) throw new StyxError(Enotfound, Errno.ENOENT);
       return { qids, rfid: null, path };
     }
     if (!owned) await step(f.rfid, []); // no names: a clone of f
@@ -357,152 +375,55 @@ export class RemoteView implements Service {
   }
 
   private iounit(remote: number): number {
-    const max = this.msize - 24;
+    const max = this.msize - IOHDRSZ;
     return remote > 0 && remote < max ? remote : 0;
-  }
-
-  private async stat(c: Client, f: RFid, o: { signal: AbortSignal }): Promise<Stat> {
-    if (c.dialect !== '9P2000.L') {
-      const r = await c.rpc({ type: 'Tstat', fid: f.rfid }, o);
-      return r.stat;
-    }
-    const r = await c.rpc({ type: 'Tgetattr', fid: f.rfid, requestMask: GETATTR_BASIC }, o);
-    return attrStat(nameOf(f), r.attr);
-  }
-
-  private async wstat(c: Client, f: RFid, st: Stat, o: { signal: AbortSignal }): Promise<void> {
-    // Checked before anything changes: a wstat is all or nothing (stat(5)).
-    const bad = st.name === '' ? null : badNewName(st.name);
-    if (bad) throw new NinepError(bad, Errno.EINVAL);
-    if (c.dialect !== '9P2000.L') {
-      await c.rpc({ type: 'Twstat', fid: f.rfid, stat: st }, o);
-      return;
-    }
-    let valid = 0;
-    const a = { valid: 0, mode: 0, uid: 0, gid: 0, size: 0n, atimeSec: 0n, atimeNsec: 0n, mtimeSec: 0n, mtimeNsec: 0n };
-    if (st.mode !== 0xffffffff) { valid |= SETATTR_MODE; a.mode = dmToLinuxMode(st.mode); }
-    if (st.length !== 0xffffffffffffffffn) { valid |= SETATTR_SIZE; a.size = st.length; }
-    if (st.mtime !== 0xffffffff) { valid |= SETATTR_MTIME | SETATTR_MTIME_SET; a.mtimeSec = BigInt(st.mtime); }
-    if (st.atime !== 0xffffffff) { valid |= SETATTR_ATIME | SETATTR_ATIME_SET; a.atimeSec = BigInt(st.atime); }
-    if (valid) await c.rpc({ type: 'Tsetattr', fid: f.rfid, attr: { ...a, valid } }, o);
-    if (st.name !== '' && st.name !== nameOf(f)) {
-      // Rename within the same directory, reached from the attach point (".." from a file fails).
-      if (f.path.length === 0) throw new NinepError(errnoToString(Errno.EPERM), Errno.EPERM);
-      const dfid = c.allocFid();
-      try {
-        await c.rpc({ type: 'Twalk', fid: c.rootFid, newfid: dfid, wnames: f.path.slice(0, -1) }, o);
-      } catch (e) {
-        c.releaseFid(dfid);
-        throw e;
-      }
-      try {
-        // diod answers Trenameat with EOPNOTSUPP; protocol.md says to fall back to Trename then.
-        await c.rpc({ type: 'Trenameat', olddirfid: dfid, oldname: nameOf(f), newdirfid: dfid, newname: st.name }, o).catch((e: unknown) => {
-          if (!(e instanceof NinepError && (e.errno === Errno.EOPNOTSUPP || e.errno === Errno.ENOSYS))) throw e;
-          return c.rpc({ type: 'Trename', fid: f.rfid, dfid, name: st.name }, o);
-        });
-        f.path = [...f.path.slice(0, -1), st.name];
-      } finally {
-        c.clunkQuietly(dfid);
-      }
-    }
   }
 
   /** Fills f.dir.entries up to `want` entries (or to the end) from the remote directory. */
   private async fetchEntries(c: Client, f: RFid, want: number, o: { signal: AbortSignal }): Promise<DirState> {
-    const d = f.dir ??= { entries: [], eof: false, remoteOffset: 0n, index: 0, localOffset: 0n };
+    const d = f.dir ??= { entries: [], eof: false, remoteOffset: 0n, dirIndex: 0, dirOffset: 0n };
     while (!d.eof && d.entries.length < want) {
-      const count = c.msize - 24;
-      if (c.dialect === '9P2000.L') {
-        const r = await c.rpc({ type: 'Treaddir', fid: f.rfid, offset: d.remoteOffset, count }, o);
-        const ents = unpackDirents(r.data).filter((e) => e.name !== '.' && e.name !== '..');
-        const raw = unpackDirents(r.data);
-        if (raw.length === 0) { d.eof = true; break; }
-        d.remoteOffset = raw[raw.length - 1].offset;
-        // A 9P2000 directory read wants whole stats: fetch each entry's attributes.
-        const stats = await Promise.all(ents.map((e) => this.entryStat(c, f, e.name, e.qid, o)));
-        d.entries.push(...stats);
-      } else {
-        const r = await c.rpc({ type: 'Tread', fid: f.rfid, offset: d.remoteOffset, count }, o);
-        if (r.data.length === 0) { d.eof = true; break; }
-        d.remoteOffset += BigInt(r.data.length);
-        d.entries.push(...unpackStats(r.data, c.dialect));
+      const batch = await remoteEntries(c, f.rfid, d.remoteOffset, o);
+      if (batch === null) d.eof = true;
+      else {
+        d.entries.push(...batch.stats);
+        d.remoteOffset = batch.next;
       }
     }
     return d;
-  }
-
-  private async entryStat(c: Client, f: RFid, name: string, qid: Qid, o: { signal: AbortSignal }): Promise<Stat> {
-    const tmp = c.allocFid();
-    try {
-      await c.rpc({ type: 'Twalk', fid: f.rfid, newfid: tmp, wnames: [name] }, o);
-    } catch {
-      c.releaseFid(tmp);
-      return minimalStat(name, qid);
-    }
-    try {
-      const r = await c.rpc({ type: 'Tgetattr', fid: tmp, requestMask: GETATTR_BASIC }, o);
-      return attrStat(name, r.attr);
-    } catch {
-      return minimalStat(name, qid);
-    } finally {
-      c.clunkQuietly(tmp);
-    }
   }
 
   /** A 9P2000/.u directory read for the local client, in its dialect. */
   private async readDir(c: Client, f: RFid, offset: bigint, count: number, tag: number, o: { signal: AbortSignal }): Promise<Rmsg> {
     if (c.dialect === this.dialect && c.dialect !== '9P2000.L') {
       // Same stat format: pass through.
-      const r = await c.rpc({ type: 'Tread', fid: f.rfid, offset, count: Math.min(count, c.msize - 24) }, o);
+      const r = await c.rpc({ type: 'Tread', fid: f.rfid, offset, count: Math.min(count, c.msize - IOHDRSZ) }, o);
       return { type: 'Rread', tag, data: r.data };
     }
-    let d = f.dir ??= { entries: [], eof: false, remoteOffset: 0n, index: 0, localOffset: 0n };
-    if (offset === 0n) { d.index = 0; d.localOffset = 0n; }
-    else if (offset !== d.localOffset) throw new Error(Eoffset);
-    const b = new DirReadBuilder(Math.min(count, this.msize - 24), this.dialect);
-    for (;;) {
-      d = await this.fetchEntries(c, f, d.index + 1, o);
-      const st = d.entries[d.index];
+    const d = f.dir ??= { entries: [], eof: false, remoteOffset: 0n, dirIndex: 0, dirOffset: 0n };
+    const b = new DirReadBuilder(Math.min(count, this.msize - IOHDRSZ), this.dialect);
+    for (let i = seekDir(d, offset); ; i++) {
+      await this.fetchEntries(c, f, i + 1, o);
+      const st = d.entries[i];
       if (!st || !b.addStat(st)) break;
-      d.index++;
     }
-    d.localOffset += BigInt(b.length);
+    advanceDir(d, b);
     return { type: 'Rread', tag, data: b.bytes() };
   }
 
   /** A .L readdir for the local client; cookies are entry indexes. */
   private async readDirents(c: Client, f: RFid, offset: bigint, count: number, tag: number, o: { signal: AbortSignal }): Promise<Rmsg> {
     if (c.dialect === '9P2000.L') {
-      const r = await c.rpc({ type: 'Treaddir', fid: f.rfid, offset, count: Math.min(count, c.msize - 24) }, o);
+      const r = await c.rpc({ type: 'Treaddir', fid: f.rfid, offset, count: Math.min(count, c.msize - IOHDRSZ) }, o);
       return { type: 'Rreaddir', tag, data: r.data };
     }
-    const b = new DirReadBuilder(Math.min(count, this.msize - 24), '9P2000.L');
+    const b = new DirReadBuilder(Math.min(count, this.msize - IOHDRSZ), '9P2000.L');
     for (let i = Number(offset); ; i++) {
       const d = await this.fetchEntries(c, f, i + 1, o);
       const st = d.entries[i];
       if (!st) break;
-      const type = st.mode & DMDIR ? DT_DIR : st.mode & DMSYMLINK ? DT_LNK : DT_REG;
-      if (!b.addDirent({ qid: st.qid, offset: BigInt(i + 1), type, name: st.name })) break;
+      if (!b.addDirent({ qid: st.qid, offset: BigInt(i + 1), type: direntType(st.mode), name: st.name })) break;
     }
     return { type: 'Rreaddir', tag, data: b.bytes() };
   }
-}
-
-function attrStat(name: string, a: { qid: Qid; mode: number; uid: number; gid: number; size: bigint; atimeSec: bigint; mtimeSec: bigint }): Stat {
-  const mode = linuxModeToDM(a.mode);
-  return {
-    type: 0, dev: 0, qid: a.qid, mode, atime: statTime(a.atimeSec), mtime: statTime(a.mtimeSec),
-    length: mode & DMDIR ? 0n : a.size, name, uid: String(a.uid), gid: String(a.gid), muid: '',
-    extension: '', nUid: a.uid, nGid: a.gid, nMuid: NONUNAME,
-  };
-}
-
-function minimalStat(name: string, qid: Qid): Stat {
-  const mode = qid.type & QTDIR ? (DMDIR | 0o555) >>> 0 : 0o444;
-  return {
-    // Linux .u clients treat a missing numeric owner as an invalid uid and refuse writes.
-    type: 0, dev: 0, qid, mode, atime: 0, mtime: 0, length: 0n, name, uid: '', gid: '', muid: '',
-    extension: '', nUid: NUMERIC_OWNER, nGid: NUMERIC_OWNER, nMuid: NONUNAME,
-  };
 }
