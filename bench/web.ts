@@ -3,8 +3,9 @@
 //      context: empty cache) and warm (a reload); goal < 1.5 s;
 //   2. Run to mounted: press Run on hellofs under a new name until a 9P client over TCP reads
 //      /NAME/hello; goal < 1 s;
-//   3. save to remount: change hellofs's greeting in the editor and save (live reload: compile,
-//      a new worker, the mount replaced), until a 9P client over TCP reads the new greeting;
+//   3. save to remount: change hellofs's greeting in the editor and save (live reload: compile
+//      while the new mount socket opens, load in a spare worker, the server swaps the mount once
+//      the new version answers Tattach), until a 9P client over TCP reads the new greeting;
 //      goal < 300 ms; with the page's own steps of each reload (performance.measure entries the
 //      page records: compile, save-state, load, attach, visible).
 // Each is printed against its goal at the end.

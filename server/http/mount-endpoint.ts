@@ -38,6 +38,8 @@ export class PageMounts {
   readonly live = new Map<string, PageMount>();
   /** Last words of mounts that ended, for the status page: name -> reason. */
   readonly ended = new Map<string, string>();
+  /** Live reloads still doing their 9P handshake: name -> the newer page (see accept). */
+  private readonly replacing = new Map<string, PageMount>();
 
   constructor(
     private readonly ns: Namespace,
@@ -92,16 +94,23 @@ export class PageMounts {
         close(Close.nameTaken, `'${name}' is mounted by another page, which alone may replace it`);
         return;
       }
-      // Live reload: the newer page takes the name over.
-      page.ws.close(Close.replaced, closeReason(`replaced by a newer server for '${name}'`));
-      this.drop(name, page, 'replaced');
     } else if (this.live.size >= this.opts.maxMounts) {
       close(Close.limit, `too many page mounts (${this.opts.maxMounts})`);
       return;
     }
     const entry: PageMount = { name, ws, origin, since: Date.now(), key, kind };
-    this.live.set(name, entry);
-    this.ended.delete(name);
+    // A live reload of a 9P mount: the old version serves on until the new one has answered
+    // Tattach, so readers never find the name missing and a new version that never answers
+    // leaves the old one in place. A later replace of the same name supersedes this one.
+    const swapping = !!page && page.kind === '9p' && kind === '9p';
+    if (page && !swapping) this.retire(name, page);
+    if (swapping) {
+      this.replacing.get(name)?.ws.close(Close.replaced, closeReason(`replaced by a newer server for '${name}'`));
+      this.replacing.set(name, entry);
+    } else {
+      this.live.set(name, entry);
+      this.ended.delete(name);
+    }
     if (devices && kind === 'nbd') {
       await this.serveDevice(entry, devices, close);
       return;
@@ -127,10 +136,25 @@ export class PageMounts {
       client = await Client.connect(transport, { version: '9P2000.u', msize: this.opts.msize, uname: 'styxlab', signal: ctrl.signal });
     } catch (e) {
       if (this.live.get(name) === entry) this.live.delete(name);
+      if (this.replacing.get(name) === entry) this.replacing.delete(name);
       close(Close.badData, `the page did not answer as a 9P server: ${(e as Error).message}`);
       return;
     } finally {
       clearTimeout(timer);
+    }
+    if (swapping) {
+      if (this.replacing.get(name) !== entry) { await client.end(); return; }
+      this.replacing.delete(name);
+      const old = this.live.get(name);
+      // The page replaced went meanwhile, and another took the name: only its own key replaces it.
+      if (old && old !== page && (old.key === '' || !sameKey(old.key, key))) {
+        close(Close.nameTaken, `'${name}' is mounted by another page, which alone may replace it`);
+        await client.end();
+        return;
+      }
+      if (old) this.retire(name, old);
+      this.live.set(name, entry);
+      this.ended.delete(name);
     }
     if (this.live.get(name) !== entry) { await client.end(); return; }
     const fs = new RemoteFileServer(client, {
@@ -169,6 +193,12 @@ export class PageMounts {
     devices.attach(name, link, entry.origin);
     this.opts.log(`nbd export ${name}: page block device listed`);
     this.drop(name, entry, await link.done());
+  }
+
+  /** Ends a page mount that a newer page replaces (the caller mounts the newer one in the same turn). */
+  private retire(name: string, page: PageMount): void {
+    page.ws.close(Close.replaced, closeReason(`replaced by a newer server for '${name}'`));
+    this.drop(name, page, 'replaced');
   }
 
   private drop(name: string, entry: PageMount, why: string): void {

@@ -131,6 +131,42 @@ describe('mount endpoint: /mount?name=NAME', () => {
     assert.equal(st.mounts.find((m) => m.name === 'hellofs')?.kind, 'builtin');
   });
 
+  it('a live reload swaps the mount only once the new page answers Tattach; one that never does leaves the old', async () => {
+    const first = await mountPage(g.ws(`/mount?name=swap&key=${KEY}`), hellofs);
+    const firstClosed = closed(first.ws);
+    assert.ok(await eventually(async () => (await mountedNames(g)).includes('swap')));
+    const readHello = async () => {
+      const c = await Client.connect(await dial(g.address), { aname: 'swap', uname: 'nobody' });
+      try {
+        return new TextDecoder().decode(await c.readFile('/hello'));
+      } finally {
+        await c.end();
+      }
+    };
+    // A newer page that opens its socket but has not answered Tversion yet (still compiling).
+    const silent = startWs(g.ws(`/mount?name=swap&replace=1&key=${KEY}`));
+    await silent.opened;
+    assert.equal(await readHello(), 'Hello, World!\n');
+    // It goes away without answering: the old version still serves, never told it was replaced.
+    silent.ws.close();
+    await closed(silent.ws);
+    assert.equal(await readHello(), 'Hello, World!\n');
+    assert.ok((await mountedNames(g)).includes('swap'));
+    // A newer page that answers takes over.
+    const second = await mountPage(g.ws(`/mount?name=swap&replace=1&key=${KEY}`), slightlyfs);
+    try {
+      assert.equal((await firstClosed).code, 4001);
+      const local = await Client.connect(await dial(g.address), { aname: 'swap', uname: 'nobody' });
+      try {
+        assert.ok((await local.readdir('/')).some((d) => d.name === 'fortune'));
+      } finally {
+        await local.end();
+      }
+    } finally {
+      second.ws.close();
+    }
+  });
+
   it('a page that disconnects mid-read fails the local reader promptly and its mount goes', async () => {
     let sawRead!: () => void;
     const readArrived = new Promise<void>((r) => { sawRead = r; });

@@ -68,6 +68,14 @@ function prepareSpare(): void {
   if (!spare) spare = newWorker('styx (spare)');
 }
 
+/** Closes a mount socket that no run uses (once open: closing one still connecting logs an error). */
+function quietClose(ws: WebSocket, why: string): void {
+  ws.onclose = null;
+  ws.onmessage = null;
+  if (ws.readyState === WebSocket.CONNECTING) ws.onopen = () => ws.close(Close.normal, why);
+  else if (ws.readyState === WebSocket.OPEN) ws.close(Close.normal, why);
+}
+
 /** Records a step from start to now (bench:web reads them); returns now, the next step's start. */
 export function measure(name: string, start: number): number {
   const end = performance.now();
@@ -90,7 +98,15 @@ export class Runner {
   /** What the loaded program serves: files (9P) or a block device (NBD). */
   kind: '9p' | 'nbd' = '9p';
 
-  constructor(readonly name: string, private readonly hooks: RunnerHooks) {}
+  /** Resolves with the close code once this run's mount socket has closed. */
+  readonly gone: Promise<number>;
+  private goneNow: (code: number) => void = () => {};
+  /** The run a live reload replaces: the server closes its socket the moment it mounts this one. */
+  private replacing: Runner | null = null;
+
+  constructor(readonly name: string, private readonly hooks: RunnerHooks) {
+    this.gone = new Promise<number>((resolve) => { this.goneNow = resolve; });
+  }
 
   private set(state: RunState, detail = ''): void {
     this.state = state;
@@ -126,7 +142,8 @@ export class Runner {
     });
   }
 
-  async start(js: string, mode: MountMode, map = '', state?: { value: unknown }): Promise<void> {
+  async start(js: string, mode: MountMode, map = '', state?: { value: unknown }, replacing?: Runner): Promise<void> {
+    this.replacing = replacing ?? null;
     // The steps are measured (performance.measure) for bench:web to show where a reload goes.
     this.t0 = performance.now();
     this.set('starting', 'starting a worker');
@@ -174,23 +191,24 @@ export class Runner {
       this.hooks.log(`worker: ${ev.message}`, 'error');
     };
     this.set('starting', 'mounting');
-    const q = new URLSearchParams({ name: this.name });
-    // The server lets only the key a mount was made with replace it; this browser's tabs share one,
-    // so a live reload and a take-over from another tab are both a replace.
-    if (mode !== 'new') q.set('replace', '1');
-    if (this.kind === 'nbd') q.set('kind', 'nbd');
-    q.set('key', pageKey());
-    const ws = new WebSocket(wsURL(`/mount?${q}`));
-    ws.binaryType = 'arraybuffer';
+    const early = this.early;
+    this.early = null;
+    const usable = early && early.closed === null && this.kind === '9p';
+    if (early && !usable) quietClose(early.ws, 'not used');
+    const ws = usable ? early.ws : this.socket(mode !== 'new', this.kind);
     this.ws = ws;
     await new Promise<void>((resolve) => {
       this.onAttached = resolve;
       this.wake = resolve;
-      ws.onopen = () => {
+      const opened = () => {
         this.post({ t: 'open' });
+        // What the server sent while the program loaded (its Tversion), in order.
+        for (const buf of usable ? early.held : []) this.post({ t: 'in', buf }, [buf]);
         // The next run (a save while this one runs) gets a worker that is already up.
         prepareSpare();
       };
+      if (ws.readyState === WebSocket.OPEN) opened();
+      else ws.onopen = opened;
       ws.onmessage = (ev: MessageEvent<ArrayBuffer>) => {
         const buf = ev.data;
         if (buf instanceof ArrayBuffer) this.post({ t: 'in', buf }, [buf]);
@@ -201,6 +219,38 @@ export class Runner {
       };
       ws.onerror = () => {};
     });
+  }
+
+  /** The /mount WebSocket. replace: take over the name (this browser's tabs share the key that may). */
+  private socket(replace: boolean, kind: '9p' | 'nbd'): WebSocket {
+    const q = new URLSearchParams({ name: this.name });
+    if (replace) q.set('replace', '1');
+    if (kind === 'nbd') q.set('kind', 'nbd');
+    q.set('key', pageKey());
+    const ws = new WebSocket(wsURL(`/mount?${q}`));
+    ws.binaryType = 'arraybuffer';
+    return ws;
+  }
+
+  /** A socket opened ahead of start(), with what arrived on it meanwhile. */
+  private early: { ws: WebSocket; held: ArrayBuffer[]; closed: string | null } | null = null;
+
+  /**
+   * Opens the mount socket of a live reload of a 9P program now, while the editor compiles and
+   * the program loads: the connection and the server's Tversion are then off the reload's path.
+   * The server keeps the old version mounted until this one answers Tattach (or the socket closes
+   * unused), so this is safe even when the edit turns out not to compile.
+   */
+  preconnect(): void {
+    const ws = this.socket(true, '9p');
+    const early = { ws, held: [] as ArrayBuffer[], closed: null as string | null };
+    ws.onmessage = (ev: MessageEvent<ArrayBuffer>) => {
+      if (ev.data instanceof ArrayBuffer) early.held.push(ev.data);
+    };
+    // Closed before use (the server's deadline passed while a slow compile ran): start() opens another.
+    ws.onclose = (ev) => { early.closed = ev.reason || String(ev.code); };
+    ws.onerror = () => {};
+    this.early = early;
   }
 
   /** Resolves start() once the mount is there; set while the server has not attached yet. */
@@ -217,14 +267,21 @@ export class Runner {
     this.onAttached = null;
     this.t0 = measure('styxlab:attach', this.t0);
     const until = performance.now() + MOUNT_WAIT_MS;
+    const old = this.replacing;
+    this.replacing = null;
+    let oldCode: number | null = null;
+    void old?.gone.then((code) => { oldCode = code; });
     while (!this.ending && performance.now() < until) {
+      // The server keeps the old version mounted until this one answered Tattach, then closes it.
+      if (oldCode === Close.replaced) break;
       try {
         const s = await fetchStatus(AbortSignal.timeout(MOUNT_WAIT_MS));
-        if (s.mounts.some((m) => m.name === this.name) || s.blockDevices?.includes(this.name)) break;
+        // An old version that ended otherwise (a crash) no longer holds the name once its socket closed.
+        if ((s.mounts.some((m) => m.name === this.name) || s.blockDevices?.includes(this.name)) && (!old || oldCode !== null)) break;
       } catch {
         break; // no status to ask: the handshake is as good a sign as there is
       }
-      await new Promise((r) => setTimeout(r, 10));
+      await Promise.race([new Promise((r) => setTimeout(r, 10)), old?.gone]);
     }
     measure('styxlab:visible', this.t0);
     if (!this.ending) this.set('running');
@@ -254,6 +311,8 @@ export class Runner {
   }
 
   private teardown(): void {
+    if (this.early) quietClose(this.early.ws, 'stopped');
+    this.early = null;
     const wake = this.wake;
     this.wake = null;
     this.onAttached = null;
@@ -262,6 +321,7 @@ export class Runner {
     this.worker = null;
     const ws = this.ws;
     this.ws = null;
+    this.goneNow(Close.normal);
     if (ws && ws.readyState <= WebSocket.OPEN) {
       ws.onclose = null;
       ws.close(Close.normal, 'stopped');
@@ -270,6 +330,7 @@ export class Runner {
 
   private closed(code: number, reason: string): void {
     this.ws = null;
+    this.goneNow(code);
     this.worker?.terminate();
     this.worker = null;
     if (this.ending) return;

@@ -124,11 +124,17 @@ export class Runs {
       // Progress from the first moment: compiling, then the runner's own steps (worker, load, mount).
       const before = this.status.snapshot();
       this.status.set(name, 'starting', 'compiling');
+      // The run that may follow. A live reload of a 9P program opens its mount socket now, so the
+      // connection is made while the compiler works (the server swaps only once it answers Tattach).
+      const next: Runner = new Runner(name, this.hooksFor(() => next, name));
+      const reloading = this.runner?.name === name ? this.runner : this.others.get(name);
+      if (mode === 'new' && reloading?.state === 'running' && reloading.kind === '9p') next.preconnect();
       const c0 = performance.now();
       const { js, map, errors } = await compiling;
       measure('styxlab:compile', c0);
       this.hooks.problems(errors);
       if (errors.length) {
+        next.close();
         const n = `${errors.length} error${errors.length > 1 ? 's' : ''}`;
         this.say(`not run: ${n}\n${errors.map(problemText).join('\n')}`, 'err');
         this.status.set(before.name, before.state, before.detail);
@@ -140,6 +146,7 @@ export class Runs {
       if (current && currentLive && current.name !== name) {
         if (!this.others.has(name) && this.others.size + 1 >= MAX_RUNS) {
           this.say(`not run: ${MAX_RUNS} programs already run in this tab; stop one in the Mounts list first`, 'err');
+          next.close();
           this.status.set(before.name, before.state, before.detail);
           return;
         }
@@ -156,7 +163,6 @@ export class Runs {
       const replace = live && old.name === name;
       // A run reports its status only while it is the current one: during a reload the old run
       // stays current (and keeps serving) until the new one has taken over the name.
-      const next: Runner = new Runner(name, this.hooksFor(() => next, name));
       if (!replace) this.runner = next;
       this.pending = next;
       // A live reload hands the running version's saveState() to the new one's restoreState().
@@ -164,7 +170,7 @@ export class Runs {
       const state = replace && old ? { value: await old.saveState() } : undefined;
       if (state) measure('styxlab:save-state', s0);
       try {
-        await next.start(js, replace ? 'replace' : mode, map, state);
+        await next.start(js, replace ? 'replace' : mode, map, state, replace && old ? old : undefined);
       } finally {
         this.pending = null;
       }

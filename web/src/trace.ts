@@ -7,7 +7,16 @@
 // never leaves the arrow alone. The view follows new lines until the user scrolls up, and keeps
 // following when the pane changes size (a change of width rewraps every line). It can also be
 // drawn as a sequence diagram (seqview.ts).
-import { type Parsed, type TraceEntry, renderSequence } from './seqview.ts';
+import type { Parsed, TraceEntry, renderSequence } from './seqview.ts';
+
+/** The diagram's code, loaded the first time a diagram shows: editor-ready does not wait for it. */
+let draw: typeof renderSequence | null = null;
+let loading: Promise<void> | null = null;
+function loadDiagram(): Promise<void> {
+  // A failed fetch (the server restarted) is tried again at the next render.
+  loading ??= import('./seqview.ts').then((m) => { draw = m.renderSequence; }, () => { loading = null; });
+  return loading;
+}
 
 export const TRACE_CAP = 2000;
 
@@ -120,7 +129,8 @@ export class TracePanel {
     let shown: number;
     if (this.diagram) {
       const entries = this.shown;
-      renderSequence(this.out, entries, (p, line) => this.onPick(p, line));
+      if (draw) draw(this.out, entries, (p, line) => this.onPick(p, line));
+      else void loadDiagram().then(() => this.schedule());
       shown = entries.length;
     } else shown = this.renderText();
     const parts = [`${shown}${this.filter ? ` of ${this.lines.length}` : ''} lines`];
