@@ -7,9 +7,9 @@ import {
   type Dialect, DirReadBuilder, IOHDRSZ, Errno, type Qid, QTDIR, type Rmsg, type Stat, type Tmsg, badNewName,
   badWalkName,
 } from '../../shared/ninep/index.ts';
-import { type Client, NinepError } from '../../shared/client/index.ts';
+import { type CallOptions, type Client, NinepError, RpcHandle } from '../../shared/client/index.ts';
 import {
-  type Cancellation, Ebadfid, Edown, Einuse, Enoauth, Enotfound, Eunsupported, type FileServer, type Service, StyxError,
+  type AbortWatcher, type Cancellation, Ebadfid, Edown, Einuse, Enoauth, Enotfound, Eunsupported, type FileServer, type Service, StyxError,
   type DirCursor, advanceDir, errorReply, seekDir,
 } from '../../shared/styx/index.ts';
 import { fidsOf, mapFids, passable } from '../../shared/styx/dialect/passthrough.ts';
@@ -30,6 +30,9 @@ export class RemoteFileServer implements FileServer {
   /** Bumped on every new connection: fids of an older one are stale. */
   generation = 0;
   readonly views = new Set<RemoteView>();
+  /** Requests under a deadline, oldest first (they all get the same one, so this is due order). */
+  private readonly pending = new Set<Pending>();
+  private sweeper: ReturnType<typeof setInterval> | null = null;
 
   /** client: null for a mount that starts down and is attached when it connects. */
   constructor(client: Client | null, readonly opts: RemoteOptions = {}) {
@@ -55,6 +58,53 @@ export class RemoteFileServer implements FileServer {
     const v = new RemoteView(this);
     this.views.add(v);
     return v;
+  }
+
+  /** Watches p until it is settled (see Pending). */
+  track(p: Pending): void {
+    this.pending.add(p);
+    if (!this.sweeper) {
+      const ms = this.opts.deadlineMs ?? 0;
+      // One timer for every request: a sweep a few times per deadline, looking at the oldest.
+      this.sweeper = setInterval(() => this.sweep(), Math.max(1, ms >> 2));
+      this.sweeper.unref?.();
+    }
+  }
+
+  untrack(p: Pending): void {
+    this.pending.delete(p);
+    if (this.pending.size === 0) this.stopSweeper();
+  }
+
+  private stopSweeper(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    const ms = this.opts.deadlineMs ?? 0;
+    const late: Pending[] = [];
+    for (const p of this.pending) {
+      if (p.due > now) break;
+      late.push(p);
+    }
+    for (const p of late) {
+      this.pending.delete(p);
+      const what = `${p.t.type} not answered within ${ms} ms`;
+      if (!p.late) {
+        // The local client hears ETIMEDOUT now; the remote is flushed and has another deadline.
+        p.late = true;
+        p.due = now + ms;
+        p.stop(new StyxError(what, Errno.ETIMEDOUT));
+        this.opts.onDeadline?.(what);
+        p.answer(errorReply(p.t.tag, new StyxError(what, Errno.ETIMEDOUT)));
+        this.pending.add(p);
+      } else if (p.client?.outstanding(p)) {
+        this.opts.onUnresponsive?.(what);
+      }
+    }
+    if (this.pending.size === 0) this.stopSweeper();
   }
 
   /** Live remote fids across all views. */
@@ -87,6 +137,34 @@ interface DirState extends DirCursor {
   eof: boolean;
   /** Remote position: byte offset (9P2000/.u) or cookie (.L). */
   remoteOffset: bigint;
+}
+
+/**
+ * A request forwarded under a deadline: the one record the sweep, the local flush (watch) and
+ * the client (as the RpcHandle of its rpc) follow it by. At the deadline the local client is
+ * answered ETIMEDOUT and the remote flushed; a remote that settles neither within another
+ * deadline is unresponsive.
+ */
+class Pending extends RpcHandle implements AbortWatcher, CallOptions {
+  late = false;
+  constructor(readonly t: Tmsg, public due: number, private readonly settle: (r: Rmsg) => void) { super(); }
+
+  /** As CallOptions: the rpcs made for this request are tracked by it. */
+  get handle(): RpcHandle { return this; }
+
+  aborted(): void { this.stop(undefined); }
+
+  /** Flushes the rpc out now, and fails any later one. */
+  stop(reason: unknown): void {
+    if (this.client) this.client.cancel(this, reason);
+    else {
+      this.cancelled = true;
+      this.reason = reason;
+    }
+  }
+
+  /** The first answer wins (a reply that comes after the deadline's ETIMEDOUT is dropped). */
+  answer(r: Rmsg): void { this.settle(r); }
 }
 
 function nameOf(f: RFid): string {
@@ -124,9 +202,25 @@ export class RemoteView implements Service {
     return this.dialect === '9P2000.L' && passable(t) && this.fs.connected && this.fs.current().dialect === '9P2000.L';
   }
 
-  async call(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
+  call(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
+    const ms = this.fs.opts.deadlineMs ?? 0;
+    if (ms <= 0) return this.answer(t, { signal: cancel.signal });
+    return new Promise<Rmsg>((resolve) => {
+      const p = new Pending(t, Date.now() + ms, resolve);
+      this.fs.track(p);
+      if (cancel.watch) cancel.watch(p);
+      else cancel.signal.addEventListener('abort', () => p.aborted(), { once: true });
+      void this.answer(t, p).then((r) => {
+        this.fs.untrack(p); // nothing of it is out at the remote any more
+        p.answer(r);
+      });
+    });
+  }
+
+  /** The reply to t; never rejects. */
+  private async answer(t: Tmsg, o: CallOptions): Promise<Rmsg> {
     try {
-      return await this.withDeadline(t, cancel.signal);
+      return await this.handle(t, o);
     } catch (e) {
       if (e instanceof NinepError && e.kind === 'closed' && LOST.has(e.errno)) {
         // The connection went while the request was out (a reconnect, a remote that went away).
@@ -137,40 +231,6 @@ export class RemoteView implements Service {
     }
   }
 
-  /**
-   * A request past the deadline is flushed at the remote and fails here with ETIMEDOUT at once;
-   * if the remote does not settle it (Rflush or a reply) within another deadline, it is
-   * unresponsive (stopped, or a black hole) and onUnresponsive is told.
-   */
-  private async withDeadline(t: Tmsg, signal: AbortSignal): Promise<Rmsg> {
-    const ms = this.fs.opts.deadlineMs ?? 0;
-    if (ms <= 0) return this.handle(t, signal);
-    const ctrl = new AbortController();
-    const outer = () => ctrl.abort(signal.reason);
-    if (signal.aborted) outer();
-    else signal.addEventListener('abort', outer, { once: true });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let grace: ReturnType<typeof setTimeout> | undefined;
-    const work = this.handle(t, ctrl.signal);
-    void work.then(() => clearTimeout(grace), () => clearTimeout(grace));
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const what = `${t.type} not answered within ${ms} ms`;
-        const err = new StyxError(what, Errno.ETIMEDOUT);
-        ctrl.abort(err); // Tflush to the remote
-        this.fs.opts.onDeadline?.(what);
-        reject(err);
-        grace = setTimeout(() => this.fs.opts.onUnresponsive?.(what), ms);
-      }, ms);
-    });
-    try {
-      return await Promise.race([work, late]);
-    } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', outer);
-    }
-  }
-
   private fid(fid: number): RFid {
     const f = this.fids.get(fid);
     if (!f) throw new StyxError(Ebadfid);
@@ -178,9 +238,8 @@ export class RemoteView implements Service {
     return f;
   }
 
-  private async handle(t: Tmsg, signal: AbortSignal): Promise<Rmsg> {
+  private async handle(t: Tmsg, o: CallOptions): Promise<Rmsg> {
     const c = this.fs.current();
-    const o = { signal };
     const tag = t.tag;
     const rd = c.dialect;
     switch (t.type) {
@@ -279,7 +338,7 @@ export class RemoteView implements Service {
   }
 
   /** A .L request to the .L remote, its fids mapped: the fid state follows what it did. */
-  private async passThrough(c: Client, t: Tmsg, o: { signal: AbortSignal }): Promise<Rmsg> {
+  private async passThrough(c: Client, t: Tmsg, o: CallOptions): Promise<Rmsg> {
     const fids = fidsOf(t).map((fid) => this.fid(fid));
     let i = 0;
     const r: Rmsg = await c.rpc(mapFids(t, () => fids[i++].rfid), o);
@@ -308,7 +367,7 @@ export class RemoteView implements Service {
    * names goes to the remote as one walk into a new fid. rfid is the remote fid at the end of a
    * complete walk, or null after a partial one (walk(5): no newfid then).
    */
-  private async walkConfined(c: Client, f: RFid, names: readonly string[], o: { signal: AbortSignal }): Promise<{ qids: Qid[]; rfid: number | null; path: string[] }> {
+  private async walkConfined(c: Client, f: RFid, names: readonly string[], o: CallOptions): Promise<{ qids: Qid[]; rfid: number | null; path: string[] }> {
     for (const n of names) {
       const why = badWalkName(n); // the session checked; a service never trusts its caller for this
       if (why) throw new StyxError(why, Errno.EINVAL);
@@ -380,7 +439,7 @@ export class RemoteView implements Service {
   }
 
   /** Fills f.dir.entries up to `want` entries (or to the end) from the remote directory. */
-  private async fetchEntries(c: Client, f: RFid, want: number, o: { signal: AbortSignal }): Promise<DirState> {
+  private async fetchEntries(c: Client, f: RFid, want: number, o: CallOptions): Promise<DirState> {
     const d = f.dir ??= { entries: [], eof: false, remoteOffset: 0n, dirIndex: 0, dirOffset: 0n };
     while (!d.eof && d.entries.length < want) {
       const batch = await remoteEntries(c, f.rfid, d.remoteOffset, o);
@@ -394,7 +453,7 @@ export class RemoteView implements Service {
   }
 
   /** A 9P2000/.u directory read for the local client, in its dialect. */
-  private async readDir(c: Client, f: RFid, offset: bigint, count: number, tag: number, o: { signal: AbortSignal }): Promise<Rmsg> {
+  private async readDir(c: Client, f: RFid, offset: bigint, count: number, tag: number, o: CallOptions): Promise<Rmsg> {
     if (c.dialect === this.dialect && c.dialect !== '9P2000.L') {
       // Same stat format: pass through.
       const r = await c.rpc({ type: 'Tread', fid: f.rfid, offset, count: Math.min(count, c.msize - IOHDRSZ) }, o);
@@ -412,7 +471,7 @@ export class RemoteView implements Service {
   }
 
   /** A .L readdir for the local client; cookies are entry indexes. */
-  private async readDirents(c: Client, f: RFid, offset: bigint, count: number, tag: number, o: { signal: AbortSignal }): Promise<Rmsg> {
+  private async readDirents(c: Client, f: RFid, offset: bigint, count: number, tag: number, o: CallOptions): Promise<Rmsg> {
     if (c.dialect === '9P2000.L') {
       const r = await c.rpc({ type: 'Treaddir', fid: f.rfid, offset, count: Math.min(count, c.msize - IOHDRSZ) }, o);
       return { type: 'Rreaddir', tag, data: r.data };

@@ -17,6 +17,13 @@ export function socketTransport(sock: Socket, opts: SocketTransportOptions = {})
   let closed = false;
   let closeErr: Error | undefined;
   sock.setNoDelay(true);
+  // Frames sent in one turn of the event loop (the replies to a batch of requests) leave in one
+  // writev instead of a write each.
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    sock.uncork();
+  };
   sock.on('error', (e) => { closeErr ??= e; });
   sock.on('close', () => {
     closed = true;
@@ -28,6 +35,11 @@ export function socketTransport(sock: Socket, opts: SocketTransportOptions = {})
   return {
     send(frame) {
       if (closed || sock.destroyed) throw new Error('connection closed');
+      if (!corked) {
+        corked = true;
+        sock.cork();
+        process.nextTick(uncork);
+      }
       sock.write(frame);
     },
     onMessage(cb) {

@@ -21,6 +21,21 @@ export type ReplyOf<K extends Tmsg['type']> = MessageOf<Extract<ReplyName<K>, Me
 
 export interface CallOptions {
   signal?: AbortSignal;
+  /** Tracks the request so that it can be flushed without an AbortSignal (see RpcHandle). */
+  handle?: RpcHandle;
+}
+
+/**
+ * A cheaper alternative to an AbortSignal for a caller that forwards many requests (a mount): an
+ * AbortSignal and its listener cost more than a small request. It follows the caller's one
+ * request out at a time; `Client.cancel` flushes it, and fails every later rpc made with it.
+ */
+export class RpcHandle {
+  /** The client and call out now. */
+  client: Client | null = null;
+  call: object | null = null;
+  cancelled = false;
+  reason: unknown = undefined;
 }
 
 /** '<-' for a message sent, '->' for one received (plan9port's 9p -D arrows). */
@@ -341,15 +356,31 @@ export class Client {
     const signal = opts.signal;
     if (this.closedError) throw this.closedError;
     if (signal?.aborted) throw abortError(signal.reason);
+    if (opts.handle?.cancelled) throw abortError(opts.handle.reason);
     if (msg.type === 'Tversion') throw NinepError.local('Tversion is sent only by connect');
     if (msg.type === 'Tflush') throw NinepError.local('use an AbortSignal to flush a request');
     if (this.calls.size >= TAG_COUNT) await this.tagSlot(signal);
     if (this.closedError) throw this.closedError;
-    return this.send(msg, this.takeTag(), signal) as Promise<ReplyOf<B['type']>>;
+    if (opts.handle?.cancelled) throw abortError(opts.handle.reason);
+    return this.send(msg, this.takeTag(), signal, opts.handle) as Promise<ReplyOf<B['type']>>;
+  }
+
+  /** Flushes the request out under h (settling when the server answers the flush); h fails every later rpc. */
+  cancel(h: RpcHandle, reason: unknown): void {
+    if (h.cancelled) return;
+    h.cancelled = true;
+    h.reason = reason;
+    if (h.client === this && h.call) this.flush(h.call as Call, reason);
+  }
+
+  /** Whether the request out under h still waits for the server (its reply or its Rflush). */
+  outstanding(h: RpcHandle): boolean {
+    const call = h.call as Call | null;
+    return h.client === this && call !== null && this.calls.get(call.tag) === call;
   }
 
   /** Registers the call under tag and sends it, synchronously (so the tag cannot be taken twice). */
-  private send(body: TBody, tag: number, signal?: AbortSignal): Promise<Rmsg> {
+  private send(body: TBody, tag: number, signal?: AbortSignal, handle?: RpcHandle): Promise<Rmsg> {
     if (this.closedError) return Promise.reject(this.closedError);
     const msg = { ...body, tag } as Tmsg;
     let frame: Uint8Array;
@@ -370,6 +401,10 @@ export class Client {
         const onAbort = () => this.flush(call, signal.reason);
         signal.addEventListener('abort', onAbort, { once: true });
         call.detach = () => signal.removeEventListener('abort', onAbort);
+      }
+      if (handle) {
+        handle.client = this;
+        handle.call = call;
       }
       this.transmit(msg, frame);
     });

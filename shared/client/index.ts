@@ -1,5 +1,5 @@
 // The isomorphic 9P client.
-export { Client, splitPath, linuxFlags } from './client.ts';
+export { Client, RpcHandle, splitPath, linuxFlags } from './client.ts';
 export type { CallOptions, ConnectOptions, DirEntry, FidRef, ReplyOf, TBody, TraceDirection } from './client.ts';
 export { File } from './file.ts';
 export type { StreamOptions, TransferOptions } from './file.ts';

@@ -219,12 +219,32 @@ export function encodedSize(m: Message, dialect: Dialect): number {
   return HEADER_SIZE + (e.fast ? e.fast.size(m) : tableBodySize(e.layout, m, dialect));
 }
 
-/** Encodes one message into a buffer of exactly its size. */
+// Small frames are cut from a shared off-heap slab, as Node's Buffer pool does: V8 keeps a small
+// typed array made by `new Uint8Array(n)` on its heap, and the first view or ArrayBuffer taken of
+// it (decode's zero-copy data, a socket write) must first move it off-heap, which costs more than
+// the whole encode.
+const SLAB_SIZE = 16 * 1024;
+const SLAB_MAX = 256;
+let slab = new ArrayBuffer(SLAB_SIZE);
+let slabAt = 0;
+
+function frameBuffer(size: number): Uint8Array {
+  if (size > SLAB_MAX) return new Uint8Array(size);
+  if (slabAt + size > SLAB_SIZE) {
+    slab = new ArrayBuffer(SLAB_SIZE);
+    slabAt = 0;
+  }
+  const b = new Uint8Array(slab, slabAt, size);
+  slabAt = (slabAt + size + 7) & ~7; // 8-aligned, as a fresh buffer would be
+  return b;
+}
+
+/** Encodes one message into a buffer of exactly its size (small ones share an ArrayBuffer). */
 export function encode(m: Message, dialect: Dialect): Uint8Array {
   const e = entryFor(m, dialect);
   const fast = e.fast;
   const size = HEADER_SIZE + (fast ? fast.size(m) : tableBodySize(e.layout, m, dialect));
-  const buf = new Uint8Array(size);
+  const buf = frameBuffer(size);
   const w = new Writer(buf);
   w.u32(size);
   w.u8(e.layout.num);

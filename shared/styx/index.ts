@@ -5,8 +5,8 @@ export type { Navigator } from './navigator.ts';
 export { Fid } from './fid.ts';
 export { type DirCursor, advanceDir, seekDir } from './dircursor.ts';
 export { readStr, readBytes } from './read.ts';
-export type { Service, FileServer, Cancellation } from './service.ts';
-export { CANCELLED } from './service.ts';
+export type { Service, FileServer, Cancellation, AbortWatcher } from './service.ts';
+export { CANCELLED, Cancel } from './service.ts';
 export {
   Styxserver, styxFileServer, openError, permits, nameError, DEFAULT_MAX_FIDS,
   type Request, type RequestOf, type StyxOptions, type ServeLoop, type ServeHandler, type Opening, type Creating,

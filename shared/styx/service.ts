@@ -12,6 +12,44 @@ import type { Dialect, Rmsg, Tmsg } from '../ninep/index.ts';
  */
 export interface Cancellation {
   readonly signal: AbortSignal;
+  /**
+   * Where offered, a cheaper way to learn of the flush than listening on `signal`: `w.aborted()`
+   * is called once then (at once if it already was). One watcher; a later one replaces it.
+   */
+  watch?(w: AbortWatcher): void;
+}
+
+export interface AbortWatcher {
+  aborted(): void;
+}
+
+/** A request's Cancellation as a session makes it: the AbortController is made only if asked for. */
+export class Cancel implements Cancellation {
+  private ctrl: AbortController | null = null;
+  private watcher: AbortWatcher | null = null;
+  private done = false;
+
+  get signal(): AbortSignal {
+    if (!this.ctrl) {
+      this.ctrl = new AbortController();
+      if (this.done) this.ctrl.abort();
+    }
+    return this.ctrl.signal;
+  }
+
+  watch(w: AbortWatcher): void {
+    if (this.done) w.aborted();
+    else this.watcher = w;
+  }
+
+  abort(): void {
+    if (this.done) return;
+    this.done = true;
+    this.ctrl?.abort();
+    const w = this.watcher;
+    this.watcher = null;
+    w?.aborted();
+  }
 }
 
 export interface Service {

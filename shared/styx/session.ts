@@ -7,7 +7,7 @@ import {
 } from '../ninep/index.ts';
 import type { MessageTransport } from '../transport.ts';
 import { Edupetag, Eunsupported, errorReply } from './errors.ts';
-import type { Service } from './service.ts';
+import { Cancel, type Service } from './service.ts';
 import { errText } from '../errtext.ts';
 
 export interface TraceEvent {
@@ -36,8 +36,8 @@ export interface SessionOptions {
 }
 
 interface InFlight {
-  /** Its signal is made only if something reads it (or a flush aborts it). */
-  ctrl: AbortController;
+  /** Its signal is made only if something reads it. */
+  ctrl: Cancel;
   aborted: boolean;
   /** Tags of Tflush messages waiting for this request to finish. */
   flushes: number[];
@@ -288,7 +288,7 @@ export class Session {
   }
 
   private dispatch(t: Tmsg): void {
-    const entry: InFlight = { ctrl: new AbortController(), aborted: false, flushes: [], dropped: false, answer: null, cost: cost(t, this.msize) };
+    const entry: InFlight = { ctrl: new Cancel(), aborted: false, flushes: [], dropped: false, answer: null, cost: cost(t, this.msize) };
     this.inflight.set(t.tag, entry);
     this.reserved += entry.cost;
     const prior = this.zombies.size === 0 ? undefined : this.zombies.get(t.tag);

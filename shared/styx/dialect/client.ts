@@ -1,7 +1,7 @@
 // The client side of the dialect layer: canonical requests (9P2000 with the .u fields) said to a
 // remote in its own dialect over a Client connection. A 9P2000 or .u remote hears them as they are;
 // a .L remote hears Tlopen, Tlcreate, Tmkdir, Tgetattr, Tsetattr, Trenameat and Treaddir.
-import { type Client, NinepError, linuxFlags } from '../../client/index.ts';
+import { type CallOptions, type Client, NinepError, linuxFlags } from '../../client/index.ts';
 import {
   DMDIR, DMSYMLINK, Errno, GETATTR_BASIC, IOHDRSZ, L_O_CREAT, NONUNAME, type Qid, QTSYMLINK, SETATTR_ATIME,
   SETATTR_ATIME_SET, SETATTR_MODE, SETATTR_MTIME, SETATTR_MTIME_SET, SETATTR_SIZE, type Stat, type Tmsg,
@@ -10,10 +10,9 @@ import {
 import { StyxError } from '../errors.ts';
 import { attrToStat, dmToLinuxMode, qidStat } from './convert.ts';
 
-type Opts = { signal: AbortSignal };
 
 /** Opens rfid with a 9P open mode. */
-export async function remoteOpen(c: Client, rfid: number, mode: number, o: Opts): Promise<{ qid: Qid; iounit: number }> {
+export async function remoteOpen(c: Client, rfid: number, mode: number, o: CallOptions): Promise<{ qid: Qid; iounit: number }> {
   return c.dialect === '9P2000.L'
     ? c.rpc({ type: 'Tlopen', fid: rfid, flags: linuxFlags(mode) }, o)
     : c.rpc({ type: 'Topen', fid: rfid, mode }, o);
@@ -25,7 +24,7 @@ export async function remoteOpen(c: Client, rfid: number, mode: number, o: Opts)
  * fid walked to it, rfid being clunked. Never an in-place walk: some servers refuse newfid = fid.
  */
 export async function remoteCreate(
-  c: Client, rfid: number, t: Extract<Tmsg, { type: 'Tcreate' }>, o: Opts,
+  c: Client, rfid: number, t: Extract<Tmsg, { type: 'Tcreate' }>, o: CallOptions,
 ): Promise<{ qid: Qid; iounit: number; rfid: number }> {
   if (c.dialect !== '9P2000.L') {
     const r = await c.rpc({ type: 'Tcreate', fid: rfid, name: t.name, perm: t.perm, mode: t.mode, extension: t.extension }, o);
@@ -51,7 +50,7 @@ export async function remoteCreate(
 }
 
 /** The stat of rfid; name is what a .L remote's getattr leaves out. */
-export async function remoteStat(c: Client, rfid: number, name: string, o: Opts): Promise<Stat> {
+export async function remoteStat(c: Client, rfid: number, name: string, o: CallOptions): Promise<Stat> {
   if (c.dialect !== '9P2000.L') return (await c.rpc({ type: 'Tstat', fid: rfid }, o)).stat;
   const r = await c.rpc({ type: 'Tgetattr', fid: rfid, requestMask: GETATTR_BASIC }, o);
   return attrToStat(name, r.attr);
@@ -61,7 +60,7 @@ export async function remoteStat(c: Client, rfid: number, name: string, o: Opts)
  * A wstat of rfid, whose names from the attach point are `path` (a .L rename is made in its
  * directory, reached from the root: a file cannot walk ".."). Returns the path afterwards.
  */
-export async function remoteWstat(c: Client, rfid: number, path: readonly string[], st: Stat, o: Opts): Promise<string[]> {
+export async function remoteWstat(c: Client, rfid: number, path: readonly string[], st: Stat, o: CallOptions): Promise<string[]> {
   if (c.dialect !== '9P2000.L') {
     await c.rpc({ type: 'Twstat', fid: rfid, stat: st }, o);
     return st.name === '' || path.length === 0 ? [...path] : [...path.slice(0, -1), st.name];
@@ -100,7 +99,7 @@ export async function remoteWstat(c: Client, rfid: number, path: readonly string
  * offset, or a .L cookie); null at the end. A .L remote's entries are each walked to for their
  * attributes: a 9P2000 directory read carries whole stats.
  */
-export async function remoteEntries(c: Client, rfid: number, at: bigint, o: Opts): Promise<{ stats: Stat[]; next: bigint } | null> {
+export async function remoteEntries(c: Client, rfid: number, at: bigint, o: CallOptions): Promise<{ stats: Stat[]; next: bigint } | null> {
   const count = c.msize - IOHDRSZ;
   if (c.dialect !== '9P2000.L') {
     const r = await c.rpc({ type: 'Tread', fid: rfid, offset: at, count }, o);
@@ -114,7 +113,7 @@ export async function remoteEntries(c: Client, rfid: number, at: bigint, o: Opts
   return { stats, next: raw[raw.length - 1].offset };
 }
 
-async function entryStat(c: Client, dir: number, name: string, qid: Qid, o: Opts): Promise<Stat> {
+async function entryStat(c: Client, dir: number, name: string, qid: Qid, o: CallOptions): Promise<Stat> {
   const tmp = c.allocFid();
   try {
     await c.rpc({ type: 'Twalk', fid: dir, newfid: tmp, wnames: [name] }, o);
