@@ -6,23 +6,25 @@
 //   random 4 KiB reads at queue depth 16: styxlab's own NBD client (the same for both servers)
 //     keeps 16 reads in flight at random 4 KiB-aligned offsets for BENCH_SECONDS, best of BENCH_RUNS.
 //   the page's path: styxlab's NBD client over the WebSocket gateway (/gateway/kit, the ws
-//     package standing in for the browser) reads 256 MiB of an nbdkit memory export, 1 MiB
-//     requests, 16 in flight; against nbdcopy reading the same export directly.
+//     package standing in for the browser, in a process of its own: bench/nbd-page.ts) reads
+//     256 MiB of an nbdkit memory export, 1 MiB requests, 16 in flight; against nbdcopy reading
+//     the same export directly.
 //
 // Each figure is printed for both with the ratio styxlab/nbdkit (above 1: styxlab is faster), and
 // the server's CPU time: it is less disturbed than throughput when other work shares the machine.
 // Environment: BENCH_RUNS (nbdcopy runs each, default 3; the best counts), BENCH_SECONDS (default 5),
 // BENCH_ONLY (a comma-separated choice of copy, random, gateway; default all three), BENCH_PROFILE
 // (a directory: styxlab serve runs with --cpu-prof and writes its profile there on exit).
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { NbdClient } from '../shared/nbd/client.ts';
-import { webSocketByteStream } from '../shared/nbd/websocket-stream.ts';
-import type { WebSocketLike } from '../shared/net/websocket.ts';
-import { startHttpServe, startWs } from '../test/support/gateway.ts';
+import type { PageRead } from './nbd-page.ts';
+import { startHttpServe } from '../test/support/gateway.ts';
 import { parseNbdUri } from '../shared/nbd/uri.ts';
 import { dialByteStream } from '../server/nbd/socket-stream.ts';
-import { type Peer, startNbdkit, startServeNbd } from '../test/support/nbd.ts';
+import { startNbdkit, startServeNbd } from '../test/support/nbd.ts';
+import { stopProcess } from '../test/support/styxlab.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -72,24 +74,6 @@ async function randomReads(uri: string): Promise<number> {
 
 function line(what: string, s: number, k: number, unit: string, digits = 2): void {
   console.log(`${what.padEnd(34)} styxlab ${s.toFixed(digits).padStart(9)} ${unit}   nbdkit ${k.toFixed(digits).padStart(9)} ${unit}   ratio ${(s / k).toFixed(2)}x`);
-}
-
-/** Reads a whole export with `c`, 1 MiB requests, 16 in flight; returns the seconds taken. */
-async function readAll(c: NbdClient): Promise<number> {
-  const size = Number(c.size);
-  const piece = 1 << 20;
-  const start = process.hrtime.bigint();
-  let next = 0;
-  const lane = async () => {
-    // Bounded: each lane takes the next piece until the export is read.
-    while (next < size) {
-      const at = next;
-      next += piece;
-      await c.read(at, Math.min(piece, size - at));
-    }
-  };
-  await Promise.all(Array.from({ length: 16 }, lane));
-  return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
 const peers: Array<{ stop(): Promise<void> }> = [];
@@ -148,6 +132,8 @@ async function gatewayRow(): Promise<void> {
   await nbdcopy([pattern256.uri(), small.uri()]);
   const g = await startHttpServe(['--backend', `kit=nbd:tcp!127.0.0.1!${small.port}`], { nodeArgs: NODE_ARGS });
   peers.push(g);
+  const page = startPage(g.ws('/gateway/kit'));
+  peers.push(page);
   console.log(`reading 256 MiB of nbdkit memory: styxlab's client through the gateway vs nbdcopy direct, best of ${RUNS}`);
   let viaGateway = Infinity;
   let direct = Infinity;
@@ -155,21 +141,35 @@ async function gatewayRow(): Promise<void> {
   let cpuGateway = { client: 0, gateway: 0 };
   let cpuDirect = 0;
   for (let i = 0; i < RUNS; i++) {
-    const { ws } = startWs(g.ws('/gateway/kit'));
-    const c = await NbdClient.connect(webSocketByteStream(ws as unknown as WebSocketLike));
-    const u0 = process.cpuUsage();
     const g0 = cpuSeconds(g.proc.pid!);
-    const sec = await readAll(c);
-    const u = process.cpuUsage(u0);
-    if (sec < viaGateway) {
-      viaGateway = sec;
-      cpuGateway = { client: (u.user + u.system) / 1e6, gateway: cpuSeconds(g.proc.pid!) - g0 };
+    const r = await page.read();
+    if (r.sec < viaGateway) {
+      viaGateway = r.sec;
+      cpuGateway = { client: r.cpu, gateway: cpuSeconds(g.proc.pid!) - g0 };
     }
-    await c.disconnect();
     const c0 = cpuSeconds('self', true);
     const d = await nbdcopy([small.uri(), 'null:']);
     if (d < direct) { direct = d; cpuDirect = cpuSeconds('self', true) - c0; }
   }
   console.log(`  throughput                       gateway ${(256 / viaGateway).toFixed(0).padStart(6)} MiB/s   nbdcopy direct ${(256 / direct).toFixed(0).padStart(6)} MiB/s   ratio ${(direct / viaGateway).toFixed(2)}x`);
   console.log(`  client CPU (lower wins)          client ${cpuGateway.client.toFixed(2)} s + gateway ${cpuGateway.gateway.toFixed(2)} s   nbdcopy ${cpuDirect.toFixed(2)} s`);
+}
+
+/** The page's client in its own process (bench/nbd-page.ts); read() is one timed read of the export. */
+function startPage(url: string): { read(): Promise<PageRead>; stop(): Promise<void> } {
+  const proc = fork(new URL('./nbd-page.ts', import.meta.url).pathname, [url], { execArgv: [...process.execArgv, ...NODE_ARGS] });
+  return {
+    read: () => new Promise((resolve, reject) => {
+      const fail = () => reject(new Error('the page client exited'));
+      proc.once('exit', fail);
+      proc.once('message', (m) => { proc.off('exit', fail); resolve(m as PageRead); });
+      proc.send('read');
+    }),
+    // A disconnect lets it exit by itself (and write its --cpu-prof profile); a signal if it lingers.
+    stop: async () => {
+      if (proc.connected) proc.disconnect();
+      await Promise.race([once(proc, 'exit'), new Promise((r) => setTimeout(r, 5000).unref())]);
+      await stopProcess(proc);
+    },
+  };
 }
