@@ -7,7 +7,7 @@ import { type Socket, connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { Backend } from './backends.ts';
-import { Close, closeReason } from './closecodes.ts';
+import { Close, closeReason } from '../../shared/mount/closecodes.ts';
 import { framerFor } from './framers/framer.ts';
 import { isOneMessage } from './framers/ninep.ts';
 

@@ -11,7 +11,7 @@ import { type WebSocketLike, webSocketTransport } from '../../shared/net/websock
 import type { Namespace } from '../namespace/namespace.ts';
 import { PageLink, type PageDevices } from '../nbd/page-device.ts';
 import { RemoteFileServer } from '../namespace/remote-fs.ts';
-import { Close, closeReason } from './closecodes.ts';
+import { Close, closeReason } from '../../shared/mount/closecodes.ts';
 import { mountNameProblem } from '../../shared/mount/names.ts';
 
 export interface PageMount {

@@ -12,7 +12,7 @@ import { webSocketByteStream } from '../../shared/nbd/websocket-stream.ts';
 import type { Namespace } from '../namespace/namespace.ts';
 import type { PageDevices } from '../nbd/page-device.ts';
 import { type Backend, LOCAL_BACKEND, LOCAL_NBD_BACKEND } from './backends.ts';
-import { Close, closeReason } from './closecodes.ts';
+import { Close, closeReason } from '../../shared/mount/closecodes.ts';
 import { type RelayStats, guardMessages, relay } from './gateway.ts';
 import { PageMounts } from './mount-endpoint.ts';
 import { Security, redactTarget, requestUrl } from './security.ts';
