@@ -29,7 +29,15 @@ test('the trace follows new lines after a change of width; arrows stay with thei
       const dir = r.querySelector('.dir');
       const msg = r.querySelector('.msg');
       if (!dir || !msg) return true;
-      return Math.abs(dir.getBoundingClientRect().top - msg.getClientRects()[0].top) > 2;
+      // The first visible character, not the first box: a leading space would share the arrow's
+      // line while the message itself starts on the next.
+      const text = msg.firstChild;
+      const at = text?.textContent?.search(/\S/) ?? -1;
+      if (!text || at < 0) return true;
+      const first = document.createRange();
+      first.setStart(text, at);
+      first.setEnd(text, at + 1);
+      return Math.abs(dir.getBoundingClientRect().top - first.getBoundingClientRect().top) > 2;
     }).length;
   });
   expect(lonely).toBe(0);

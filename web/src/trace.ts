@@ -175,9 +175,10 @@ function row(line: string): HTMLElement {
   div.className = `tl${m?.[1] === '--' ? ' mark' : ''}`;
   dir.className = 'dir';
   msg.className = 'msg';
-  dir.textContent = m ? m[1] : '';
-  // The space stays in the text, so a copied selection reads like the original line.
-  msg.textContent = m ? ` ${m[2]}` : line;
+  // The space goes with the arrow, so a copied selection reads like the original line; at the
+  // message's start it would be a break opportunity that leaves the arrow alone on its line.
+  dir.textContent = m ? `${m[1]} ` : '';
+  msg.textContent = m ? m[2] : line;
   div.append(dir, msg);
   return div;
 }
