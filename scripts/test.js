@@ -40,7 +40,7 @@ step('type-check (tsc -b)', process.execPath, [join(root, 'node_modules/typescri
 console.error('\n== build the command line (dist/node)');
 ensureBuild();
 step('unit and integration tests', process.execPath, [
-  '--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...testFiles(join(root, 'test')),
+  '--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=600000', ...testFiles(join(root, 'test')),
 ]);
 console.error('\n== build the playground (web/dist)');
 ensureWeb();

@@ -92,7 +92,7 @@ describe('big transfers through /gateway/diod with bounded memory', () => {
     if (figures.length) console.log(`# transfer figures:\n${figures.map((f) => `#   ${f}`).join('\n')}`);
   });
 
-  it(`reads ${READ_MB} MiB through the gateway; sha256 matches; serve stays under ${RSS_LIMIT_MB} MiB`, async () => {
+  it(`reads ${READ_MB} MiB through the gateway; sha256 matches; serve stays under ${RSS_LIMIT_MB} MiB`, { timeout: 180_000 }, async () => {
     const pid = g.proc.pid!;
     const before = await procStatus(pid, 'VmRSS');
     const { client } = await gatewayClient(g.ws('/gateway/diod'), { aname: dir, uname: 'nobody' });
@@ -124,7 +124,7 @@ describe('big transfers through /gateway/diod with bounded memory', () => {
     }
   });
 
-  it(`writes ${WRITE_MB} MiB through the gateway; the file in diod's export matches; serve stays bounded`, async () => {
+  it(`writes ${WRITE_MB} MiB through the gateway; the file in diod's export matches; serve stays bounded`, { timeout: 180_000 }, async () => {
     const pid = g.proc.pid!;
     const { client } = await gatewayClient(g.ws('/gateway/diod'), { aname: dir, uname: 'nobody' });
     const block = randomBytes(MiB);
@@ -159,7 +159,7 @@ describe('big transfers through /gateway/diod with bounded memory', () => {
     }
   });
 
-  it('a page that asks for 256 MiB at once and does not read: the relay holds back, then delivers all', async () => {
+  it('a page that asks for 256 MiB at once and does not read: the relay holds back, then delivers all', { timeout: 180_000 }, async () => {
     const pid = g.proc.pid!;
     const ws = await openWs(g.ws('/gateway/diod'));
     // Replies are hashed in tag (file) order as they come; only those that overtake wait here.
@@ -185,9 +185,18 @@ describe('big transfers through /gateway/diod with bounded memory', () => {
       }
       if (waiting?.()) wake();
     });
-    const until = (cond: () => boolean) => new Promise<void>((resolve) => {
+    // A WebSocket that closes (diod gone: it has been seen to crash) fails the wait instead of
+    // leaving it pending for ever.
+    let gone: Error | null = null;
+    let fail: (e: Error) => void = () => {};
+    ws.on('close', (code: number, reason: Buffer) => {
+      gone = new Error(`the gateway closed the WebSocket (${code} ${reason}); diod ${diod.proc.signalCode ?? `exit ${diod.proc.exitCode}`}`);
+      fail(gone);
+    });
+    const until = (cond: () => boolean) => new Promise<void>((resolve, reject) => {
       if (cond()) resolve();
-      else { waiting = cond; wake = resolve; }
+      else if (gone) reject(gone);
+      else { waiting = cond; wake = resolve; fail = reject; }
     });
     const send = (m: Tmsg) => ws.send(encode(m, '9P2000.L'));
     send({ type: 'Tversion', tag: 0xffff, msize: 65536, version: '9P2000.L' });
