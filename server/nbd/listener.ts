@@ -1,10 +1,10 @@
 // `styxlab serve --nbd`: listens on TCP and unix sockets and gives every connection a
 // ServerSession over the exports.
-import { type Server, type Socket, createServer } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import type { Export } from '../../shared/nbd/device.ts';
 import { type ServerLimits, ServerSession } from '../../shared/nbd/server-session.ts';
-import { type DialTarget, dialString, parseDialString } from '../net/dial.ts';
-import { removeStaleSocket } from '../ninep/listener.ts';
+import { type DialTarget, parseDialString } from '../net/dial.ts';
+import { listenOn } from '../net/listen.ts';
 import { socketByteStream } from './socket-stream.ts';
 
 export const NBD_PORT = 10809;
@@ -36,18 +36,9 @@ export class NbdListener {
   }
 
   private async listenOne(target: DialTarget): Promise<string> {
-    const srv = createServer((sock) => this.accept(sock));
-    if (target.kind === 'unix') await removeStaleSocket(target.path);
-    await new Promise<void>((resolve, reject) => {
-      srv.once('error', reject);
-      if (target.kind === 'unix') srv.listen(target.path, resolve);
-      else srv.listen(target.port, target.host, resolve);
-    });
-    srv.on('error', (e) => this.opts.log?.(`nbd: listener error: ${e.message}`));
-    this.servers.push(srv);
-    const addr = srv.address();
-    if (addr && typeof addr === 'object') return dialString({ kind: 'tcp', host: addr.address, port: addr.port });
-    return dialString(target);
+    const { server, bound } = await listenOn(target, (sock) => this.accept(sock), (e) => this.opts.log?.(`nbd: listener error: ${e.message}`));
+    this.servers.push(server);
+    return bound;
   }
 
   private accept(sock: Socket): void {

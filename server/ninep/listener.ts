@@ -1,10 +1,10 @@
 // The local 9P server: listens on TCP and unix sockets and gives every connection a Session over
 // its own view of the file server (the namespace).
-import { existsSync, unlinkSync } from 'node:fs';
-import { type Server, type Socket, createServer, connect } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { MAX_MSIZE } from '../../shared/ninep/index.ts';
 import { type FileServer, LinuxAdapter, Session, type TraceEvent } from '../../shared/styx/index.ts';
-import { type DialTarget, dialString, parseDialString } from '../net/dial.ts';
+import { type DialTarget, parseDialString } from '../net/dial.ts';
+import { listenOn } from '../net/listen.ts';
 import { socketTransport } from '../net/transport.ts';
 
 export interface ListenerOptions {
@@ -48,18 +48,9 @@ export class NinepListener {
   }
 
   private async listenOne(target: DialTarget): Promise<string> {
-    const srv = createServer((sock) => this.accept(sock));
-    if (target.kind === 'unix') await removeStaleSocket(target.path);
-    await new Promise<void>((resolve, reject) => {
-      srv.once('error', reject);
-      if (target.kind === 'unix') srv.listen(target.path, resolve);
-      else srv.listen(target.port, target.host, resolve);
-    });
-    srv.on('error', (e) => this.opts.log?.(`9p: listener error: ${e.message}`));
-    this.servers.push(srv);
-    const addr = srv.address();
-    if (addr && typeof addr === 'object') return dialString({ kind: 'tcp', host: addr.address, port: addr.port });
-    return dialString(target);
+    const { server, bound } = await listenOn(target, (sock) => this.accept(sock), (e) => this.opts.log?.(`9p: listener error: ${e.message}`));
+    this.servers.push(server);
+    return bound;
   }
 
   private accept(sock: Socket): void {
@@ -124,16 +115,4 @@ export class NinepListener {
     for (const s of this.sockets) s.destroy();
     await stopped;
   }
-}
-
-/** A unix socket path left by a previous run is removed; one with a live server is an error. */
-export async function removeStaleSocket(path: string): Promise<void> {
-  if (!existsSync(path)) return;
-  const live = await new Promise<boolean>((resolve) => {
-    const c = connect({ path });
-    c.once('connect', () => { c.destroy(); resolve(true); });
-    c.once('error', () => resolve(false));
-  });
-  if (live) throw new Error(`${path}: another server is listening there`);
-  unlinkSync(path);
 }
