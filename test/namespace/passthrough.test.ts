@@ -2,7 +2,7 @@
 // a mkdir costs diod one message, not a clone, a create, a walk, an open and two clunks, and
 // getattr keeps the nanoseconds that 9P2000's stat has no room for.
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client, type TBody } from '../../shared/client/index.ts';
@@ -66,6 +66,35 @@ describe('a .L client through a mount of diod', () => {
     assert.equal(r.attr.mtimeSec * 1_000_000_000n + r.attr.mtimeNsec, ns);
     assert.notEqual(r.attr.mtimeNsec, 0n);
     as(await rpc({ type: 'Tclunk', fid: 2 }), 'Rclunk');
+  });
+
+  it('a rename moves the stored paths of the fids at and under it, in every connection', async () => {
+    mkdirSync(join(diod.exportDir, 'ren'));
+    writeFileSync(join(diod.exportDir, 'ren', 'x'), 'x');
+    const other = await RawConn.open(srv.port, '127.0.0.1', '9P2000.L', 65536);
+    try {
+      const orpc = (m: TBody) => other.request({ ...m, tag: other.tag() } as Message);
+      as(await other.request({ type: 'Tversion', tag: 0xffff, msize: 65536, version: '9P2000.L' }), 'Rversion');
+      as(await orpc({ type: 'Tattach', fid: 0, afid: NOFID, uname: 'nobody', aname: '', nUname: NONUNAME }), 'Rattach');
+      as(await orpc({ type: 'Twalk', fid: 0, newfid: 1, wnames: ['d', 'ren', 'x'] }), 'Rwalk');
+      as(await rpc({ type: 'Twalk', fid: 1, newfid: 10, wnames: ['ren'] }), 'Rwalk');
+      as(await rpc({ type: 'Twalk', fid: 1, newfid: 11, wnames: ['ren', 'x'] }), 'Rwalk');
+      // As Linux does: Trenameat, and Trename where the server refuses it (diod does).
+      const r = await rpc({ type: 'Trenameat', olddirfid: 1, oldname: 'ren', newdirfid: 1, newname: 'moved' });
+      if (r.type === 'Rlerror' && r.ecode === Errno.EOPNOTSUPP) as(await rpc({ type: 'Trename', fid: 10, dfid: 1, name: 'moved' }), 'Rrename');
+      else as(r, 'Rrenameat');
+      // A new directory at the old name: a fid still holding the old path would reach it.
+      mkdirSync(join(diod.exportDir, 'ren'));
+      const moved = as(await rpc({ type: 'Twalk', fid: 1, newfid: 12, wnames: ['moved'] }), 'Rwalk').qids[0];
+      // '..' is walked again from the root by the stored names (a file cannot walk '..').
+      const up = as(await rpc({ type: 'Twalk', fid: 11, newfid: 13, wnames: ['..'] }), 'Rwalk').qids[0];
+      assert.equal(up.path, moved.path);
+      const otherUp = as(await orpc({ type: 'Twalk', fid: 1, newfid: 2, wnames: ['..'] }), 'Rwalk').qids[0];
+      assert.equal(otherUp.path, moved.path);
+      for (const fid of [10, 11, 12, 13]) as(await rpc({ type: 'Tclunk', fid }), 'Rclunk');
+    } finally {
+      other.close();
+    }
   });
 
   it("passes diod's errno back", async () => {
