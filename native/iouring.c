@@ -348,6 +348,12 @@ static ring_t* get_ring(napi_env env, napi_value v) {
   return r;
 }
 
+// The arguments of a ring call, the first being the ring: r, or a thrown error when it is closed.
+#define RING_ARGS(n)                       \
+  ARGS(n);                                 \
+  ring_t* r = get_ring(env, argv[0]);      \
+  if (!r) return NULL
+
 // The protocol's op_mask bits, in order, and the io_uring opcodes that back them.
 static const int OPS[12] = {
   IORING_OP_NOP, IORING_OP_TIMEOUT, IORING_OP_READV, IORING_OP_WRITEV, IORING_OP_ASYNC_CANCEL,
@@ -406,9 +412,7 @@ out:;
 
 // ringRegisterFiles(ring, n) -> 0 or -errno: n empty fixed-file slots.
 static napi_value ring_register_files(napi_env env, napi_callback_info info) {
-  ARGS(2);
-  ring_t* r = get_ring(env, argv[0]);
-  if (!r) return NULL;
+  RING_ARGS(2);
   unsigned n = (unsigned)arg_i32(env, argv[1]);
   int* fds = malloc(n * sizeof(int));
   if (!fds) return num(env, -ENOMEM);
@@ -420,9 +424,7 @@ static napi_value ring_register_files(napi_env env, napi_callback_info info) {
 
 // ringUpdateFile(ring, slot, fd) -> 0 or -errno: puts fd in a fixed-file slot (-1 empties it).
 static napi_value ring_update_file(napi_env env, napi_callback_info info) {
-  ARGS(3);
-  ring_t* r = get_ring(env, argv[0]);
-  if (!r) return NULL;
+  RING_ARGS(3);
   int fd = arg_i32(env, argv[2]);
   int rc = io_uring_register_files_update(&r->ring, (unsigned)arg_i32(env, argv[1]), &fd, 1);
   return num(env, rc < 0 ? rc : 0);
@@ -431,9 +433,7 @@ static napi_value ring_update_file(napi_env env, napi_callback_info info) {
 // ringRegisterBuffers(ring, memory, count, size) -> 0 or -errno. The memory is a JS buffer the
 // caller keeps alive for the ring's life (ArrayBuffer backing stores do not move).
 static napi_value ring_register_buffers(napi_env env, napi_callback_info info) {
-  ARGS(4);
-  ring_t* r = get_ring(env, argv[0]);
-  if (!r) return NULL;
+  RING_ARGS(4);
   void* mem;
   size_t len;
   arg_bytes(env, argv[1], &mem, &len);
@@ -459,9 +459,7 @@ static napi_value ring_register_buffers(napi_env env, napi_callback_info info) {
 //   (len 0: no address);  13 OPENAT: buf is the NUL-terminated path, aux the flags, len the mode.
 // Memory passed in must stay alive until the completion: the caller holds it in its task.
 static napi_value ring_prep(napi_env env, napi_callback_info info) {
-  ARGS(10);
-  ring_t* r = get_ring(env, argv[0]);
-  if (!r) return NULL;
+  RING_ARGS(10);
   int kind = arg_i32(env, argv[1]);
   uint64_t ud = (uint64_t)arg_f64(env, argv[2]);
   int fd = arg_i32(env, argv[3]);
@@ -502,9 +500,7 @@ static napi_value ring_prep(napi_env env, napi_callback_info info) {
 
 // ringSubmit(ring) -> SQEs submitted, or -errno.
 static napi_value ring_submit(napi_env env, napi_callback_info info) {
-  ARGS(1);
-  ring_t* r = get_ring(env, argv[0]);
-  if (!r) return NULL;
+  RING_ARGS(1);
   return num(env, io_uring_submit(&r->ring));
 }
 
@@ -552,9 +548,7 @@ static void ring_poll_cb(uv_poll_t* h, int status, int events) {
 // ringStart(ring, out: Float64Array(512), cb(count)): completions arrive as cb(n) with n
 // [user_data, res] pairs in out.
 static napi_value ring_start(napi_env env, napi_callback_info info) {
-  ARGS(3);
-  ring_t* r = get_ring(env, argv[0]);
-  if (!r) return NULL;
+  RING_ARGS(3);
   void* out;
   size_t olen;
   arg_bytes(env, argv[1], &out, &olen);
@@ -585,9 +579,8 @@ static napi_value ring_start(napi_env env, napi_callback_info info) {
 
 // ringReap(ring): delivers whatever CQEs are ready now, without waiting for the eventfd.
 static napi_value ring_reap(napi_env env, napi_callback_info info) {
-  ARGS(1);
-  ring_t* r = get_ring(env, argv[0]);
-  if (r && r->started) reap(r);
+  RING_ARGS(1);
+  if (r->started) reap(r);
   return NULL;
 }
 
@@ -599,9 +592,7 @@ static void ring_poll_closed(uv_handle_t* h) {
 
 // ringClose(ring): tears the ring down; in-flight operations are abandoned.
 static napi_value ring_close(napi_env env, napi_callback_info info) {
-  ARGS(1);
-  ring_t* r = get_ring(env, argv[0]);
-  if (!r) return NULL;
+  RING_ARGS(1);
   r->closed = 1;
   io_uring_queue_exit(&r->ring);
   if (r->started) {

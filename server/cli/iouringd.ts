@@ -7,6 +7,12 @@ import { stderrLine } from '../iouring/tracelog.ts';
 import { strerror } from '../iouring/addon.ts';
 
 export function iouringd(argv: string[]): number | undefined {
+  // The original would bind a socket named "--help" here; as a styxlab subcommand it answers
+  // like the others. Only a lone flag: anywhere else the original's usage error stands.
+  if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
   const parsed = parseFlags(argv);
   if (!parsed.ok) {
     if (parsed.usage) process.stderr.write(USAGE);

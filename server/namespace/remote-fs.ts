@@ -54,6 +54,12 @@ export class RemoteFileServer implements FileServer {
     client.onClose(() => { if (this.client === client) this.client = null; });
   }
 
+  /** A rename at the remote: every fid of this connection at `from` or under it is now at `to`
+   * (their paths serve '..' and shadow walks from the root, which must find the new names). */
+  renamed(from: readonly string[], to: readonly string[]): void {
+    for (const v of this.views) v.moved(this.generation, from, to);
+  }
+
   connect(): Service {
     const v = new RemoteView(this);
     this.views.add(v);
@@ -189,6 +195,14 @@ export class RemoteView implements Service {
   close(): void {
     this.releaseAll();
     this.fs.views.delete(this);
+  }
+
+  /** See RemoteFileServer.renamed. */
+  moved(generation: number, from: readonly string[], to: readonly string[]): void {
+    for (const f of this.fids.values()) {
+      if (f.generation !== generation || f.path.length < from.length) continue;
+      if (from.every((n, i) => f.path[i] === n)) f.path = [...to, ...f.path.slice(from.length)];
+    }
   }
 
   private releaseAll(): void {
@@ -328,7 +342,8 @@ export class RemoteView implements Service {
         // Checked before anything changes: a wstat is all or nothing (stat(5)).
         const bad = t.stat.name === '' ? null : badNewName(t.stat.name);
         if (bad) throw new StyxError(bad, Errno.EINVAL);
-        f.path = await remoteWstat(c, f.rfid, f.path, t.stat, o);
+        const to = await remoteWstat(c, f.rfid, f.path, t.stat, o);
+        if (to[to.length - 1] !== f.path[f.path.length - 1]) this.fs.renamed(f.path, to);
         return { type: 'Rwstat', tag };
       }
       default:
@@ -354,7 +369,10 @@ export class RemoteView implements Service {
         f.qtype = r.qid.type;
         return { ...r, tag: t.tag, iounit: this.iounit(r.iounit) };
       case 'Rrename':
-        if (t.type === 'Trename') f.path = [...fids[1].path, t.name];
+        if (t.type === 'Trename') this.fs.renamed(f.path, [...fids[1].path, t.name]);
+        break;
+      case 'Rrenameat':
+        if (t.type === 'Trenameat') this.fs.renamed([...f.path, t.oldname], [...fids[1].path, t.newname]);
         break;
     }
     return { ...r, tag: t.tag };

@@ -7,7 +7,7 @@ import {
 } from '../../shared/ninep/index.ts';
 import {
   NUMERIC_OWNER, Ebadfid, Edown, Einuse, Eisdir, Enoauth, Enotfound, Enotopen, Eopen, Eperm,
-  Etoomanyfids, type Cancellation, CANCELLED, type Service, StyxError, advanceDir, errorReply, seekDir,
+  Etoomanyfids, Cancel, type Cancellation, CANCELLED, type Service, StyxError, advanceDir, errorReply, seekDir,
 } from '../../shared/styx/index.ts';
 import { fidsOf, passable } from '../../shared/styx/dialect/passthrough.ts';
 import type { Mount, Namespace } from './namespace.ts';
@@ -35,6 +35,11 @@ const SCRATCH_FID = 0xfffffffe;
 /** Fids for a moment's look at a mount's root (the root listing's stats), taken in turn. */
 const PEEK_FID_BASE = 0xffffff00;
 const PEEK_FIDS = 0xfe;
+/**
+ * How long the root listing waits for a mount's stat: a slow or hanging remote lists as a bare
+ * mount point rather than holding up `ls /` until its request deadline (30 s by default).
+ */
+const PEEK_BUDGET_MS = 1000;
 
 function leavesMount(f: MountFid, names: readonly string[]): boolean {
   if (f.direct) return false;
@@ -143,18 +148,35 @@ export class Router implements Service {
    * from the namespace root's when the mount cannot say (it is down).
    */
   private async mountStat(m: Mount, uname: string, cancel: Cancellation): Promise<Stat> {
-    const fid = PEEK_FID_BASE + (this.nextPeek = (this.nextPeek + 1) % PEEK_FIDS);
+    // The peek is flushed when the listing is, or when its budget runs out; the listing does not
+    // wait for the flush to be answered (a hanging remote answers neither).
+    const peek = new Cancel();
+    const stop = () => peek.abort();
+    const timer = setTimeout(stop, PEEK_BUDGET_MS);
+    cancel.signal.addEventListener('abort', stop, { once: true });
+    const givenUp = new Promise<null>((resolve) => peek.signal.addEventListener('abort', () => resolve(null), { once: true }));
     try {
-      const svc = this.service(m);
-      const a = await svc.call({ type: 'Tattach', tag: 0, fid, afid: NOFID, uname, aname: '', nUname: NONUNAME }, cancel);
-      if (a.type !== 'Rattach') throw StyxError.fromReply(a);
-      const r = await svc.call({ type: 'Tstat', tag: 0, fid }, cancel);
-      void svc.call({ type: 'Tclunk', tag: 0, fid }, CANCELLED);
-      if (r.type !== 'Rstat') throw StyxError.fromReply(r);
-      return { ...r.stat, qid: tagQid(r.stat.qid, m.id), name: m.name };
+      const st = await Promise.race([this.peekStat(m, uname, peek), givenUp]);
+      if (st) return st;
     } catch {
-      return { ...this.rootStat(), qid: mountRootQid(m), name: m.name };
+      // down, refused: as below
+    } finally {
+      clearTimeout(timer);
+      cancel.signal.removeEventListener('abort', stop);
     }
+    return { ...this.rootStat(), qid: mountRootQid(m), name: m.name };
+  }
+
+  /** The mount's root stat, through an attach of a peek fid that is clunked afterwards. */
+  private async peekStat(m: Mount, uname: string, cancel: Cancellation): Promise<Stat> {
+    const fid = PEEK_FID_BASE + (this.nextPeek = (this.nextPeek + 1) % PEEK_FIDS);
+    const svc = this.service(m);
+    const a = await svc.call({ type: 'Tattach', tag: 0, fid, afid: NOFID, uname, aname: '', nUname: NONUNAME }, cancel);
+    if (a.type !== 'Rattach') throw StyxError.fromReply(a);
+    const r = await svc.call({ type: 'Tstat', tag: 0, fid }, cancel);
+    void svc.call({ type: 'Tclunk', tag: 0, fid }, CANCELLED);
+    if (r.type !== 'Rstat') throw StyxError.fromReply(r);
+    return { ...r.stat, qid: tagQid(r.stat.qid, m.id), name: m.name };
   }
 
   private fid(fid: number): FidState {

@@ -1,6 +1,6 @@
 // dev: zero, null, random and time, as devices. diod's load generator attaches aname "ctl" and
 // reads zero, writes null and getattrs null, so the same tree answers to that name too.
-import { Tree, type TreeOptions } from '../styx/index.ts';
+import { Tree, type TreeOptions } from 'styxlab/styx';
 
 const encoder = new TextEncoder();
 /** Largest single read answered by zero and random: the biggest msize there is. */

@@ -2,11 +2,11 @@
 // A table of files, a Navigator that walks it, and a loop that answers reads of /hello and leaves
 // everything else (version, attach, walk, open, stat, directory reads, clunk) to srv.default.
 // The playground shows this file as its hellofs example, and cuts lesson 1 from the lesson: marks.
-import { DMDIR } from '../ninep/index.ts';
+import { DMDIR } from 'styxlab/ninep';
 import {
   type Dir, type Navigator, type Request, type Styxserver,
   Enotdir, Enotfound, StyxError, qidOf, readStr, styxFileServer,
-} from '../styx/index.ts';
+} from 'styxlab/styx';
 
 const Qroot = 0n;
 const Qhello = 1n;

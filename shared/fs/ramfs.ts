@@ -1,5 +1,5 @@
 // ramfs: a writable in-memory tree (create, write, truncate, mkdir, remove, rename, chmod).
-import { Tree, type TreeOptions } from '../styx/index.ts';
+import { Tree, type TreeOptions } from 'styxlab/styx';
 
 export function ramfs(opts: TreeOptions = {}): Tree {
   return new Tree({ ...opts, writable: true });

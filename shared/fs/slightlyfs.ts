@@ -3,11 +3,11 @@
 // at Topen in the fid's data slot, so a client reading at any offset within one open sees one
 // consistent file. The playground shows this file as its slightlyfs example, and cuts lesson 2
 // from the lesson: marks.
-import { DMDIR } from '../ninep/index.ts';
+import { DMDIR } from 'styxlab/ninep';
 import {
   type Dir, type Navigator, type Request, type Styxserver,
   Enotdir, Enotfound, StyxError, qidOf, readBytes, readStr, styxFileServer,
-} from '../styx/index.ts';
+} from 'styxlab/styx';
 import { catGif } from './cat-gif.ts';
 import { fortunes } from './fortunes.ts';
 

@@ -8,6 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { type Server, type Socket, createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '../../shared/client/index.ts';
+import { DMDIR } from '../../shared/ninep/index.ts';
 import { dial } from '../../server/net/transport.ts';
 import { type Diod, startDiod } from '../support/diod.ts';
 import { type HttpServed, eventually, startHttpServe } from '../support/gateway.ts';
@@ -63,6 +64,39 @@ describe('a stopped remote', () => {
       const h = await health.stop();
       console.log(healthLine('a stopped remote', h));
       assert.deepEqual(h.failures, []);
+      await c.end();
+    }
+  });
+});
+
+describe('the root listing with a stopped remote mounted', () => {
+  let diod: Diod;
+  let g: HttpServed;
+
+  before(async () => {
+    diod = await startDiod();
+    // A deadline far beyond the test's limit: a listing that waited for it would fail the test.
+    g = await startHttpServe(['--mount', `d=${diod.address},aname=${diod.exportDir}`, '--remote-timeout', '600000']);
+    await g.logged(/at \/d\b/);
+  });
+  after(async () => {
+    diod?.proc.kill('SIGCONT');
+    await g?.stop();
+    await diod?.stop();
+  });
+
+  it("lists the stopped mount as a bare mount point instead of waiting for its stat", { timeout: 60_000 }, async () => {
+    const c = await Client.connect(await dial(g.address), { uname: 'nobody', version: '9P2000' });
+    try {
+      const mode = async () => (await c.readdir('/')).find((d) => d.name === 'd')?.mode;
+      // Answering, the mount lists with its root's own mode (mkdtemp's 0700).
+      assert.equal(await mode(), (DMDIR | 0o700) >>> 0);
+      diod.proc.kill('SIGSTOP');
+      assert.equal(await mode(), (DMDIR | 0o555) >>> 0);
+      const names = (await c.readdir('/')).map((d) => d.name);
+      assert.ok(names.includes('hellofs') && names.includes('d'), names.join(' '));
+    } finally {
+      diod.proc.kill('SIGCONT');
       await c.end();
     }
   });

@@ -28,14 +28,16 @@ export interface Daemon {
   stop(sig?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function runDaemon(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+export function runDaemon(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const proc = spawn(process.execPath, [STYXLAB, 'iouringd', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+    const proc = spawn(process.execPath, [STYXLAB, 'iouringd', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env }, cwd });
+    let out = '';
     let err = '';
+    proc.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
     proc.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
     // A daemon expected to fail that starts instead must not outlive the test.
     const guard = setTimeout(() => proc.kill('SIGKILL'), 30_000);
-    proc.on('exit', (code, signal) => { clearTimeout(guard); resolve({ code, signal, stderr: err }); });
+    proc.on('close', (code, signal) => { clearTimeout(guard); resolve({ code, signal, stdout: out, stderr: err }); });
   });
 }
 

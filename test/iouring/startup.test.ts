@@ -2,7 +2,7 @@
 // messages, no socket file), a too-long path and a failed bind. Each runs the daemon to its end.
 import { describe, test as topTest } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { USAGE, parseFlags, parseUlong } from '../../server/iouring/flags.ts';
 import { runDaemon, skipReason, startDaemon, tempDir } from './helper.ts';
@@ -33,6 +33,19 @@ test('usage: no arguments exits 2 silently; a bad flag prints the usage and exit
   assert.deepEqual([none.code, none.stderr], [2, '']);
   const bad = await runDaemon(['--ring-entries', '0x4', '/tmp/x.sock']);
   assert.deepEqual([bad.code, bad.stderr], [2, USAGE]);
+});
+
+test('--help alone prints the usage to stdout and exits 0, binding nothing', async () => {
+  const dir = tempDir();
+  try {
+    for (const flag of ['--help', '-h']) {
+      const r = await runDaemon([flag], {}, dir);
+      assert.deepEqual([r.code, r.stdout, r.stderr], [0, USAGE, ''], flag);
+    }
+    assert.deepEqual(readdirSync(dir), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 for (const [fault, text] of [

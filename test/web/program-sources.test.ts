@@ -14,12 +14,12 @@ describe('programs from one source', () => {
     }
   });
 
-  test('shared/fs imports become styxlab modules, one import per module; anything else is refused', () => {
+  test('sibling imports become styxlab/fs, one import per module; any other relative import is refused', () => {
     assert.equal(
-      asProgram("import { a } from '../styx/index.ts';\nimport { b } from '../ninep/index.ts';\nimport { c } from './cat-gif.ts';\nimport { d } from './fortunes.ts';\nconst x = 1;"),
+      asProgram("import { a } from 'styxlab/styx';\nimport { b } from 'styxlab/ninep';\nimport { c } from './cat-gif.ts';\nimport { d } from './fortunes.ts';\nconst x = 1;"),
       "import { a } from 'styxlab/styx';\nimport { b } from 'styxlab/ninep';\nimport { c, d } from 'styxlab/fs';\nconst x = 1;",
     );
-    assert.throws(() => asProgram("import { x } from '../client/index.ts';"), /no styxlab module for the import '..\/client\/index.ts'/);
+    assert.throws(() => asProgram("import { x } from '../styx/index.ts';"), /no styxlab module for the import '..\/styx\/index.ts'/);
   });
 
   test('a lesson starts with its TODOs instead of the solution\'s lines, under its own header', () => {
@@ -39,7 +39,7 @@ describe('programs from one source', () => {
   });
 
   test('a region left open is an error, not a silently cut program', () => {
-    const src = "// h\nimport { a } from '../styx/index.ts';\n// lesson:solution\nconst x = 1;\n";
+    const src = "// h\nimport { a } from 'styxlab/styx';\n// lesson:solution\nconst x = 1;\n";
     assert.throws(() => programs({ hellofs: src, slightlyfs: src, notes: '', tick: '', sectors: '', ramdisk: '', lessonSectors: '' }), /not closed by lesson:end/);
   });
 });

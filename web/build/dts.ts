@@ -2,16 +2,21 @@
 // API with the real TypeScript compiler (declarations only, in memory) and lays the .d.ts files out as a package
 // `styxlab` under file:///node_modules/, so user code imports 'styxlab/styx' and gets completion and
 // type errors from the same sources the worker runs.
-import { join, relative, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
-/** The modules user code may import, by specifier: where their entry point lives under shared/. */
-export const ENTRY_POINTS: Record<string, string> = {
-  'styxlab/styx': 'styx/index.ts',
-  'styxlab/ninep': 'ninep/index.ts',
-  'styxlab/fs': 'fs/index.ts',
-  'styxlab/nbd': 'nbd/device-api.ts',
-};
+const packageJson = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json');
+
+/**
+ * The modules user code may import, by specifier: where their entry point lives under shared/.
+ * They are package.json's "exports", through which shared/ imports them too.
+ */
+export const ENTRY_POINTS: Record<string, string> = Object.fromEntries(
+  Object.entries(JSON.parse(readFileSync(packageJson, 'utf8')).exports as Record<string, string>)
+    .map(([sub, file]) => [`styxlab/${sub.slice('./'.length)}`, file.slice('./shared/'.length)]),
+);
 
 /** Virtual path prefix the editor's TypeScript worker resolves `styxlab/*` imports under. */
 export const PACKAGE_ROOT = 'file:///node_modules/styxlab/';

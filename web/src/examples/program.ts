@@ -58,13 +58,12 @@ const TEMPLATE = `// A new program: a file server with one file. Change what /he
 // place.`;
 
 /**
- * shared/fs's relative imports as a program writes them: ../styx/index.ts is styxlab/styx, ./x.ts
- * styxlab/fs; one-line imports that now name the same module become one.
+ * shared/fs's files as a program writes them: they import styxlab/styx and styxlab/ninep already,
+ * but their siblings by relative path (importing styxlab/fs there would be a cycle through its
+ * index), so ./x.ts becomes styxlab/fs; one-line imports that now name the same module become one.
  */
 export function asProgram(source: string): string {
   const rewritten = source.replace(/from '(\.{1,2}\/[^']*)'/g, (_all, spec: string) => {
-    const shared = /^\.\.\/(styx|ninep)\/index\.ts$/.exec(spec);
-    if (shared) return `from 'styxlab/${shared[1]}'`;
     if (/^\.\/[\w-]+\.ts$/.test(spec)) return "from 'styxlab/fs'";
     throw new Error(`no styxlab module for the import '${spec}'`);
   });

@@ -7,6 +7,7 @@ import {
   OP_NAMES, type Completion, type Priority, type TaskRequest,
 } from '../../../shared/iouring/index.ts';
 import { type WebSocketLike, dialWebSocket } from '../../../shared/net/websocket.ts';
+import '../panel-page.css';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const O_RDONLY = 0;

@@ -13,6 +13,7 @@ import type { WebSocketLike } from '../../../shared/net/websocket.ts';
 import { webSocketByteStream } from '../../../shared/nbd/websocket-stream.ts';
 import { allocationColumns, describeLabel, fsText, hexDump } from './view.ts';
 import { errText } from '../../../shared/errtext.ts';
+import '../panel-page.css';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const SECTOR = 512;
