@@ -6,6 +6,11 @@ export interface MessageTransport {
   send(frame: Uint8Array): void;
   /** Registers the receiver of whole messages (one receiver). */
   onMessage(cb: (frame: Uint8Array) => void): void;
+  /**
+   * True when a frame given to onMessage lives in a buffer that the transport reuses: it is valid
+   * only until the callback returns, and a receiver copies what it keeps.
+   */
+  readonly transientFrames?: boolean;
   /** Called once when the transport closes; err says why when it was not a clean close. */
   onClose(cb: (err?: Error) => void): void;
   close(reason?: string): void;

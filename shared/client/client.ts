@@ -25,6 +25,11 @@ export interface CallOptions {
   handle?: RpcHandle;
 }
 
+export interface ReadOptions extends CallOptions {
+  /** Tread: the reply's data is copied into this buffer (when it fits) and returned as a view of it. */
+  into?: Uint8Array;
+}
+
 /**
  * A cheaper alternative to an AbortSignal for a caller that forwards many requests (a mount): an
  * AbortSignal and its listener cost more than a small request. It follows the caller's one
@@ -89,6 +94,8 @@ interface Call {
   target?: Call;
   abortReason?: unknown;
   detach?: () => void;
+  /** Tread: where the reply's data goes (ReadOptions.into). */
+  into?: Uint8Array;
 }
 
 const TAG_COUNT = NOTAG; // tags 0 .. 0xfffe; NOTAG is Tversion's only
@@ -116,6 +123,8 @@ export class Client {
   pipeline: number;
 
   private readonly transport: MessageTransport;
+  /** The transport reuses the buffer a frame lives in: copy out the data that replies carry. */
+  private readonly transient: boolean;
   private trace?: ConnectOptions['trace'];
   private readonly clunkPartial: boolean;
   private readonly calls = new Map<number, Call>();
@@ -132,6 +141,7 @@ export class Client {
 
   private constructor(transport: MessageTransport, opts: ConnectOptions, dialect: Dialect, msize: number) {
     this.transport = transport;
+    this.transient = transport.transientFrames === true;
     this._dialect = dialect;
     this._msize = msize;
     this._version = dialect;
@@ -294,6 +304,16 @@ export class Client {
     if (!call) return this.violation(`${r.type} with unknown tag ${r.tag}`);
     const isError = r.type === 'Rerror' || r.type === 'Rlerror';
     if (!isError && r.type !== call.expect) return this.violation(`${r.type} in reply to ${call.request} (tag ${r.tag})`);
+    // Data is a view of the frame; decoded strings and numbers are copies already.
+    if (r.type === 'Rread' || r.type === 'Rreaddir') {
+      const into = call.flushing ? undefined : call.into;
+      if (into && r.data.length <= into.length) {
+        into.set(r.data);
+        r.data = into.subarray(0, r.data.length);
+      } else if (this.transient) {
+        r.data = r.data.slice();
+      }
+    }
     if (call.flushing) {
       // The reply overtook our Tflush: keep it for the caller, settle at Rflush (flush(5)).
       if (call.late) return this.violation(`second reply to tag ${r.tag}`);
@@ -352,7 +372,7 @@ export class Client {
   }
 
   /** Sends one T-message and resolves with its reply; throws NinepError for Rerror/Rlerror. */
-  async rpc<B extends TBody>(msg: B, opts: CallOptions = {}): Promise<ReplyOf<B['type']>> {
+  async rpc<B extends TBody>(msg: B, opts: ReadOptions = {}): Promise<ReplyOf<B['type']>> {
     const signal = opts.signal;
     if (this.closedError) throw this.closedError;
     if (signal?.aborted) throw abortError(signal.reason);
@@ -362,7 +382,7 @@ export class Client {
     if (this.calls.size >= TAG_COUNT) await this.tagSlot(signal);
     if (this.closedError) throw this.closedError;
     if (opts.handle?.cancelled) throw abortError(opts.handle.reason);
-    return this.send(msg, this.takeTag(), signal, opts.handle) as Promise<ReplyOf<B['type']>>;
+    return this.send(msg, this.takeTag(), signal, opts.handle, opts.into) as Promise<ReplyOf<B['type']>>;
   }
 
   /** Flushes the request out under h (settling when the server answers the flush); h fails every later rpc. */
@@ -380,7 +400,7 @@ export class Client {
   }
 
   /** Registers the call under tag and sends it, synchronously (so the tag cannot be taken twice). */
-  private send(body: TBody, tag: number, signal?: AbortSignal, handle?: RpcHandle): Promise<Rmsg> {
+  private send(body: TBody, tag: number, signal?: AbortSignal, handle?: RpcHandle, into?: Uint8Array): Promise<Rmsg> {
     if (this.closedError) return Promise.reject(this.closedError);
     const msg = { ...body, tag } as Tmsg;
     let frame: Uint8Array;
@@ -394,7 +414,7 @@ export class Client {
     }
     return new Promise<Rmsg>((resolve, reject) => {
       const call: Call = {
-        tag, request: msg.type, expect: ('R' + msg.type.slice(1)) as MessageType, resolve, reject, flushing: false,
+        tag, request: msg.type, expect: ('R' + msg.type.slice(1)) as MessageType, resolve, reject, flushing: false, into,
       };
       this.calls.set(tag, call);
       if (signal) {
