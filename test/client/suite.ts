@@ -271,6 +271,47 @@ export function clientSuite(name: string, startServer: () => Promise<TestServer>
       assert.equal(sha256(mid), sha256(data.subarray(10 * MiB + 7, 13 * MiB + 12)));
     });
 
+    test('stream with reuse over a socket read into one buffer: right bytes, one ring, several reads per chunk', async () => {
+      const data = randomBytes(24 * MiB + 777);
+      await client.writeFile('/ring', data);
+      // Small reads and a small receive buffer: many frames are split across socket reads.
+      const c = await Client.connect(await dial(server!.address, { receiveBuffer: 100_000 }), {
+        aname: server!.aname, uname: server!.uname ?? 'root', version: server!.dialect, msize: 32 * 1024,
+      });
+      try {
+        for (const window of [{ offset: 0, length: data.length }, { offset: 5 * MiB + 3, length: 7 * MiB + 11 }]) {
+          const f = await c.open('/ring');
+          const h = createHash('sha256');
+          const buffers = new Set<ArrayBufferLike>();
+          let n = 0;
+          let chunks = 0;
+          for await (const chunk of f.stream({ ...window, reuse: true, depth: 8 })) {
+            buffers.add(chunk.buffer);
+            h.update(chunk);
+            n += chunk.length;
+            chunks++;
+            // The next chunk may overwrite this one: waiting here lets several reads arrive meanwhile.
+            await new Promise((r) => setTimeout(r, chunks % 64 === 0 ? 5 : 0));
+          }
+          await f.close();
+          const want = data.subarray(window.offset, window.offset + window.length);
+          assert.equal(n, want.length);
+          assert.equal(h.digest('hex'), sha256(want));
+          assert.equal(buffers.size, 1, 'every chunk lies in the one ring');
+          assert.ok(chunks < n / f.iounit, `${chunks} chunks for ${Math.ceil(n / f.iounit)} reads: adjacent reads go out together`);
+        }
+        // Without reuse, over the same reused receive buffer, every chunk is a copy of its own.
+        const g = await c.open('/ring');
+        const kept: Uint8Array[] = [];
+        for await (const chunk of g.stream({ length: 4 * MiB })) kept.push(chunk);
+        await g.close();
+        assert.equal(sha256(Buffer.concat(kept)), sha256(data.subarray(0, 4 * MiB)));
+      } finally {
+        await c.end();
+      }
+      await client.remove('/ring');
+    });
+
     test('a directory of 1,000 entries is listed completely', async () => {
       await client.mkdir('/many');
       const want: string[] = [];
