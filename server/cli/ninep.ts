@@ -228,7 +228,7 @@ const ls = verb({
         if (!isDir(st) || p.dirOnly) lines = p.long ? lsLong([{ ...st, name: path }]) : [quote(path)];
         // Names alone need no attributes: on .L that spares a walk, getattr and clunk per entry.
         // (Array.prototype.sort without a comparator orders by the same UTF-16 code units as byName.)
-        else if (!p.long) lines = (await c.entries(path)).map((d) => d.name).sort().map(quote);
+        else if (!p.long) lines = (await c.names(path)).sort().map(quote);
         else lines = lsLong((await c.readdir(path)).sort(byName));
         if (lines.length) await put(io.stdout, lines.join('\n') + '\n');
       } catch (e) {

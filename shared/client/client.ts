@@ -5,7 +5,7 @@ import {
   AT_REMOVEDIR, DIALECTS, DMDIR, Errno, GETATTR_BASIC, IOHDRSZ, L_O_CREAT, L_O_EXCL,
   L_O_RDONLY, L_O_RDWR, L_O_TRUNC, L_O_WRONLY, MAXWELEM, MAX_MSIZE, NOFID, NONUNAME, NOTAG, OEXEC,
   ORCLOSE, OREAD, OTRUNC, OWRITE, ProtocolError, QTDIR, SETATTR_MODE, SETATTR_SIZE, decode, encode,
-  messageText, nullStat, unpackDirents, unpackStats,
+  direntNames, messageText, nullStat, unpackStats,
 } from '../ninep/index.ts';
 import type { Dialect, Message, MessageOf, MessageType, Qid, Rmsg, Rversion, Tmsg } from '../ninep/index.ts';
 import { type Dir, dirFromAttr, dirFromStat } from './dir.ts';
@@ -71,12 +71,6 @@ export interface ConnectOptions {
 
 export interface FidRef {
   fid: number;
-  qid: Qid;
-}
-
-/** A directory entry as a listing of names gives it: no attributes beyond the qid. */
-export interface DirEntry {
-  name: string;
   qid: Qid;
 }
 
@@ -649,11 +643,11 @@ export class Client {
   }
 
   /**
-   * The names and qids of a directory's entries, without their attributes: on .L no walk or
-   * getattr per entry, which is all a listing of names needs. '.' and '..' are left out.
+   * The names of a directory's entries, without their attributes: on .L no walk or getattr per
+   * entry, nor an object, which is all a listing of names needs. '.' and '..' are left out.
    */
-  async entries(path: string, opts: CallOptions = {}): Promise<DirEntry[]> {
-    if (this.dialect !== '9P2000.L') return (await this.readdir(path, opts)).map(({ name, qid }) => ({ name, qid }));
+  async names(path: string, opts: CallOptions = {}): Promise<string[]> {
+    if (this.dialect !== '9P2000.L') return (await this.readdir(path, opts)).map((d) => d.name);
     const dir = await this.walk(path, opts);
     try {
       return await this.readdirNames(dir, opts, false);
@@ -662,47 +656,44 @@ export class Client {
     }
   }
 
-  /** .L: the names and qids of a directory (walked, unopened fid `dir`; opened itself unless clone). */
-  private async readdirNames(dir: FidRef, opts: CallOptions, clone = true): Promise<DirEntry[]> {
+  /** .L: the entry names of a directory (walked, unopened fid `dir`; opened itself unless clone). */
+  private async readdirNames(dir: FidRef, opts: CallOptions, clone = true): Promise<string[]> {
     // Open a clone so that `dir` stays walkable for the per-entry getattr.
     const open = clone ? await this.walkNames([], { ...opts, from: dir }) : dir;
-    const out: DirEntry[] = [];
+    const out: string[] = [];
     try {
       const r0 = await this.rpc({ type: 'Tlopen', fid: open.fid, flags: L_O_RDONLY }, opts);
       const count = ioSize(r0.iounit, this.msize);
       let offset = 0n;
       for (;;) {
         const r = await this.rpc({ type: 'Treaddir', fid: open.fid, offset, count }, opts);
-        if (r.data.length === 0) break;
-        let ents;
+        let next;
         try {
-          ents = unpackDirents(r.data);
+          next = direntNames(r.data, out);
         } catch (e) {
           throw new NinepError(`bad directory entry: ${(e as Error).message}`, Errno.EPROTO, 'remote');
         }
-        if (ents.length === 0) break;
-        for (const d of ents) if (d.name !== '.' && d.name !== '..') out.push({ name: d.name, qid: d.qid });
-        const next = ents[ents.length - 1].offset;
-        if (next === offset) break; // a cookie that does not move would loop forever
+        // An empty reply ends the directory; a cookie that does not move would loop forever.
+        if (next === undefined || next === offset) break;
         offset = next;
       }
     } finally {
       if (clone) this.clunkQuietly(open.fid);
     }
-    return out;
+    return out.filter((n) => n !== '.' && n !== '..');
   }
 
-  private async statEntries(dir: FidRef, ents: DirEntry[], opts: CallOptions): Promise<Dir[]> {
-    const out: Array<Dir | undefined> = new Array(ents.length);
+  private async statEntries(dir: FidRef, names: string[], opts: CallOptions): Promise<Dir[]> {
+    const out: Array<Dir | undefined> = new Array(names.length);
     let next = 0;
     const worker = async () => {
-      while (next < ents.length) {
+      while (next < names.length) {
         const i = next++;
-        const e = ents[i];
+        const name = names[i];
         try {
-          const f = await this.walkNames([e.name], { ...opts, from: dir });
+          const f = await this.walkNames([name], { ...opts, from: dir });
           try {
-            out[i] = await this.fstat(f, e.name, opts);
+            out[i] = await this.fstat(f, name, opts);
           } finally {
             this.clunkQuietly(f.fid);
           }
@@ -713,7 +704,7 @@ export class Client {
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.pipeline, ents.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(this.pipeline, names.length) }, worker));
     return out.filter((d): d is Dir => d !== undefined);
   }
 
