@@ -4,6 +4,11 @@
 export interface MessageTransport {
   /** Sends one whole 9P message. */
   send(frame: Uint8Array): void;
+  /**
+   * Byte-stream transports only: sends one message as its head (encodeHead) and then its data,
+   * without joining them. The data must not change until the reply has come.
+   */
+  sendSplit?(head: Uint8Array, data: Uint8Array): void;
   /** Registers the receiver of whole messages (one receiver). */
   onMessage(cb: (frame: Uint8Array) => void): void;
   /**

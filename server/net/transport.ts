@@ -39,15 +39,21 @@ export function socketTransport(sock: Socket, opts: SocketTransportOptions = {},
     closeCb?.(closeErr);
     closeCb = undefined;
   });
+  const write = (bytes: Uint8Array) => {
+    if (closed || sock.destroyed) throw new Error('connection closed');
+    if (!corked) {
+      corked = true;
+      sock.cork();
+      process.nextTick(uncork);
+    }
+    sock.write(bytes);
+  };
   return {
-    send(frame) {
-      if (closed || sock.destroyed) throw new Error('connection closed');
-      if (!corked) {
-        corked = true;
-        sock.cork();
-        process.nextTick(uncork);
-      }
-      sock.write(frame);
+    send: write,
+    // Corked, the two parts still leave in one writev.
+    sendSplit(head, data) {
+      write(head);
+      write(data);
     },
     onMessage(cb) {
       const feed = (chunk: Uint8Array) => {

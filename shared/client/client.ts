@@ -4,10 +4,10 @@
 import {
   AT_REMOVEDIR, DIALECTS, DMDIR, Errno, GETATTR_BASIC, IOHDRSZ, L_O_CREAT, L_O_EXCL,
   L_O_RDONLY, L_O_RDWR, L_O_TRUNC, L_O_WRONLY, MAXWELEM, MAX_MSIZE, NOFID, NONUNAME, NOTAG, OEXEC,
-  ORCLOSE, OREAD, OTRUNC, OWRITE, ProtocolError, QTDIR, SETATTR_MODE, SETATTR_SIZE, decode, encode,
+  ORCLOSE, OREAD, OTRUNC, OWRITE, ProtocolError, QTDIR, SETATTR_MODE, SETATTR_SIZE, decode, encode, encodeHead,
   direntNames, messageText, nullStat, unpackStats,
 } from '../ninep/index.ts';
-import type { Dialect, Message, MessageOf, MessageType, Qid, Rmsg, Rversion, Tmsg } from '../ninep/index.ts';
+import type { Dialect, Message, MessageOf, MessageType, Qid, Rmsg, Rversion, Tmsg, Twrite } from '../ninep/index.ts';
 import { type Dir, dirFromAttr, dirFromStat } from './dir.ts';
 import { NinepError } from './errors.ts';
 import { File } from './file.ts';
@@ -398,13 +398,16 @@ export class Client {
     if (this.closedError) return Promise.reject(this.closedError);
     const msg = { ...body, tag } as Tmsg;
     let frame: Uint8Array;
+    // A Twrite's data goes out after its head where the transport can: no copy into a frame.
+    const data = msg.type === 'Twrite' && this.transport.sendSplit ? msg.data : undefined;
     try {
-      frame = encode(msg, this.dialect);
+      frame = data ? encodeHead(msg as Twrite, this.dialect) : encode(msg, this.dialect);
     } catch (e) {
       return Promise.reject(NinepError.local(`${msg.type}: ${(e as Error).message}`));
     }
-    if (frame.length > this.msize) {
-      return Promise.reject(NinepError.local(`${msg.type} of ${frame.length} bytes exceeds msize ${this.msize}`, Errno.EMSGSIZE));
+    const size = frame.length + (data?.length ?? 0);
+    if (size > this.msize) {
+      return Promise.reject(NinepError.local(`${msg.type} of ${size} bytes exceeds msize ${this.msize}`, Errno.EMSGSIZE));
     }
     return new Promise<Rmsg>((resolve, reject) => {
       const call: Call = {
@@ -420,14 +423,16 @@ export class Client {
         handle.client = this;
         handle.call = call;
       }
-      this.transmit(msg, frame);
+      this.transmit(msg, frame, data);
     });
   }
 
-  private transmit(msg: Tmsg, frame: Uint8Array): void {
+  /** Sends frame, or frame as the head of a message and data as the rest of it. */
+  private transmit(msg: Tmsg, frame: Uint8Array, data?: Uint8Array): void {
     this.trace?.('<-', messageText(msg), msg);
     try {
-      this.transport.send(frame);
+      if (data) this.transport.sendSplit!(frame, data);
+      else this.transport.send(frame);
     } catch (e) {
       this.shutdown(new NinepError(`send failed: ${(e as Error).message}`, Errno.ECONNRESET, 'closed', { cause: e }));
     }

@@ -2,7 +2,7 @@
 export * from './constants.ts';
 export * from './messages.ts';
 export * from './errors.ts';
-export { encode, decode, encodedSize, frameSize } from './codec.ts';
+export { encode, encodeHead, decode, encodedSize, frameSize } from './codec.ts';
 export { FrameReader, TransientFrameReader } from './framing.ts';
 export { badNewName, badRequestName, badWalkName } from './names.ts';
 export { messageText, qidText, statText } from './trace.ts';

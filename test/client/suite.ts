@@ -450,6 +450,36 @@ export function clientSuite(name: string, startServer: () => Promise<TestServer>
         await client.remove('/cli/many');
       });
 
+      test('write sends what input has arrived without waiting for more; large input in Twrites of at most iounit', async () => {
+        const child = spawn(process.execPath, [STYXLAB, '9p', ...cli('-D', 'write', '/cli/slow')], { cwd: ROOT, stdio: ['pipe', 'ignore', 'pipe'] });
+        let err = '';
+        const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+        // The second line goes in only once the first has been written (Rwrite in the trace): a
+        // command that held input back to fill a Twrite would wait for it for ever.
+        const written = new Promise<void>((resolve) => {
+          child.stderr.setEncoding('utf8').on('data', (s: string) => {
+            err += s;
+            if (/-> Rmsg\.Write\(\d+,6\)/.test(err)) resolve();
+          });
+        });
+        child.stdin.write('first\n');
+        await Promise.race([written, exited]);
+        child.stdin.end('second\n');
+        assert.equal(await exited, 0, err);
+        assert.equal(new TextDecoder().decode(await client.readFile('/cli/slow')), 'first\nsecond\n');
+        assert.equal(err.split('\n').filter((l) => l.startsWith('<- Tmsg.Write(')).length, 2, err);
+
+        const payload = randomBytes(5 * MiB + 3);
+        const r = await runCli(cli('-D', 'write', '/cli/pieces'), payload);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(sha256(await client.readFile('/cli/pieces')), sha256(payload));
+        const sizes = [...r.stderr.matchAll(/<- Tmsg\.Write\(\d+,\d+,\d+,array\[(\d+)\] of byte\)/g)].map((m) => Number(m[1]));
+        assert.equal(sizes.reduce((a, b) => a + b, 0), payload.length);
+        assert.ok(Math.max(...sizes) <= 65536, `Twrites of up to ${Math.max(...sizes)} bytes`);
+        await client.remove('/cli/slow');
+        await client.remove('/cli/pieces');
+      });
+
       test('read, write from stdin, stat', async () => {
         const r = await runCli(cli('read', '/cli/hello.txt'));
         assert.equal(r.code, 0, r.stderr);
