@@ -120,7 +120,7 @@ export class File {
         if (data.length < head.count) {
           // Later reads assumed this one was full; drop them and go on from where it ended.
           await Promise.allSettled(window.map((w) => w.p));
-          for (const w of window) free.push(w.slot);
+          if (ring) for (const w of window) free.push(w.slot);
           window.length = 0;
           next = head.offset + BigInt(data.length);
           depth = 1;
