@@ -6,7 +6,9 @@
 //   3. a larger msize, which diod does not offer: `styxlab 9p read` at 1 MiB against diodcat at
 //      64 KiB, both from styxlab serve's ram.
 // Each command's output is checked once (through a pipe, untimed); the timed runs write to
-// /dev/null, so neither side pays for a consumer. Prints MB/s for each and the ratios.
+// /dev/null, so neither side pays for a consumer. Prints MB/s for each and the ratios; for the
+// commands also CPU seconds (user + sys) and peak RSS from GNU time, which a busy machine
+// disturbs less than wall time.
 // Usage: npm run bench:client [-- --mib N --runs N]
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -26,11 +28,21 @@ const SIZE = MIB * 1024 * 1024;
 const MSIZE = 65536;
 const BIG_MSIZE = (1 << 20) + 24;
 
-/** Runs a command with stdout to fd (a pipe counted by us when fd is 'pipe'); resolves with seconds and bytes seen. */
-function run(cmd: string, args: string[], fd: number | 'pipe'): Promise<{ s: number; bytes: number }> {
+interface Run {
+  s: number;
+  bytes: number;
+  /** User + system CPU seconds and peak RSS in bytes, for commands (run under GNU time). */
+  cpu?: number;
+  rss?: number;
+}
+
+const TIME = '/usr/bin/time';
+
+/** Runs a command under GNU time with stdout to fd (a pipe counted by us when fd is 'pipe'). */
+function run(cmd: string, args: string[], fd: number | 'pipe'): Promise<Run> {
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
-    const p = spawn(cmd, args, { stdio: ['ignore', fd, 'pipe'] });
+    const p = spawn(TIME, ['-f', 'rusage %U %S %M', cmd, ...args], { stdio: ['ignore', fd, 'pipe'] });
     let bytes = 0;
     let err = '';
     p.stdout?.on('data', (b: Buffer) => { bytes += b.length; });
@@ -38,8 +50,9 @@ function run(cmd: string, args: string[], fd: number | 'pipe'): Promise<{ s: num
     p.once('error', reject);
     p.once('close', (code) => {
       const s = Number(process.hrtime.bigint() - t0) / 1e9;
-      if (code !== 0) reject(new Error(`${cmd} ${args.join(' ')}: exit ${code}: ${err}`));
-      else resolve({ s, bytes });
+      const u = /rusage ([\d.]+) ([\d.]+) (\d+)\s*$/.exec(err);
+      if (code !== 0 || !u) reject(new Error(`${cmd} ${args.join(' ')}: exit ${code}: ${err}`));
+      else resolve({ s, bytes, cpu: Number(u[1]) + Number(u[2]), rss: Number(u[3]) * 1024 });
     });
   });
 }
@@ -49,26 +62,32 @@ const devnull = openSync('/dev/null', 'w');
 const checked = new Set<string>();
 
 /** A command, timed with its output to /dev/null; its first run is through a pipe, untimed, to count the bytes. */
-async function command(cmd: string, args: string[]): Promise<{ s: number; bytes: number }> {
+async function command(cmd: string, args: string[]): Promise<Run> {
   const key = [cmd, ...args].join(' ');
   if (!checked.has(key)) {
     const check = await run(cmd, args, 'pipe');
     if (check.bytes !== SIZE) return check;
     checked.add(key);
   }
-  return { s: (await run(cmd, args, devnull)).s, bytes: SIZE };
+  return { ...(await run(cmd, args, devnull)), bytes: SIZE };
 }
 
-async function best(label: string, f: () => Promise<{ s: number; bytes: number }>): Promise<number> {
+/** MB/s of the best wall time of RUNS, and (for commands) the least CPU seconds and largest peak RSS. */
+async function best(label: string, f: () => Promise<Run>): Promise<{ mbs: number; cpu: number }> {
   let min = Infinity;
+  let cpu = Infinity;
+  let rss = 0;
   for (let i = 0; i < RUNS; i++) {
     const r = await f();
     if (r.bytes !== SIZE) throw new Error(`${label}: read ${r.bytes} bytes, expected ${SIZE}`);
     min = Math.min(min, r.s);
+    cpu = Math.min(cpu, r.cpu ?? Infinity);
+    rss = Math.max(rss, r.rss ?? 0);
   }
   const mbs = SIZE / 1e6 / min;
-  console.log(`${label.padEnd(60)} ${min.toFixed(3)} s  ${mbs.toFixed(0).padStart(6)} MB/s`);
-  return mbs;
+  const usage = rss ? `  cpu ${cpu.toFixed(2)} s  max RSS ${(rss / 2 ** 20).toFixed(0).padStart(4)} MiB` : '';
+  console.log(`${label.padEnd(60)} ${min.toFixed(3)} s  ${mbs.toFixed(0).padStart(6)} MB/s${usage}`);
+  return { mbs, cpu };
 }
 
 const dir = mkdtempSync('/dev/shm/styxlab-bench-');
@@ -91,11 +110,12 @@ try {
   const cli = await best('styxlab 9p read from diod (process included)', () =>
     command(process.execPath, [STYXLAB, '9p', '-a', diod.address, '-A', dir, '-u', 'nobody', '-m', String(MSIZE), 'read', '/big']));
   const lib = await best('styxlab client library from diod (in process)', async () => {
-    const c = await Client.connect(await dial(diod.address), { aname: dir, uname: 'nobody', msize: MSIZE });
+    // As the command reads: one receive buffer, one ring of reads.
+    const c = await Client.connect(await dial(diod.address, { receiveBuffer: 1 << 20 }), { aname: dir, uname: 'nobody', msize: MSIZE });
     const t0 = process.hrtime.bigint();
     let bytes = 0;
     const f = await c.open('/big');
-    for await (const chunk of f.stream()) bytes += chunk.length;
+    for await (const chunk of f.stream({ reuse: true })) bytes += chunk.length;
     await f.close();
     const s = Number(process.hrtime.bigint() - t0) / 1e9;
     await c.end();
@@ -107,10 +127,11 @@ try {
   const ramCli = await best(`styxlab 9p read, msize ${BIG_MSIZE}`, () =>
     command(process.execPath, [STYXLAB, '9p', '-a', serve.address, '-A', 'ram', '-m', String(BIG_MSIZE), 'read', '/big']));
   console.log('');
-  console.log(`ratio styxlab 9p read / diodcat, same msize:              ${(cli / diodcat).toFixed(2)}x (goal >= 1.0x)`);
-  console.log(`ratio client library / diodcat, same msize:               ${(lib / diodcat).toFixed(2)}x`);
-  console.log(`ratio through styxlab mount / direct (diodcat):           ${(mounted / diodcat).toFixed(2)}x (goal >= 0.8x)`);
-  console.log(`ratio styxlab 9p read at 1 MiB / diodcat at 64 KiB (ram): ${(ramCli / ramCat).toFixed(2)}x`);
+  console.log(`ratio styxlab 9p read / diodcat, same msize:              ${(cli.mbs / diodcat.mbs).toFixed(2)}x (goal >= 1.0x)`);
+  console.log(`  CPU seconds, diodcat / styxlab 9p read:                 ${(diodcat.cpu / cli.cpu).toFixed(2)}x`);
+  console.log(`ratio client library / diodcat, same msize:               ${(lib.mbs / diodcat.mbs).toFixed(2)}x`);
+  console.log(`ratio through styxlab mount / direct (diodcat):           ${(mounted.mbs / diodcat.mbs).toFixed(2)}x (goal >= 0.8x)`);
+  console.log(`ratio styxlab 9p read at 1 MiB / diodcat at 64 KiB (ram): ${(ramCli.mbs / ramCat.mbs).toFixed(2)}x`);
 } finally {
   closeSync(devnull);
   await serve.stop();

@@ -2,7 +2,8 @@
 // client, lists a directory of ENTRIES files (default 100,000) from styxlab's /ram and from diod's
 // export (a tmpfs directory), output to /dev/null, best of RUNS. Each listing is checked once for
 // the names it must show; the growth of serve's RSS while the files are created is printed too.
-// Run alone: `node --import tsx bench/listing.ts`.
+// Run alone (`node --import tsx bench/listing.ts`), it also lists diod's directory with `styxlab 9p
+// ls` against diodls: whole commands, wall and CPU seconds (user + sys) and peak RSS from GNU time.
 //
 // Environment: BENCH_LIST_ENTRIES (default 100000), BENCH_LIST_RUNS (default 3).
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -10,7 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { L_O_RDWR, NOFID } from '../shared/ninep/index.ts';
 import { startDiod } from '../test/support/diod.ts';
-import { startServe } from '../test/support/styxlab.ts';
+import { STYXLAB, startServe } from '../test/support/styxlab.ts';
 import { Wire, expect } from '../test/support/wire.ts';
 
 const ENTRIES = Number(process.env.BENCH_LIST_ENTRIES ?? 100_000);
@@ -99,6 +100,55 @@ export async function listingRows(
   console.log(`  styxlab serve RSS per /ram file: ${Math.round(rssPerFile)} bytes (growth while creating them)`);
 }
 
+/** A listing command under GNU time, output to /dev/null: wall seconds, CPU seconds, peak RSS. */
+function timed(cmd: string, args: string[]): Promise<{ seconds: number; cpu: number; rss: number }> {
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const p = spawn('/usr/bin/time', ['-f', 'rusage %U %S %M', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr!.setEncoding('utf8').on('data', (s: string) => { err += s; });
+    p.on('error', reject);
+    p.on('close', (code) => {
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      const u = /rusage ([\d.]+) ([\d.]+) (\d+)\s*$/.exec(err);
+      if (code !== 0 || !u) reject(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${err.slice(0, 500)}`));
+      else resolve({ seconds, cpu: Number(u[1]) + Number(u[2]), rss: Number(u[3]) * 1024 });
+    });
+  });
+}
+
+/** `styxlab 9p ls` against diodls, both listing diod's DIR; best wall and CPU of RUNS, largest RSS. */
+async function cliRows(diod: { address: string; hostPort: string; exportDir: string }): Promise<void> {
+  const cli = [STYXLAB, '9p', '-a', diod.address, '-A', diod.exportDir, '-u', 'nobody', 'ls', `/${DIR}`];
+  const check = await new Promise<string>((resolve, reject) => {
+    const p = spawn(process.execPath, cli, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const chunks: Buffer[] = [];
+    p.stdout.on('data', (b: Buffer) => chunks.push(b));
+    p.on('error', reject);
+    p.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+  });
+  const names = check.split('\n').filter((l) => l.startsWith('entry-'));
+  if (names.length !== ENTRIES) throw new Error(`styxlab 9p ls listed ${names.length} entries, not ${ENTRIES}`);
+  const bestOf = async (cmd: string, args: string[]) => {
+    const b = { seconds: Infinity, cpu: Infinity, rss: 0 };
+    for (let i = 0; i < RUNS; i++) {
+      const r = await timed(cmd, args);
+      b.seconds = Math.min(b.seconds, r.seconds);
+      b.cpu = Math.min(b.cpu, r.cpu);
+      b.rss = Math.max(b.rss, r.rss);
+    }
+    return b;
+  };
+  const s = await bestOf(process.execPath, cli);
+  const d = await bestOf('/usr/sbin/diodls', ['-s', diod.hostPort, '-a', diod.exportDir, DIR]);
+  const row = (label: string, a: number, b: number, digits: number) =>
+    console.log(`${label.padEnd(40)}${a.toFixed(digits).padStart(10)}${b.toFixed(digits).padStart(10)}${(b / a).toFixed(2).padStart(8)}`);
+  console.log(`styxlab 9p ls vs diodls, both from diod (process included), best of ${RUNS}`);
+  row(`ls ${ENTRIES.toLocaleString('en-US')} entries seconds`, s.seconds, d.seconds, 3);
+  row('  client CPU seconds', s.cpu, d.cpu, 3);
+  row('  client max RSS MiB', s.rss / 2 ** 20, d.rss / 2 ** 20, 1);
+}
+
 if (process.argv[1]?.endsWith('listing.ts')) {
   const scratch = mkdtempSync(join('/dev/shm', 'styxlab-bench-list-'));
   const styx = await startServe([]);
@@ -108,6 +158,7 @@ if (process.argv[1]?.endsWith('listing.ts')) {
     await listingRows(styx, { hostPort: `127.0.0.1:${diod.port}`, exportDir: scratch, proc: diod.proc }, (label, s, d, digits = 3, ratio = d / s) => {
       console.log(`${label.padEnd(40)}${s.toFixed(digits).padStart(10)}${d.toFixed(digits).padStart(10)}${ratio.toFixed(2).padStart(8)}`);
     });
+    await cliRows({ address: `tcp!127.0.0.1!${diod.port}`, hostPort: `127.0.0.1:${diod.port}`, exportDir: scratch });
   } finally {
     await Promise.all([styx.stop(), diod.stop()]);
     rmSync(scratch, { recursive: true, force: true });

@@ -4,8 +4,18 @@
 export interface MessageTransport {
   /** Sends one whole 9P message. */
   send(frame: Uint8Array): void;
+  /**
+   * Byte-stream transports only: sends one message as its head (encodeHead) and then its data,
+   * without joining them. The data must not change until the reply has come.
+   */
+  sendSplit?(head: Uint8Array, data: Uint8Array): void;
   /** Registers the receiver of whole messages (one receiver). */
   onMessage(cb: (frame: Uint8Array) => void): void;
+  /**
+   * True when a frame given to onMessage lives in a buffer that the transport reuses: it is valid
+   * only until the callback returns, and a receiver copies what it keeps.
+   */
+  readonly transientFrames?: boolean;
   /** Called once when the transport closes; err says why when it was not a clean close. */
   onClose(cb: (err?: Error) => void): void;
   close(reason?: string): void;

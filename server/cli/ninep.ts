@@ -15,6 +15,9 @@ import { errText } from '../../shared/errtext.ts';
 
 export const DEFAULT_ADDRESS = 'tcp!127.0.0.1!5640';
 
+/** Every socket read lands in this one buffer (replies are copied out of it), whatever is read. */
+const RECEIVE_BUFFER = 1 << 20;
+
 const USAGE = `usage: styxlab 9p [-a address] [-A aname] [-u user] [-m msize] [-V dialect] [-D] [-p] verb args...
 verbs:
 	ls [-l] [-d] path...
@@ -106,7 +109,7 @@ export async function main(argv: string[], io: Io = process as unknown as Io): P
     const parsed = run.parse(rest);
     const me = userInfo();
     const address = values.a ?? DEFAULT_ADDRESS;
-    const transport = await dial(address);
+    const transport = await dial(address, { receiveBuffer: RECEIVE_BUFFER });
     const trace = values.D ? (dir: string, text: string) => { io.stderr.write(`${dir} ${text}\n`); } : undefined;
     client = await Client.connect(transport, {
       aname: values.A ?? '',
@@ -164,6 +167,13 @@ async function put(out: NodeJS.WritableStream, data: Uint8Array | string): Promi
   if (!out.write(data)) await once(out, 'drain');
 }
 
+/** Writes a buffer that will be reused: resolves once the stream has passed it on (its callback). */
+function handOver(out: NodeJS.WritableStream, data: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    out.write(data, (e) => (e ? reject(e) : resolve()));
+  });
+}
+
 // ---- ls ----
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -218,7 +228,7 @@ const ls = verb({
         if (!isDir(st) || p.dirOnly) lines = p.long ? lsLong([{ ...st, name: path }]) : [quote(path)];
         // Names alone need no attributes: on .L that spares a walk, getattr and clunk per entry.
         // (Array.prototype.sort without a comparator orders by the same UTF-16 code units as byName.)
-        else if (!p.long) lines = (await c.entries(path)).map((d) => d.name).sort().map(quote);
+        else if (!p.long) lines = (await c.names(path)).sort().map(quote);
         else lines = lsLong((await c.readdir(path)).sort(byName));
         if (lines.length) await put(io.stdout, lines.join('\n') + '\n');
       } catch (e) {
@@ -239,7 +249,8 @@ const read = verb({
     try {
       const total = await f.stat().then((d) => d.length, () => undefined);
       progress?.start('read', total);
-      for await (const chunk of f.stream({ onProgress: (n) => progress?.update(n) })) await put(io.stdout, chunk);
+      // Reused buffers: memory stays at the read-ahead window however large the file.
+      for await (const chunk of f.stream({ reuse: true, onProgress: (n) => progress?.update(n) })) await handOver(io.stdout, chunk);
       progress?.done();
     } finally {
       await f.close();

@@ -1,7 +1,8 @@
 // MessageTransport over a Node stream socket (TCP or unix): bytes are framed into whole 9P
-// messages with the codec's FrameReader.
+// messages with the codec's FrameReader (or TransientFrameReader, for a socket read into one
+// reused buffer).
 import { type Socket, connect } from 'node:net';
-import { FrameReader, MAX_MSIZE, ProtocolError } from '../../shared/ninep/index.ts';
+import { FrameReader, MAX_MSIZE, ProtocolError, TransientFrameReader } from '../../shared/ninep/index.ts';
 import type { MessageTransport } from '../../shared/transport.ts';
 import { type DialTarget, dialString, parseDialString } from './dial.ts';
 
@@ -10,9 +11,15 @@ export interface SocketTransportOptions {
   maxMessageSize?: number;
 }
 
+/** Where the onread callback of a socket dialed with a receive buffer hands each read's bytes. */
+interface BufferedReads {
+  deliver?: (chunk: Uint8Array) => void;
+}
+
 /** Wraps a connected socket. Reading starts when onMessage is registered. */
-export function socketTransport(sock: Socket, opts: SocketTransportOptions = {}): MessageTransport {
-  const reader = new FrameReader(opts.maxMessageSize ?? MAX_MSIZE);
+export function socketTransport(sock: Socket, opts: SocketTransportOptions = {}, reads?: BufferedReads): MessageTransport {
+  const max = opts.maxMessageSize ?? MAX_MSIZE;
+  const reader = reads ? new TransientFrameReader(max) : new FrameReader(max);
   let closeCb: ((err?: Error) => void) | undefined;
   let closed = false;
   let closeErr: Error | undefined;
@@ -32,18 +39,24 @@ export function socketTransport(sock: Socket, opts: SocketTransportOptions = {})
     closeCb?.(closeErr);
     closeCb = undefined;
   });
+  const write = (bytes: Uint8Array) => {
+    if (closed || sock.destroyed) throw new Error('connection closed');
+    if (!corked) {
+      corked = true;
+      sock.cork();
+      process.nextTick(uncork);
+    }
+    sock.write(bytes);
+  };
   return {
-    send(frame) {
-      if (closed || sock.destroyed) throw new Error('connection closed');
-      if (!corked) {
-        corked = true;
-        sock.cork();
-        process.nextTick(uncork);
-      }
-      sock.write(frame);
+    send: write,
+    // Corked, the two parts still leave in one writev.
+    sendSplit(head, data) {
+      write(head);
+      write(data);
     },
     onMessage(cb) {
-      sock.on('data', (chunk: Buffer) => {
+      const feed = (chunk: Uint8Array) => {
         try {
           reader.push(chunk, cb);
         } catch (e) {
@@ -51,8 +64,15 @@ export function socketTransport(sock: Socket, opts: SocketTransportOptions = {})
           closeErr ??= e as Error;
           sock.destroy();
         }
-      });
+      };
+      if (reads) {
+        reads.deliver = feed;
+        sock.resume();
+      } else {
+        sock.on('data', feed);
+      }
     },
+    transientFrames: reads !== undefined,
     onClose(cb) {
       if (closed) cb(closeErr);
       else closeCb = cb;
@@ -75,6 +95,12 @@ export function socketTransport(sock: Socket, opts: SocketTransportOptions = {})
 
 export interface DialOptions extends SocketTransportOptions {
   signal?: AbortSignal;
+  /**
+   * Read the socket into one buffer of this many bytes, reused by every read, rather than a new
+   * buffer per read: a client streaming a large file then allocates nothing per message. Its
+   * frames are transient (MessageTransport.transientFrames).
+   */
+  receiveBuffer?: number;
 }
 
 /** Connects to a dial string (`tcp!host!port`, `unix!/path`, `host:port`, ...). */
@@ -87,7 +113,17 @@ export function dial(address: string | DialTarget, opts: DialOptions = {}): Prom
   }
   const name = dialString(target);
   return new Promise((resolve, reject) => {
-    const sock = target.kind === 'unix' ? connect({ path: target.path }) : connect({ host: target.host, port: target.port });
+    const reads: BufferedReads | undefined = opts.receiveBuffer ? {} : undefined;
+    const onread = reads && {
+      buffer: new Uint8Array(opts.receiveBuffer!),
+      callback: (n: number, buf: Uint8Array) => {
+        reads.deliver?.(buf.subarray(0, n));
+        return true;
+      },
+    };
+    const sock = target.kind === 'unix' ? connect({ path: target.path, onread }) : connect({ host: target.host, port: target.port, onread });
+    // Nothing is read until onMessage has a receiver for it.
+    if (reads) sock.pause();
     const onAbort = () => {
       sock.destroy();
       reject(new Error(`dial ${name}: cancelled`));
@@ -99,7 +135,7 @@ export function dial(address: string | DialTarget, opts: DialOptions = {}): Prom
     });
     sock.once('connect', () => {
       opts.signal?.removeEventListener('abort', onAbort);
-      resolve(socketTransport(sock, opts));
+      resolve(socketTransport(sock, opts, reads));
     });
   });
 }

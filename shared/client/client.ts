@@ -4,10 +4,10 @@
 import {
   AT_REMOVEDIR, DIALECTS, DMDIR, Errno, GETATTR_BASIC, IOHDRSZ, L_O_CREAT, L_O_EXCL,
   L_O_RDONLY, L_O_RDWR, L_O_TRUNC, L_O_WRONLY, MAXWELEM, MAX_MSIZE, NOFID, NONUNAME, NOTAG, OEXEC,
-  ORCLOSE, OREAD, OTRUNC, OWRITE, ProtocolError, QTDIR, SETATTR_MODE, SETATTR_SIZE, decode, encode,
-  messageText, nullStat, unpackDirents, unpackStats,
+  ORCLOSE, OREAD, OTRUNC, OWRITE, ProtocolError, QTDIR, SETATTR_MODE, SETATTR_SIZE, decode, encode, encodeHead,
+  direntNames, messageText, nullStat, unpackStats,
 } from '../ninep/index.ts';
-import type { Dialect, Message, MessageOf, MessageType, Qid, Rmsg, Rversion, Tmsg } from '../ninep/index.ts';
+import type { Dialect, Message, MessageOf, MessageType, Qid, Rmsg, Rversion, Tmsg, Twrite } from '../ninep/index.ts';
 import { type Dir, dirFromAttr, dirFromStat } from './dir.ts';
 import { NinepError } from './errors.ts';
 import { File } from './file.ts';
@@ -23,6 +23,11 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Tracks the request so that it can be flushed without an AbortSignal (see RpcHandle). */
   handle?: RpcHandle;
+}
+
+export interface ReadOptions extends CallOptions {
+  /** Tread: the reply's data is copied into this buffer (when it fits) and returned as a view of it. */
+  into?: Uint8Array;
 }
 
 /**
@@ -69,12 +74,6 @@ export interface FidRef {
   qid: Qid;
 }
 
-/** A directory entry as a listing of names gives it: no attributes beyond the qid. */
-export interface DirEntry {
-  name: string;
-  qid: Qid;
-}
-
 interface Call {
   tag: number;
   request: Tmsg['type'];
@@ -89,6 +88,8 @@ interface Call {
   target?: Call;
   abortReason?: unknown;
   detach?: () => void;
+  /** Tread: where the reply's data goes (ReadOptions.into). */
+  into?: Uint8Array;
 }
 
 const TAG_COUNT = NOTAG; // tags 0 .. 0xfffe; NOTAG is Tversion's only
@@ -116,6 +117,8 @@ export class Client {
   pipeline: number;
 
   private readonly transport: MessageTransport;
+  /** The transport reuses the buffer a frame lives in: copy out the data that replies carry. */
+  private readonly transient: boolean;
   private trace?: ConnectOptions['trace'];
   private readonly clunkPartial: boolean;
   private readonly calls = new Map<number, Call>();
@@ -132,6 +135,7 @@ export class Client {
 
   private constructor(transport: MessageTransport, opts: ConnectOptions, dialect: Dialect, msize: number) {
     this.transport = transport;
+    this.transient = transport.transientFrames === true;
     this._dialect = dialect;
     this._msize = msize;
     this._version = dialect;
@@ -294,6 +298,16 @@ export class Client {
     if (!call) return this.violation(`${r.type} with unknown tag ${r.tag}`);
     const isError = r.type === 'Rerror' || r.type === 'Rlerror';
     if (!isError && r.type !== call.expect) return this.violation(`${r.type} in reply to ${call.request} (tag ${r.tag})`);
+    // Data is a view of the frame; decoded strings and numbers are copies already.
+    if (r.type === 'Rread' || r.type === 'Rreaddir') {
+      const into = call.flushing ? undefined : call.into;
+      if (into && r.data.length <= into.length) {
+        into.set(r.data);
+        r.data = into.subarray(0, r.data.length);
+      } else if (this.transient) {
+        r.data = r.data.slice();
+      }
+    }
     if (call.flushing) {
       // The reply overtook our Tflush: keep it for the caller, settle at Rflush (flush(5)).
       if (call.late) return this.violation(`second reply to tag ${r.tag}`);
@@ -352,7 +366,7 @@ export class Client {
   }
 
   /** Sends one T-message and resolves with its reply; throws NinepError for Rerror/Rlerror. */
-  async rpc<B extends TBody>(msg: B, opts: CallOptions = {}): Promise<ReplyOf<B['type']>> {
+  async rpc<B extends TBody>(msg: B, opts: ReadOptions = {}): Promise<ReplyOf<B['type']>> {
     const signal = opts.signal;
     if (this.closedError) throw this.closedError;
     if (signal?.aborted) throw abortError(signal.reason);
@@ -362,7 +376,7 @@ export class Client {
     if (this.calls.size >= TAG_COUNT) await this.tagSlot(signal);
     if (this.closedError) throw this.closedError;
     if (opts.handle?.cancelled) throw abortError(opts.handle.reason);
-    return this.send(msg, this.takeTag(), signal, opts.handle) as Promise<ReplyOf<B['type']>>;
+    return this.send(msg, this.takeTag(), signal, opts.handle, opts.into) as Promise<ReplyOf<B['type']>>;
   }
 
   /** Flushes the request out under h (settling when the server answers the flush); h fails every later rpc. */
@@ -380,21 +394,24 @@ export class Client {
   }
 
   /** Registers the call under tag and sends it, synchronously (so the tag cannot be taken twice). */
-  private send(body: TBody, tag: number, signal?: AbortSignal, handle?: RpcHandle): Promise<Rmsg> {
+  private send(body: TBody, tag: number, signal?: AbortSignal, handle?: RpcHandle, into?: Uint8Array): Promise<Rmsg> {
     if (this.closedError) return Promise.reject(this.closedError);
     const msg = { ...body, tag } as Tmsg;
     let frame: Uint8Array;
+    // A Twrite's data goes out after its head where the transport can: no copy into a frame.
+    const data = msg.type === 'Twrite' && this.transport.sendSplit ? msg.data : undefined;
     try {
-      frame = encode(msg, this.dialect);
+      frame = data ? encodeHead(msg as Twrite, this.dialect) : encode(msg, this.dialect);
     } catch (e) {
       return Promise.reject(NinepError.local(`${msg.type}: ${(e as Error).message}`));
     }
-    if (frame.length > this.msize) {
-      return Promise.reject(NinepError.local(`${msg.type} of ${frame.length} bytes exceeds msize ${this.msize}`, Errno.EMSGSIZE));
+    const size = frame.length + (data?.length ?? 0);
+    if (size > this.msize) {
+      return Promise.reject(NinepError.local(`${msg.type} of ${size} bytes exceeds msize ${this.msize}`, Errno.EMSGSIZE));
     }
     return new Promise<Rmsg>((resolve, reject) => {
       const call: Call = {
-        tag, request: msg.type, expect: ('R' + msg.type.slice(1)) as MessageType, resolve, reject, flushing: false,
+        tag, request: msg.type, expect: ('R' + msg.type.slice(1)) as MessageType, resolve, reject, flushing: false, into,
       };
       this.calls.set(tag, call);
       if (signal) {
@@ -406,14 +423,16 @@ export class Client {
         handle.client = this;
         handle.call = call;
       }
-      this.transmit(msg, frame);
+      this.transmit(msg, frame, data);
     });
   }
 
-  private transmit(msg: Tmsg, frame: Uint8Array): void {
+  /** Sends frame, or frame as the head of a message and data as the rest of it. */
+  private transmit(msg: Tmsg, frame: Uint8Array, data?: Uint8Array): void {
     this.trace?.('<-', messageText(msg), msg);
     try {
-      this.transport.send(frame);
+      if (data) this.transport.sendSplit!(frame, data);
+      else this.transport.send(frame);
     } catch (e) {
       this.shutdown(new NinepError(`send failed: ${(e as Error).message}`, Errno.ECONNRESET, 'closed', { cause: e }));
     }
@@ -629,11 +648,11 @@ export class Client {
   }
 
   /**
-   * The names and qids of a directory's entries, without their attributes: on .L no walk or
-   * getattr per entry, which is all a listing of names needs. '.' and '..' are left out.
+   * The names of a directory's entries, without their attributes: on .L no walk or getattr per
+   * entry, nor an object, which is all a listing of names needs. '.' and '..' are left out.
    */
-  async entries(path: string, opts: CallOptions = {}): Promise<DirEntry[]> {
-    if (this.dialect !== '9P2000.L') return (await this.readdir(path, opts)).map(({ name, qid }) => ({ name, qid }));
+  async names(path: string, opts: CallOptions = {}): Promise<string[]> {
+    if (this.dialect !== '9P2000.L') return (await this.readdir(path, opts)).map((d) => d.name);
     const dir = await this.walk(path, opts);
     try {
       return await this.readdirNames(dir, opts, false);
@@ -642,47 +661,44 @@ export class Client {
     }
   }
 
-  /** .L: the names and qids of a directory (walked, unopened fid `dir`; opened itself unless clone). */
-  private async readdirNames(dir: FidRef, opts: CallOptions, clone = true): Promise<DirEntry[]> {
+  /** .L: the entry names of a directory (walked, unopened fid `dir`; opened itself unless clone). */
+  private async readdirNames(dir: FidRef, opts: CallOptions, clone = true): Promise<string[]> {
     // Open a clone so that `dir` stays walkable for the per-entry getattr.
     const open = clone ? await this.walkNames([], { ...opts, from: dir }) : dir;
-    const out: DirEntry[] = [];
+    const out: string[] = [];
     try {
       const r0 = await this.rpc({ type: 'Tlopen', fid: open.fid, flags: L_O_RDONLY }, opts);
       const count = ioSize(r0.iounit, this.msize);
       let offset = 0n;
       for (;;) {
         const r = await this.rpc({ type: 'Treaddir', fid: open.fid, offset, count }, opts);
-        if (r.data.length === 0) break;
-        let ents;
+        let next;
         try {
-          ents = unpackDirents(r.data);
+          next = direntNames(r.data, out);
         } catch (e) {
           throw new NinepError(`bad directory entry: ${(e as Error).message}`, Errno.EPROTO, 'remote');
         }
-        if (ents.length === 0) break;
-        for (const d of ents) if (d.name !== '.' && d.name !== '..') out.push({ name: d.name, qid: d.qid });
-        const next = ents[ents.length - 1].offset;
-        if (next === offset) break; // a cookie that does not move would loop forever
+        // An empty reply ends the directory; a cookie that does not move would loop forever.
+        if (next === undefined || next === offset) break;
         offset = next;
       }
     } finally {
       if (clone) this.clunkQuietly(open.fid);
     }
-    return out;
+    return out.filter((n) => n !== '.' && n !== '..');
   }
 
-  private async statEntries(dir: FidRef, ents: DirEntry[], opts: CallOptions): Promise<Dir[]> {
-    const out: Array<Dir | undefined> = new Array(ents.length);
+  private async statEntries(dir: FidRef, names: string[], opts: CallOptions): Promise<Dir[]> {
+    const out: Array<Dir | undefined> = new Array(names.length);
     let next = 0;
     const worker = async () => {
-      while (next < ents.length) {
+      while (next < names.length) {
         const i = next++;
-        const e = ents[i];
+        const name = names[i];
         try {
-          const f = await this.walkNames([e.name], { ...opts, from: dir });
+          const f = await this.walkNames([name], { ...opts, from: dir });
           try {
-            out[i] = await this.fstat(f, e.name, opts);
+            out[i] = await this.fstat(f, name, opts);
           } finally {
             this.clunkQuietly(f.fid);
           }
@@ -693,7 +709,7 @@ export class Client {
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.pipeline, ents.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(this.pipeline, names.length) }, worker));
     return out.filter((d): d is Dir => d !== undefined);
   }
 

@@ -1,6 +1,6 @@
 // The isomorphic 9P client.
 export { Client, RpcHandle, splitPath, linuxFlags } from './client.ts';
-export type { CallOptions, ConnectOptions, DirEntry, FidRef, ReplyOf, TBody, TraceDirection } from './client.ts';
+export type { CallOptions, ConnectOptions, FidRef, ReadOptions, ReplyOf, TBody, TraceDirection } from './client.ts';
 export { File } from './file.ts';
 export type { StreamOptions, TransferOptions } from './file.ts';
 export { NinepError, isAbortError } from './errors.ts';

@@ -254,6 +254,20 @@ export function encode(m: Message, dialect: Dialect): Uint8Array {
   return buf;
 }
 
+const NO_DATA = new Uint8Array(0);
+
+/**
+ * A Twrite, Rread or Rreaddir encoded up to its data, which is its last field: sent followed by
+ * m.data, the peer reads one whole message, and the data was never copied into a frame.
+ */
+export function encodeHead(m: Twrite | Rread | Rreaddir, dialect: Dialect): Uint8Array {
+  const head = encode({ ...m, data: NO_DATA }, dialect);
+  const v = new DataView(head.buffer, head.byteOffset, head.length);
+  v.setUint32(0, head.length + m.data.length, true);
+  v.setUint32(head.length - 4, m.data.length, true);
+  return head;
+}
+
 /** encode by the layout table alone, bypassing the fast paths (tests compare the two). */
 export function encodeByTable(m: Message, dialect: Dialect): Uint8Array {
   const l = entryFor(m, dialect).layout;

@@ -4,6 +4,13 @@
 import { HEADER_SIZE } from './constants.ts';
 import { ProtocolError } from './errors.ts';
 
+/** A frame's size field, checked: throws ProtocolError below the header or above msize. */
+function checkSize(size: number, maxSize: number): number {
+  if (size < HEADER_SIZE) throw new ProtocolError('bad-size', `message size ${size} is below ${HEADER_SIZE}`);
+  if (size > maxSize) throw new ProtocolError('too-large', `message size ${size} exceeds msize ${maxSize}`);
+  return size;
+}
+
 export class FrameReader {
   private chunks: Uint8Array[] = [];
   /** Index of the first chunk with pending bytes, and the offset of its first pending byte. */
@@ -26,10 +33,7 @@ export class FrameReader {
     for (;;) {
       if (this.need === 0) {
         if (this.pending < 4) return;
-        const size = this.peekSize();
-        if (size < HEADER_SIZE) throw new ProtocolError('bad-size', `message size ${size} is below ${HEADER_SIZE}`);
-        if (size > this.maxSize) throw new ProtocolError('too-large', `message size ${size} exceeds msize ${this.maxSize}`);
-        this.need = size;
+        this.need = checkSize(this.peekSize(), this.maxSize);
       }
       if (this.pending < this.need) return;
       const frame = this.take(this.need);
@@ -79,4 +83,69 @@ export class FrameReader {
     this.head += k;
     if (this.head === c.length) { this.ci++; this.head = 0; }
   }
+}
+
+/**
+ * FrameReader for a receiver that reads every chunk into one reused buffer: nothing here refers to
+ * a chunk after push returns, and a frame is valid only during its onFrame call. A frame inside a
+ * chunk is a view of it; one split across chunks is assembled in a buffer kept here and reused,
+ * so a stream of any length allocates at most one buffer of the largest split frame.
+ */
+export class TransientFrameReader {
+  private partial = new Uint8Array(4);
+  /** Bytes of the split frame held in `partial`, and its size once the size field is complete. */
+  private have = 0;
+  private need = 0;
+
+  constructor(public maxSize: number) {}
+
+  get buffered(): number { return this.have; }
+
+  push(chunk: Uint8Array, onFrame: (frame: Uint8Array) => void): void {
+    let at = 0;
+    if (this.have > 0) {
+      while (this.have < 4 && at < chunk.length) this.partial[this.have++] = chunk[at++];
+      if (this.have < 4) return;
+      if (this.need === 0) this.need = this.sized(this.partial);
+      const k = Math.min(this.need - this.have, chunk.length - at);
+      this.partial.set(chunk.subarray(at, at + k), this.have);
+      this.have += k;
+      at += k;
+      if (this.have < this.need) return;
+      const n = this.need;
+      this.have = this.need = 0;
+      onFrame(this.partial.subarray(0, n));
+    }
+    while (chunk.length - at >= 4) {
+      const size = checkSize(u32(chunk, at), this.maxSize);
+      if (chunk.length - at < size) break;
+      onFrame(chunk.subarray(at, at + size));
+      at += size;
+    }
+    if (at < chunk.length) {
+      const rest = chunk.subarray(at);
+      this.partial.set(rest.subarray(0, 4));
+      this.have = Math.min(rest.length, 4);
+      if (this.have === 4) {
+        this.need = this.sized(this.partial);
+        this.partial.set(rest, 0);
+        this.have = rest.length;
+      }
+    }
+  }
+
+  /** The checked size of the frame whose first 4 bytes are in `partial`, grown to hold it. */
+  private sized(head: Uint8Array): number {
+    const size = checkSize(u32(head, 0), this.maxSize);
+    if (this.partial.length < size) {
+      const grown = new Uint8Array(size);
+      grown.set(this.partial.subarray(0, 4));
+      this.partial = grown;
+    }
+    return size;
+  }
+}
+
+function u32(b: Uint8Array, at: number): number {
+  return (b[at] | (b[at + 1] << 8) | (b[at + 2] << 16)) + b[at + 3] * 0x1000000;
 }

@@ -2,11 +2,11 @@
 export * from './constants.ts';
 export * from './messages.ts';
 export * from './errors.ts';
-export { encode, decode, encodedSize, frameSize } from './codec.ts';
-export { FrameReader } from './framing.ts';
+export { encode, encodeHead, decode, encodedSize, frameSize } from './codec.ts';
+export { FrameReader, TransientFrameReader } from './framing.ts';
 export { badNewName, badRequestName, badWalkName } from './names.ts';
 export { messageText, qidText, statText } from './trace.ts';
 export {
-  DirReadBuilder, nullStat, packStats, unpackStats, packDirents, unpackDirents, statSize, direntSize,
+  DirReadBuilder, nullStat, packStats, unpackStats, packDirents, unpackDirents, direntNames, statSize, direntSize,
 } from './structs.ts';
 export { QID_TAG_SHIFT, tagDirents, tagQid, tagStats } from './qidtag.ts';

@@ -187,6 +187,24 @@ export function unpackDirents(data: Uint8Array): Dirent[] {
   return out;
 }
 
+/**
+ * The names in a Rreaddir's data, appended to out, and the cookie of the last entry (undefined
+ * when there is none): what a listing of names needs, without an object per entry.
+ */
+export function direntNames(data: Uint8Array, out: string[]): bigint | undefined {
+  const r = new Reader(data, 0, data.length);
+  let last = -1;
+  while (r.remaining() > 0) {
+    r.need(22, 'dirent');
+    last = r.pos + 13;
+    r.pos += 22;
+    out.push(r.str('dirent name'));
+  }
+  if (last < 0) return undefined;
+  r.pos = last;
+  return r.u64();
+}
+
 export function packDirents(entries: readonly Dirent[]): Uint8Array {
   const sizes = entries.map(direntSize);
   const buf = new Uint8Array(sizes.reduce((a, b) => a + b, 0));

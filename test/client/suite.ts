@@ -271,6 +271,47 @@ export function clientSuite(name: string, startServer: () => Promise<TestServer>
       assert.equal(sha256(mid), sha256(data.subarray(10 * MiB + 7, 13 * MiB + 12)));
     });
 
+    test('stream with reuse over a socket read into one buffer: right bytes, one ring, several reads per chunk', async () => {
+      const data = randomBytes(24 * MiB + 777);
+      await client.writeFile('/ring', data);
+      // Small reads and a small receive buffer: many frames are split across socket reads.
+      const c = await Client.connect(await dial(server!.address, { receiveBuffer: 100_000 }), {
+        aname: server!.aname, uname: server!.uname ?? 'root', version: server!.dialect, msize: 32 * 1024,
+      });
+      try {
+        for (const window of [{ offset: 0, length: data.length }, { offset: 5 * MiB + 3, length: 7 * MiB + 11 }]) {
+          const f = await c.open('/ring');
+          const h = createHash('sha256');
+          const buffers = new Set<ArrayBufferLike>();
+          let n = 0;
+          let chunks = 0;
+          for await (const chunk of f.stream({ ...window, reuse: true, depth: 8 })) {
+            buffers.add(chunk.buffer);
+            h.update(chunk);
+            n += chunk.length;
+            chunks++;
+            // The next chunk may overwrite this one: waiting here lets several reads arrive meanwhile.
+            await new Promise((r) => setTimeout(r, chunks % 64 === 0 ? 5 : 0));
+          }
+          await f.close();
+          const want = data.subarray(window.offset, window.offset + window.length);
+          assert.equal(n, want.length);
+          assert.equal(h.digest('hex'), sha256(want));
+          assert.equal(buffers.size, 1, 'every chunk lies in the one ring');
+          assert.ok(chunks < n / f.iounit, `${chunks} chunks for ${Math.ceil(n / f.iounit)} reads: adjacent reads go out together`);
+        }
+        // Without reuse, over the same reused receive buffer, every chunk is a copy of its own.
+        const g = await c.open('/ring');
+        const kept: Uint8Array[] = [];
+        for await (const chunk of g.stream({ length: 4 * MiB })) kept.push(chunk);
+        await g.close();
+        assert.equal(sha256(Buffer.concat(kept)), sha256(data.subarray(0, 4 * MiB)));
+      } finally {
+        await c.end();
+      }
+      await client.remove('/ring');
+    });
+
     test('a directory of 1,000 entries is listed completely', async () => {
       await client.mkdir('/many');
       const want: string[] = [];
@@ -407,6 +448,36 @@ export function clientSuite(name: string, startServer: () => Promise<TestServer>
         assert.ok(per('Getattr') + per('Stat') <= 1, `${per('Getattr')} getattrs, ${per('Stat')} stats:\n${r.stderr}`);
         for (const n of names) await client.remove(`/cli/many/${n}`);
         await client.remove('/cli/many');
+      });
+
+      test('write sends what input has arrived without waiting for more; large input in Twrites of at most iounit', async () => {
+        const child = spawn(process.execPath, [STYXLAB, '9p', ...cli('-D', 'write', '/cli/slow')], { cwd: ROOT, stdio: ['pipe', 'ignore', 'pipe'] });
+        let err = '';
+        const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+        // The second line goes in only once the first has been written (Rwrite in the trace): a
+        // command that held input back to fill a Twrite would wait for it for ever.
+        const written = new Promise<void>((resolve) => {
+          child.stderr.setEncoding('utf8').on('data', (s: string) => {
+            err += s;
+            if (/-> Rmsg\.Write\(\d+,6\)/.test(err)) resolve();
+          });
+        });
+        child.stdin.write('first\n');
+        await Promise.race([written, exited]);
+        child.stdin.end('second\n');
+        assert.equal(await exited, 0, err);
+        assert.equal(new TextDecoder().decode(await client.readFile('/cli/slow')), 'first\nsecond\n');
+        assert.equal(err.split('\n').filter((l) => l.startsWith('<- Tmsg.Write(')).length, 2, err);
+
+        const payload = randomBytes(5 * MiB + 3);
+        const r = await runCli(cli('-D', 'write', '/cli/pieces'), payload);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(sha256(await client.readFile('/cli/pieces')), sha256(payload));
+        const sizes = [...r.stderr.matchAll(/<- Tmsg\.Write\(\d+,\d+,\d+,array\[(\d+)\] of byte\)/g)].map((m) => Number(m[1]));
+        assert.equal(sizes.reduce((a, b) => a + b, 0), payload.length);
+        assert.ok(Math.max(...sizes) <= 65536, `Twrites of up to ${Math.max(...sizes)} bytes`);
+        await client.remove('/cli/slow');
+        await client.remove('/cli/pieces');
       });
 
       test('read, write from stdin, stat', async () => {

@@ -3,12 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  DIALECTS, type Dialect, FrameReader, type Message, ProtocolError, decode, encode, unpackDirents,
-  unpackStats,
+  DIALECTS, type Dialect, FrameReader, type Message, ProtocolError, decode, direntNames, encode, packDirents,
+  unpackDirents, unpackStats,
 } from '../../shared/ninep/index.ts';
 import { TABLES } from '../../shared/ninep/schema.ts';
 import { decodeByTable, fastPathTypes } from '../../shared/ninep/codec.ts';
-import { Rng, randomMessage, typesOf } from '../support/randmsg.ts';
+import { Rng, dirent, randomMessage, typesOf } from '../support/randmsg.ts';
 
 const fromHex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'));
 
@@ -264,6 +264,7 @@ test('invalid UTF-8 is refused in short and long strings, names and dirents', ()
       // A dirent name inside Rreaddir data: decode leaves data opaque, unpackDirents checks it.
       const ent = fromHex('00' + '00000000' + '0000000000000000' + '0000000000000000' + '08' + len + s);
       assert.equal(protocolError(() => unpackDirents(ent)).code, 'bad-string');
+      assert.equal(protocolError(() => direntNames(ent, [])).code, 'bad-string');
     }
   }
   // Control: the same frames with valid multi-byte UTF-8 decode.
@@ -285,6 +286,20 @@ test('directory payloads with overrunning lengths are refused', () => {
   assert.ok(protocolError(() => unpackStats(fromHex('00'), '9P2000')));
   assert.equal(protocolError(() => unpackDirents(fromHex('00'.repeat(22) + '0500' + '6162'))).code, 'truncated');
   assert.equal(protocolError(() => unpackDirents(fromHex('00'.repeat(20)))).code, 'truncated');
+  assert.equal(protocolError(() => direntNames(fromHex('00'.repeat(22) + '0500' + '6162'), [])).code, 'truncated');
+  assert.equal(protocolError(() => direntNames(fromHex('00'.repeat(20)), [])).code, 'truncated');
+});
+
+test('direntNames gives unpackDirents\'s names and last cookie, with no object per entry', () => {
+  const rng = new Rng(77);
+  for (let round = 0; round < 50; round++) {
+    const ents = Array.from({ length: rng.int(40) }, () => dirent(rng));
+    const data = packDirents(ents);
+    const names = ['kept'];
+    const last = direntNames(data, names);
+    assert.deepStrictEqual(names, ['kept', ...unpackDirents(data).map((d) => d.name)]);
+    assert.equal(last, ents.length ? ents[ents.length - 1].offset : undefined);
+  }
 });
 
 test('decoded data is a view of the frame, never a copy', () => {

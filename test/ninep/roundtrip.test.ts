@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  DIALECTS, type Dialect, DirReadBuilder, type Dirent, type Stat, decode, direntSize, encode,
+  DIALECTS, type Dialect, DirReadBuilder, type Dirent, type Stat, decode, direntSize, encode, encodeHead,
   MsgType, ProtocolError, encodedSize, nullStat, packDirents, packStats, statSize, unpackDirents, unpackStats,
 } from '../../shared/ninep/index.ts';
 import { decodeByTable, encodeByTable, fastPathTypes } from '../../shared/ninep/codec.ts';
@@ -29,6 +29,21 @@ for (const dialect of DIALECTS) {
     assert.equal(count, typesOf(dialect).length * PER_TYPE);
   });
 }
+
+test('encodeHead followed by the data is encode\'s frame, byte for byte', () => {
+  const rng = new Rng(0xead);
+  for (const dialect of DIALECTS) {
+    for (const type of ['Twrite', 'Rread', 'Rreaddir'] as const) {
+      if (!typesOf(dialect).includes(type)) continue;
+      for (let i = 0; i < 200; i++) {
+        const m = randomMessage(rng, dialect, type);
+        if (m.type !== 'Twrite' && m.type !== 'Rread' && m.type !== 'Rreaddir') assert.fail(m.type);
+        const head = encodeHead(m, dialect);
+        assert.deepStrictEqual(Buffer.concat([head, m.data]), Buffer.from(encode(m, dialect)), `${dialect} ${type} #${i}`);
+      }
+    }
+  }
+});
 
 test('the fast paths are enabled where the table agrees with them', () => {
   // A layout edit in schema.ts silently disables a fast path; this makes that visible.
