@@ -2,14 +2,16 @@
 // runs left serving in the background under other names. It reports through the page events
 // (status, trace marks, console lines, the Mounts list) and the status line.
 import { mountNameProblem } from '../../shared/mount/names.ts';
-import type { CompileResult, Problem } from './editor.ts';
+import type { CompileResult, Problem } from './compile.ts';
 import type { Events, PageEvents } from './panel.ts';
 import { type MountMode, type RunState, Runner, type RunnerHooks, measure } from './runner.ts';
 import type { StatusLine } from './status.ts';
 
 export interface RunsHooks {
-  /** The editor's program compiled; null while the editor is still loading. */
-  compile(): Promise<CompileResult> | null;
+  /** The editor's program compiled (with its syntax errors). */
+  compile(): Promise<CompileResult>;
+  /** The program's type errors; null while no language service has loaded. */
+  typeErrors(): Promise<Problem[]> | null;
   /** The mount name the user asks for. */
   name(): string;
   /** Lists errors above the console (none: hides the list). */
@@ -108,7 +110,9 @@ export class Runs {
   async run(mode: MountMode = 'new'): Promise<void> {
     if (this.starting) return;
     const compiling = this.hooks.compile();
-    if (!compiling) return;
+    // The type check goes on while the program loads; only the mount waits for its verdict. A
+    // check that fails to run does not hold the program back.
+    const checking = this.hooks.typeErrors()?.catch(() => [] as Problem[]) ?? null;
     const name = this.hooks.name();
     const bad = mountNameProblem(name);
     if (bad) {
@@ -133,14 +137,17 @@ export class Runs {
       const { js, map, errors } = await compiling;
       measure('styxlab:compile', c0);
       this.hooks.problems(errors);
-      if (errors.length) {
+      const refuse = (errors: Problem[]): void => {
         next.close();
+        this.hooks.problems(errors);
         const n = `${errors.length} error${errors.length > 1 ? 's' : ''}`;
         this.say(`not run: ${n}\n${errors.map(problemText).join('\n')}`, 'err');
         this.status.set(before.name, before.state, before.detail);
         this.keepPrevious(name, `the edit has ${n}`);
-        return;
-      }
+      };
+      if (errors.length) return refuse(errors);
+      // Put back if the type check refuses the program.
+      const was = { runner: this.runner, others: new Map(this.others) };
       const current = this.runner;
       const currentLive = !!current && (current.state === 'running' || current.state === 'starting');
       if (current && currentLive && current.name !== name) {
@@ -170,9 +177,16 @@ export class Runs {
       const state = replace && old ? { value: await old.saveState() } : undefined;
       if (state) measure('styxlab:save-state', s0);
       try {
-        await next.start(js, replace ? 'replace' : mode, map, state, replace && old ? old : undefined);
+        await next.start(js, replace ? 'replace' : mode, map, state, replace && old ? old : undefined, checking?.then((e) => e.length === 0));
       } finally {
         this.pending = null;
+      }
+      const typeErrors = checking && (next.state === 'starting' || next.state === 'failed') ? await checking : [];
+      if (typeErrors.length) {
+        this.runner = was.runner;
+        this.others.clear();
+        for (const [n, r] of was.others) this.others.set(n, r);
+        return refuse(typeErrors);
       }
       if (replace && old) this.settleReload(name, old, next, t0, state?.value !== undefined);
       this.ev.emit('files', undefined);

@@ -1,6 +1,6 @@
 // The problems list above the console: why a program did not run; each error with a place takes
 // the cursor there.
-import type { Problem } from '../editor.ts';
+import type { Problem } from '../compile.ts';
 import type { Panel, PanelContext } from '../panel.ts';
 import { problemText } from '../runs.ts';
 
