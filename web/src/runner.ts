@@ -299,7 +299,10 @@ export class Runner {
       // The server keeps the old version mounted until this one answered Tattach, then closes it.
       if (oldCode === Close.replaced) break;
       try {
-        const s = await fetchStatus(AbortSignal.timeout(MOUNT_WAIT_MS));
+        const asked = fetchStatus(AbortSignal.timeout(MOUNT_WAIT_MS));
+        // The old version's close (the server swapped) ends the wait without the status's answer.
+        const s = old && oldCode === null ? await Promise.race([asked, old.gone.then(() => null)]) : await asked;
+        if (s === null) continue;
         // An old version that ended otherwise (a crash) no longer holds the name once its socket closed.
         if ((s.mounts.some((m) => m.name === this.name) || s.blockDevices?.includes(this.name)) && (!old || oldCode !== null)) break;
       } catch {

@@ -14,8 +14,8 @@ export interface RunsHooks {
   typeErrors(): Promise<Problem[]> | null;
   /** The mount name the user asks for. */
   name(): string;
-  /** Lists errors above the console (none: hides the list). */
-  problems(errors: Problem[]): void;
+  /** Lists errors above the console (none: hides the list); heading: see ProblemsView.show. */
+  problems(errors: Problem[], heading?: string): void;
   /** Keeps the code and the name before a run. */
   keep(name: string): void;
   /** Whether a run may start now (the Run button goes off while one starts). */
@@ -110,8 +110,9 @@ export class Runs {
   async run(mode: MountMode = 'new'): Promise<void> {
     if (this.starting) return;
     const compiling = this.hooks.compile();
-    // The type check goes on while the program loads; only the mount waits for its verdict. A
-    // check that fails to run does not hold the program back.
+    // The type check goes on while the program loads. A Run mounts only once it passes; a live
+    // reload (a save while the program runs) does not wait for it, and lists the errors it finds
+    // (as tools that strip types do). A check that fails to run holds nothing back.
     const checking = this.hooks.typeErrors()?.catch(() => [] as Problem[]) ?? null;
     const name = this.hooks.name();
     const bad = mountNameProblem(name);
@@ -177,11 +178,12 @@ export class Runs {
       const state = replace && old ? { value: await old.saveState() } : undefined;
       if (state) measure('styxlab:save-state', s0);
       try {
-        await next.start(js, replace ? 'replace' : mode, map, state, replace && old ? old : undefined, checking?.then((e) => e.length === 0));
+        await next.start(js, replace ? 'replace' : mode, map, state, replace && old ? old : undefined, replace ? undefined : checking?.then((e) => e.length === 0));
       } finally {
         this.pending = null;
       }
-      const typeErrors = checking && (next.state === 'starting' || next.state === 'failed') ? await checking : [];
+      if (replace && checking) void checking.then((errors) => this.reloadedWith(name, next, errors));
+      const typeErrors = !replace && checking && (next.state === 'starting' || next.state === 'failed') ? await checking : [];
       if (typeErrors.length) {
         this.runner = was.runner;
         this.others.clear();
@@ -194,6 +196,14 @@ export class Runs {
       this.starting = false;
       this.hooks.busy(false);
     }
+  }
+
+  /** A live reload's type check ended: its errors are listed while that version runs. */
+  private reloadedWith(name: string, r: Runner, errors: Problem[]): void {
+    if (errors.length === 0 || this.runner !== r || r.state !== 'running') return;
+    const n = `${errors.length} type error${errors.length > 1 ? 's' : ''}`;
+    this.hooks.problems(errors, `Running, with ${n}`);
+    this.say(`${name}: reloaded, but the edit has ${n}\n${errors.map(problemText).join('\n')}`, 'err');
   }
 
   /** After a live reload's start: the new version took over, or the old one serves on, or neither. */
