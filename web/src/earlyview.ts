@@ -43,6 +43,8 @@ export class EarlyView implements EditorHandle {
     if (code === this.text.value) return;
     this.text.value = code;
     this.number();
+    // As Monaco does for any change of its text: the page keeps it (Show solution, a reset).
+    for (const cb of this.changed) cb();
   }
 
   onChange(cb: () => void): void {

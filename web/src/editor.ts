@@ -1,6 +1,8 @@
 // The code editor: Monaco's core with only the contributions a TypeScript editor needs, the
-// TypeScript language (syntax, and the language service in its own worker, started lazily), and
-// styxlab's declarations so `import ... from 'styxlab/styx'` completes and type-checks.
+// TypeScript language (syntax, and the language service in its own worker, which reports type
+// errors; what runs is compiled by the compile worker, see compile.ts), and styxlab's
+// declarations so `import ... from 'styxlab/styx'` completes and type-checks. It is loaded after
+// the page's first paint and replaces the early view (earlyview.ts).
 import * as monaco from 'monaco-editor/editor/editor.api.js';
 import 'monaco-editor/editor/browser/coreCommands.js';
 import 'monaco-editor/editor/browser/widget/codeEditor/codeEditorWidget.js';
