@@ -101,7 +101,7 @@ for (const [w, h] of [[1400, 900], [800, 600]] as const) {
     await expect(page.locator('.monaco-editor .view-line').first()).toBeVisible();
     // Monaco's first line of text: the line element highest up (they are not in order).
     const line = await page.evaluate(() => {
-      const rects = [...document.querySelectorAll('.monaco-editor .view-lines .view-line')].map((l) => l.getBoundingClientRect());
+      const rects = Array.from(document.querySelectorAll('.monaco-editor .view-lines .view-line'), (l) => l.getBoundingClientRect());
       const top = rects.reduce((a, b) => (b.top < a.top ? b : a));
       return { x: top.left, y: top.top };
     });
