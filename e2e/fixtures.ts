@@ -57,13 +57,21 @@ export const test = base.extend<{ styxlab: Styxlab; errors: string[] }>({
 });
 
 /**
- * Opens the playground (fresh storage per test context) and waits for the editor. The first-visit
- * welcome is marked seen unless `welcome` is set (welcome.spec.ts looks at it).
+ * Opens the playground (fresh storage per test context) and waits until the document can be
+ * edited and run (the early view; `monaco` waits for Monaco too, for specs that use its features:
+ * type errors, squiggles, its keyboard). The first-visit welcome is marked seen unless `welcome`
+ * is set (welcome.spec.ts looks at it).
  */
-export async function openPlayground(page: Page, url: string, hash = '', opts: { welcome?: boolean } = {}): Promise<void> {
+export async function openPlayground(page: Page, url: string, hash = '', opts: { welcome?: boolean; monaco?: boolean } = {}): Promise<void> {
   if (!opts.welcome) await page.addInitScript(() => localStorage.setItem('styxlab:welcomed', '1'));
   await page.goto(url + '/' + hash);
   await page.waitForSelector('body[data-editor-ready="1"]');
+  if (opts.monaco) await waitForMonaco(page);
+}
+
+/** Waits until Monaco has replaced the early view. */
+export async function waitForMonaco(page: Page): Promise<void> {
+  await page.waitForSelector('body[data-monaco-ready="1"]');
 }
 
 export async function chooseDoc(page: Page, id: string): Promise<void> {

@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chooseDoc, consoleRun, expect, openPlayground, settled, test } from './fixtures.ts';
+import { chooseDoc, consoleRun, expect, openPlayground, settled, test, waitForMonaco } from './fixtures.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT = join(ROOT, 'test-results', 'shots');
@@ -14,7 +14,7 @@ for (const [w, h] of [[1400, 900], [800, 600]] as const) {
     mkdirSync(OUT, { recursive: true });
     await page.setViewportSize({ width: w, height: h });
     await page.emulateMedia({ colorScheme: 'dark' });
-    await openPlayground(page, styxlab.url, '', { welcome: true });
+    await openPlayground(page, styxlab.url, '', { welcome: true, monaco: true });
     const shot = (name: string) => page.screenshot({ path: join(OUT, `${w}x${h}-${name}.png`) });
     await shot('first-visit');
     const welcome = page.getByRole('dialog', { name: /welcome/i });
@@ -76,5 +76,39 @@ for (const [w, h] of [[1400, 900], [800, 600]] as const) {
       await chooseDoc(page, 'slightlyfs');
       await page.screenshot({ path: join(ROOT, 'docs', 'screenshot.png') });
     }
+  });
+
+  test(`the early view, then Monaco in its place, at ${w}x${h}`, async ({ page, styxlab, errors }) => {
+    void errors;
+    mkdirSync(OUT, { recursive: true });
+    await page.setViewportSize({ width: w, height: h });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    let release: () => void = () => {};
+    const held = new Promise<void>((r) => { release = r; });
+    await page.route(/\/assets\/editor\.api-[^/]*\.js$/, async (route) => {
+      await held;
+      await route.continue();
+    });
+    await openPlayground(page, styxlab.url);
+    const shot = (name: string) => page.screenshot({ path: join(OUT, `${w}x${h}-${name}.png`) });
+    const text = page.locator('#early textarea');
+    await expect(text).toBeVisible();
+    const early = await text.boundingBox();
+    await shot('early-view');
+    release();
+    await waitForMonaco(page);
+    await expect(page.locator('#early')).toHaveCount(0);
+    await expect(page.locator('.monaco-editor .view-line').first()).toBeVisible();
+    // Monaco's first line of text: the line element highest up (they are not in order).
+    const line = await page.evaluate(() => {
+      const rects = Array.from(document.querySelectorAll('.monaco-editor .view-lines .view-line'), (l) => l.getBoundingClientRect());
+      const top = rects.reduce((a, b) => (b.top < a.top ? b : a));
+      return { x: top.left, y: top.top };
+    });
+    await shot('editor');
+    // The text does not move when Monaco takes over (no flash of another layout).
+    expect(early, 'the early view was on screen').not.toBeNull();
+    expect(Math.abs(line.x - early!.x), 'first column').toBeLessThanOrEqual(1);
+    expect(Math.abs(line.y - early!.y), 'first line').toBeLessThanOrEqual(1);
   });
 }

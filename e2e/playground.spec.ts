@@ -5,7 +5,7 @@ import { chooseDoc, consoleRun, diodcat, expect, openPlayground, settled, state,
 test('hellofs: run, explore, cat, read over TCP, edit and reload live', async ({ page, styxlab, errors }) => {
   void errors;
   await page.emulateMedia({ colorScheme: 'dark' });
-  await openPlayground(page, styxlab.url);
+  await openPlayground(page, styxlab.url, '', { monaco: true });
   await chooseDoc(page, 'hellofs');
   await page.getByLabel('Mount as').fill('hello');
   // Nothing runs on load.
@@ -54,7 +54,7 @@ test('hellofs: run, explore, cat, read over TCP, edit and reload live', async ({
 
 test('a program with type errors does not run, and the errors are listed and marked', async ({ page, styxlab, errors }) => {
   void errors;
-  await openPlayground(page, styxlab.url);
+  await openPlayground(page, styxlab.url, '', { monaco: true });
   await chooseDoc(page, 'hellofs');
   const code = await page.evaluate(() => window.styxlab.getCode());
   await page.evaluate((c) => window.styxlab.setCode(c), code.replace('srv.reply(readStr(m, greeting));', 'srv.reply(readStr(m, 42));'));

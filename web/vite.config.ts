@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Plugin, defineConfig } from 'vite';
 import { buildDeclarations } from './build/dts.ts';
-import { precompress, preloadDynamic } from './build/static.ts';
+import { precompress } from './build/static.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DTS_ID = 'virtual:styxlab-dts';
@@ -34,7 +34,7 @@ const backend = process.env.STYXLAB_HTTP ?? 'http://127.0.0.1:5680';
 export default defineConfig({
   root: here,
   base: './',
-  plugins: [styxlabDeclarations(), preloadDynamic('/src/editor.ts'), precompress(join(here, 'dist'))],
+  plugins: [styxlabDeclarations(), precompress(join(here, 'dist'))],
   resolve: {
     // monaco-editor's package exports map every subpath to a .js file; its stylesheets are
     // reached through this alias instead.

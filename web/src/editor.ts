@@ -1,6 +1,8 @@
 // The code editor: Monaco's core with only the contributions a TypeScript editor needs, the
-// TypeScript language (syntax, and the language service in its own worker, started lazily), and
-// styxlab's declarations so `import ... from 'styxlab/styx'` completes and type-checks.
+// TypeScript language (syntax, and the language service in its own worker, which reports type
+// errors; what runs is compiled by the compile worker, see compile.ts), and styxlab's
+// declarations so `import ... from 'styxlab/styx'` completes and type-checks. It is loaded after
+// the page's first paint and replaces the early view (earlyview.ts).
 import * as monaco from 'monaco-editor/editor/editor.api.js';
 import 'monaco-editor/editor/browser/coreCommands.js';
 import 'monaco-editor/editor/browser/widget/codeEditor/codeEditorWidget.js';
@@ -41,6 +43,7 @@ import {
 import EditorWorker from 'monaco-editor/editor/editor.worker.js?worker';
 import TsWorker from 'monaco-editor/language/typescript/ts.worker.js?worker';
 import declarations from 'virtual:styxlab-dts';
+import type { Problem } from './compile.ts';
 
 // Monaco asks for its workers by label; they start only when first needed.
 (globalThis as { MonacoEnvironment?: unknown }).MonacoEnvironment = {
@@ -49,49 +52,39 @@ import declarations from 'virtual:styxlab-dts';
   },
 };
 
-// User code runs in a module worker; CommonJS output turns its imports into require() calls that
-// the runner maps to styxlab's modules.
+// The language service only checks (the compile worker emits what runs), with the settings the
+// program runs under: a module worker in this browser, imports as CommonJS require() calls.
 typescriptDefaults.setCompilerOptions({
-  // The worker runs in this browser: no down-levelling needed (bigint literals need ES2020+).
   target: ScriptTarget.ESNext,
   module: ModuleKind.CommonJS,
   moduleResolution: ModuleResolutionKind.NodeJs,
   lib: ['es2022', 'webworker'],
   strict: true,
-  noEmitOnError: false,
   allowNonTsExtensions: true,
   skipLibCheck: true,
-  // Only for line numbers of errors thrown at run time (the runner maps stack frames back).
-  sourceMap: true,
 });
 typescriptDefaults.setEagerModelSync(true);
 for (const [uri, text] of Object.entries(declarations)) typescriptDefaults.addExtraLib(text, uri);
-
-export interface Problem {
-  /** 1-based; 0 when the error has no place in the program. */
-  line: number;
-  column: number;
-  message: string;
-}
-
-export interface CompileResult {
-  js: string;
-  /** The source map (JSON) of js, or '' without one. */
-  map: string;
-  /** Type and syntax errors; any means the program must not run. */
-  errors: Problem[];
-}
 
 export interface EditorHandle {
   getCode(): string;
   setCode(code: string): void;
   onChange(cb: () => void): void;
   setTheme(dark: boolean): void;
-  compile(): Promise<CompileResult>;
+  /** The program's type errors (the language service's); null without one (the early view). */
+  typeErrors(): Promise<Problem[]> | null;
   focus(): void;
   /** Shows a place in the program and puts the cursor there. */
   reveal(line: number, column: number): void;
   layout(): void;
+}
+
+/** Where the user was in the view Monaco replaces: the selection (offsets) and the scroll. */
+export interface ViewState {
+  selectionStart: number;
+  selectionEnd: number;
+  scrollTop: number;
+  focused: boolean;
 }
 
 type DiagText = string | { messageText: string; next?: DiagText[] };
@@ -101,7 +94,7 @@ function flatten(t: DiagText, depth = 0): string {
   return t.messageText + rest;
 }
 
-export function createEditor(el: HTMLElement, code: string, dark: boolean, keys: { run(): void; save(): void }): EditorHandle {
+export function createEditor(el: HTMLElement, code: string, dark: boolean, keys: { run(): void; save(): void }, view?: ViewState): EditorHandle {
   const uri = monaco.Uri.parse('file:///main.ts');
   const model = monaco.editor.createModel(code, 'typescript', uri);
   const editor = monaco.editor.create(el, {
@@ -116,24 +109,24 @@ export function createEditor(el: HTMLElement, code: string, dark: boolean, keys:
     ariaLabel: 'Program editor. Ctrl+Enter runs, Ctrl+S saves, Ctrl+M makes Tab leave the editor',
   });
   editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.Enter, () => keys.run());
-  let compiled: { version: number; result: Promise<CompileResult> } | null = null;
-  const compileNow = async (): Promise<CompileResult> => {
+  if (view) {
+    const from = model.getPositionAt(view.selectionStart);
+    const to = model.getPositionAt(view.selectionEnd);
+    editor.setSelection(new monaco.Selection(from.lineNumber, from.column, to.lineNumber, to.column));
+    editor.setScrollTop(view.scrollTop);
+    if (view.focused) editor.focus();
+  }
+  let checked: { version: number; result: Promise<Problem[]> } | null = null;
+  const checkNow = async (): Promise<Problem[]> => {
     const getWorker = await getTypeScriptWorker();
     const ts = await getWorker(uri);
-    const name = uri.toString();
-    // Asked together: the worker answers in turn, without a round trip between them.
-    const [syn, sem, out] = await Promise.all([ts.getSyntacticDiagnostics(name), ts.getSemanticDiagnostics(name), ts.getEmitOutput(name)]);
-    const errors = [...syn, ...sem]
+    const diags = await ts.getSemanticDiagnostics(uri.toString());
+    return diags
       .filter((d) => d.category === 1)
       .map((d): Problem => {
         const pos = d.start === undefined ? null : model.getPositionAt(d.start);
         return { line: pos?.lineNumber ?? 0, column: pos?.column ?? 0, message: flatten(d.messageText as DiagText) };
       });
-    // The map travels with the program; the comment pointing at a file that does not exist goes.
-    const js = (out.outputFiles.find((f) => f.name.endsWith('.js'))?.text ?? '').replace(/\n\/\/# sourceMappingURL=.*\s*$/, '\n');
-    const map = out.outputFiles.find((f) => f.name.endsWith('.js.map'))?.text ?? '';
-    if (!js && errors.length === 0) errors.push({ line: 0, column: 0, message: 'the compiler produced no output' });
-    return { js, map, errors };
   };
   editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyS, () => keys.save());
 
@@ -155,17 +148,17 @@ export function createEditor(el: HTMLElement, code: string, dark: boolean, keys:
       editor.focus();
     },
     layout: () => editor.layout(),
-    compile() {
-      // One compile per version of the text: a compile started after an edit (the page asks for
-      // one as typing pauses) is the one a Run or a save then waits for.
+    typeErrors() {
+      // One check per version of the text: a check started after an edit (the page asks for one
+      // as typing pauses) is the one a Run or a save then waits for.
       const version = model.getAlternativeVersionId();
-      if (compiled?.version !== version) {
-        const entry = { version, result: compileNow() };
+      if (checked?.version !== version) {
+        const entry = { version, result: checkNow() };
         // A worker that failed is asked again next time.
-        entry.result.catch(() => { if (compiled === entry) compiled = null; });
-        compiled = entry;
+        entry.result.catch(() => { if (checked === entry) checked = null; });
+        checked = entry;
       }
-      return compiled.result;
+      return checked.result;
     },
   };
 }

@@ -1,14 +1,14 @@
 // The lesson pane: the lesson's text, Check (which grades the code in the editor, see grader.ts),
 // Start over and Show solution, and the results of the last check.
 import type { CheckResult } from './checks.ts';
-import type { CompileResult } from './editor.ts';
+import type { CompileResult } from './compile.ts';
 import { grade } from './grader.ts';
 import type { Lesson } from './lessons.ts';
 import { errText } from '../../shared/errtext.ts';
 
 export interface LessonHooks {
-  /** The editor's code, compiled (null while the editor loads). */
-  compile(): Promise<CompileResult | null>;
+  /** The editor's code, compiled, with its syntax and (once the editor can tell) type errors. */
+  compile(): Promise<CompileResult>;
   /** The compile errors, listed where the user looks for them. */
   problems(errors: CompileResult['errors']): void;
   setCode(code: string): void;
@@ -98,7 +98,6 @@ export class LessonPanel {
     try {
       this.showResults('compiling your code…', false);
       const compiled = await this.hooks.compile();
-      if (!compiled) return this.showResults('the editor is still loading', true);
       if (compiled.errors.length) {
         this.hooks.problems(compiled.errors);
         const n = compiled.errors.length;

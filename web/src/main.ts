@@ -5,6 +5,8 @@ import './style.css';
 import { MOUNT_NAME_CHARS } from '../../shared/mount/names.ts';
 import { wireDocActions } from './docactions.ts';
 import { type Doc, Documents } from './documents.ts';
+import { Compiler } from './compile.ts';
+import { EarlyView } from './earlyview.ts';
 import type { EditorHandle } from './editor.ts';
 import { Layout } from './layout.ts';
 import { LessonPanel } from './lessonpanel.ts';
@@ -23,8 +25,9 @@ import { store } from './store.ts';
 import { Welcome } from './welcome.ts';
 import { errText } from '../../shared/errtext.ts';
 
-// Requested at once (the build also preloads its chunks): Monaco is most of what a load waits for.
-const editorModule = import('./editor.ts');
+// What runs comes from the compile worker, started at once: the page is usable (the early view,
+// Run, Save, Check) as soon as it has loaded, before Monaco.
+const compiler = new Compiler();
 
 const ctx = pageContext();
 const { el: $, events } = ctx;
@@ -46,17 +49,11 @@ const docs = new Documents();
 const fillDocMenu = (): void => docs.fill(ui.doc, docId);
 
 let docId = 'hellofs';
-let editor: EditorHandle | null = null;
-/** The code while the editor is still loading. */
-let pendingCode = '';
+/** The plain early view until Monaco has loaded, then Monaco. */
+let editor: EditorHandle = new EarlyView($('early'));
 
-const codeNow = (): string => editor?.getCode() ?? pendingCode;
-
-function setCode(code: string): void {
-  pendingCode = code;
-  if (editor) editor.setCode(code);
-  else $('editor-fallback').textContent = code;
-}
+const codeNow = (): string => editor.getCode();
+const setCode = (code: string): void => editor.setCode(code);
 
 function openDoc(id: string, code?: string, name?: string): void {
   const d = docs.get(id) ?? docs.get('hellofs')!;
@@ -87,12 +84,13 @@ function saveCode(): void {
 new Layout(document.querySelector<HTMLElement>('.layout')!, document.querySelector<HTMLElement>('.bottom')!);
 const trace = tracePanel(ctx);
 consolePanel(ctx);
-const problems = problemsPanel(ctx, (line, column) => editor?.reveal(line, column));
+const problems = problemsPanel(ctx, (line, column) => editor.reveal(line, column));
 const status = new StatusLine($('run-status'), $<HTMLButtonElement>('status-action'), ui.stop);
 const runs = new Runs(events, status, {
-  compile: () => editor?.compile() ?? null,
+  compile: () => compiler.compile(codeNow()),
+  typeErrors: () => editor.typeErrors(),
   name: () => ui.name.value.trim(),
-  problems: (errors) => problems.show(errors),
+  problems: (errors, heading) => problems.show(errors, heading),
   keep(name) {
     saveCode();
     store.setName(docId, name);
@@ -103,7 +101,7 @@ const runs = new Runs(events, status, {
 });
 const files = filesPanel(ctx, { mine: (name) => runs.mine(name), stop: (name) => runs.stopName(name) });
 const theme = themePanel(ctx);
-theme.onChange = (dark) => editor?.setTheme(dark);
+theme.onChange = (dark) => editor.setTheme(dark);
 sharePanel(ctx, {
   snapshot: () => ({ doc: docId === 'shared' ? store.sharedFrom() ?? 'shared' : docId, name: ui.name.value.trim(), code: codeNow() }),
 });
@@ -119,7 +117,7 @@ ui.run.onclick = () => void run();
 ui.stop.onclick = stop;
 ui.save.onclick = () => void save();
 
-// Ctrl/Cmd+Enter and Ctrl/Cmd+S outside the editor too (the editor binds its own).
+// Ctrl/Cmd+Enter and Ctrl/Cmd+S outside Monaco too (Monaco binds its own; the early view has these).
 document.addEventListener('keydown', (ev) => {
   if (!(ev.ctrlKey || ev.metaKey)) return;
   if ((ev.target as HTMLElement | null)?.closest?.('.monaco-editor')) return;
@@ -135,7 +133,11 @@ document.addEventListener('keydown', (ev) => {
 // ---- lessons, the documents menu, the welcome ----
 
 const lessons = new LessonPanel($('lesson'), {
-  compile: () => editor?.compile() ?? Promise.resolve(null),
+  async compile() {
+    const code = codeNow();
+    const [c, types] = await Promise.all([compiler.compile(code), editor.typeErrors()?.catch(() => []) ?? []]);
+    return { ...c, errors: [...c.errors, ...types] };
+  },
   problems: (errors) => problems.show(errors),
   setCode,
   startingCode: () => docs.get(docId)?.source ?? '',
@@ -217,31 +219,53 @@ async function start(): Promise<void> {
     openDoc(cur);
   }
 
-  const { createEditor } = await editorModule;
-  const el = $('editor');
-  el.replaceChildren();
-  editor = createEditor(el, pendingCode, theme.dark, { run: () => void run(), save: () => void save() });
   let timer: ReturnType<typeof setTimeout> | undefined;
-  editor.onChange(() => {
+  const typed = (): void => {
     clearTimeout(timer);
     timer = setTimeout(() => {
       saveCode();
-      // Compiled ahead: a Run or a save of this text then finds it done.
-      void editor?.compile().catch(() => {});
+      // Compiled and checked ahead: a Run or a save of this text then finds it done.
+      void compiler.compile(codeNow()).catch(() => {});
+      void editor.typeErrors()?.catch(() => {});
     }, 400);
-  });
+  };
+  editor.onChange(typed);
   // A reload or a closed tab within the debounce keeps the last keystrokes too.
   addEventListener('pagehide', () => {
     clearTimeout(timer);
     saveCode();
   });
+  // Ready means the user can edit and run the document: the early view shows it, and Run, Save
+  // and Check work (one pressed while the compile worker still loads waits for it, as a Run once
+  // waited for Monaco's TypeScript worker). The worker ('styxlab:compile-ready') and Monaco
+  // ('styxlab:monaco-ready') follow; bench:web prints all three.
   document.body.dataset.editorReady = '1';
-  welcome.firstVisit();
   performance.mark('styxlab:editor-ready');
+  welcome.firstVisit();
+  compiler.ready.then(() => performance.mark('styxlab:compile-ready'), (e: unknown) => say(errText(e), 'err'));
+  // After the next paint, so the early view shows before Monaco's parse takes the main thread.
+  requestAnimationFrame(() => setTimeout(() => {
+    loadMonaco(typed).catch((e: unknown) => say(`the full editor did not load (${errText(e)}); the plain view stays, without type checks`, 'err'));
+  }, 0));
 }
 
-// The editor first: the explorer's connection and the backends' list would compete with it for
-// the CPU while Monaco compiles.
+/** Loads Monaco and puts it in the early view's place, with its text, selection and scroll. */
+async function loadMonaco(typed: () => void): Promise<void> {
+  const { createEditor } = await import('./editor.ts');
+  const early = editor as EarlyView;
+  const view = early.handOver();
+  const monaco = createEditor($('editor'), early.getCode(), theme.dark, { run: () => void run(), save: () => void save() }, view);
+  editor = monaco;
+  monaco.onChange(typed);
+  // Removed once Monaco has painted its lines over it, so no frame shows neither.
+  requestAnimationFrame(() => early.remove());
+  document.body.dataset.monacoReady = '1';
+  performance.mark('styxlab:monaco-ready');
+  // The language service starts now, not on the first Run (which would wait for it).
+  void monaco.typeErrors()?.catch(() => {});
+}
+
+// The document first: the explorer's connection and the backends' list wait until it can be edited.
 void start().finally(() => files.start());
 
 /** A small handle for the browser console and the end-to-end tests. */

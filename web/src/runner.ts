@@ -24,6 +24,12 @@ export interface RunnerHooks {
 export const LOAD_TIMEOUT_MS = 5000;
 /** How long a worker may take to load its own code (only a very busy machine comes close). */
 const WORKER_START_MS = 60_000;
+/**
+ * How old a socket opened ahead of a reload may be and still be used: the server's deadline for
+ * the Tattach answer runs from its opening (`serve --deadline`, 5 s by default), and a slow compile or type check has
+ * used part of it.
+ */
+const EARLY_SOCKET_MAX_AGE_MS = 1000;
 /** How long to wait for the namespace to show the mount once the program has answered Tattach. */
 const MOUNT_WAIT_MS = 3000;
 
@@ -142,7 +148,12 @@ export class Runner {
     });
   }
 
-  async start(js: string, mode: MountMode, map = '', state?: { value: unknown }, replacing?: Runner): Promise<void> {
+  /**
+   * verdict: whether the program may be mounted (its type check), decided while the program
+   * loads; mounting waits for it (not the server, whose deadline for Tattach a slow check would
+   * miss), so the server never mounts a program it refuses.
+   */
+  async start(js: string, mode: MountMode, map = '', state?: { value: unknown }, replacing?: Runner, verdict?: Promise<boolean>): Promise<void> {
     this.replacing = replacing ?? null;
     // The steps are measured (performance.measure) for bench:web to show where a reload goes.
     this.t0 = performance.now();
@@ -185,6 +196,19 @@ export class Runner {
       return;
     }
     this.t0 = measure('styxlab:load', this.t0);
+    if (verdict) {
+      this.set('starting', 'checking types');
+      // A check that cannot be made does not stop the run.
+      const ok = await verdict.catch(() => true);
+      if (this.ending) return;
+      if (!ok) {
+        // Refused: the caller says why.
+        this.close();
+        return;
+      }
+      // Only the wait beyond the load.
+      this.t0 = measure('styxlab:type-check', this.t0);
+    }
     w.onmessage = (ev: MessageEvent<FromWorker>) => this.fromWorker(ev.data);
     w.onerror = (ev) => {
       ev.preventDefault();
@@ -193,7 +217,7 @@ export class Runner {
     this.set('starting', 'mounting');
     const early = this.early;
     this.early = null;
-    const usable = early && early.closed === null && this.kind === '9p';
+    const usable = early && early.closed === null && this.kind === '9p' && performance.now() - early.since < EARLY_SOCKET_MAX_AGE_MS;
     if (early && !usable) quietClose(early.ws, 'not used');
     const ws = usable ? early.ws : this.socket(mode !== 'new', this.kind);
     this.ws = ws;
@@ -233,7 +257,7 @@ export class Runner {
   }
 
   /** A socket opened ahead of start(), with what arrived on it meanwhile. */
-  private early: { ws: WebSocket; held: ArrayBuffer[]; closed: string | null } | null = null;
+  private early: { ws: WebSocket; held: ArrayBuffer[]; closed: string | null; since: number } | null = null;
 
   /**
    * Opens the mount socket of a live reload of a 9P program now, while the editor compiles and
@@ -243,7 +267,7 @@ export class Runner {
    */
   preconnect(): void {
     const ws = this.socket(true, '9p');
-    const early = { ws, held: [] as ArrayBuffer[], closed: null as string | null };
+    const early = { ws, held: [] as ArrayBuffer[], closed: null as string | null, since: performance.now() };
     ws.onmessage = (ev: MessageEvent<ArrayBuffer>) => {
       if (ev.data instanceof ArrayBuffer) early.held.push(ev.data);
     };
@@ -275,7 +299,10 @@ export class Runner {
       // The server keeps the old version mounted until this one answered Tattach, then closes it.
       if (oldCode === Close.replaced) break;
       try {
-        const s = await fetchStatus(AbortSignal.timeout(MOUNT_WAIT_MS));
+        const asked = fetchStatus(AbortSignal.timeout(MOUNT_WAIT_MS));
+        // The old version's close (the server swapped) ends the wait without the status's answer.
+        const s = old && oldCode === null ? await Promise.race([asked, old.gone.then(() => null)]) : await asked;
+        if (s === null) continue;
         // An old version that ended otherwise (a crash) no longer holds the name once its socket closed.
         if ((s.mounts.some((m) => m.name === this.name) || s.blockDevices?.includes(this.name)) && (!old || oldCode !== null)) break;
       } catch {

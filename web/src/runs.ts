@@ -2,18 +2,20 @@
 // runs left serving in the background under other names. It reports through the page events
 // (status, trace marks, console lines, the Mounts list) and the status line.
 import { mountNameProblem } from '../../shared/mount/names.ts';
-import type { CompileResult, Problem } from './editor.ts';
+import type { CompileResult, Problem } from './compile.ts';
 import type { Events, PageEvents } from './panel.ts';
 import { type MountMode, type RunState, Runner, type RunnerHooks, measure } from './runner.ts';
 import type { StatusLine } from './status.ts';
 
 export interface RunsHooks {
-  /** The editor's program compiled; null while the editor is still loading. */
-  compile(): Promise<CompileResult> | null;
+  /** The editor's program compiled (with its syntax errors). */
+  compile(): Promise<CompileResult>;
+  /** The program's type errors; null while no language service has loaded. */
+  typeErrors(): Promise<Problem[]> | null;
   /** The mount name the user asks for. */
   name(): string;
-  /** Lists errors above the console (none: hides the list). */
-  problems(errors: Problem[]): void;
+  /** Lists errors above the console (none: hides the list); heading: see ProblemsView.show. */
+  problems(errors: Problem[], heading?: string): void;
   /** Keeps the code and the name before a run. */
   keep(name: string): void;
   /** Whether a run may start now (the Run button goes off while one starts). */
@@ -108,7 +110,10 @@ export class Runs {
   async run(mode: MountMode = 'new'): Promise<void> {
     if (this.starting) return;
     const compiling = this.hooks.compile();
-    if (!compiling) return;
+    // The type check goes on while the program loads. A Run mounts only once it passes; a live
+    // reload (a save while the program runs) does not wait for it, and lists the errors it finds
+    // (as tools that strip types do). A check that fails to run holds nothing back.
+    const checking = this.hooks.typeErrors()?.catch(() => [] as Problem[]) ?? null;
     const name = this.hooks.name();
     const bad = mountNameProblem(name);
     if (bad) {
@@ -133,14 +138,17 @@ export class Runs {
       const { js, map, errors } = await compiling;
       measure('styxlab:compile', c0);
       this.hooks.problems(errors);
-      if (errors.length) {
+      const refuse = (errors: Problem[]): void => {
         next.close();
+        this.hooks.problems(errors);
         const n = `${errors.length} error${errors.length > 1 ? 's' : ''}`;
         this.say(`not run: ${n}\n${errors.map(problemText).join('\n')}`, 'err');
         this.status.set(before.name, before.state, before.detail);
         this.keepPrevious(name, `the edit has ${n}`);
-        return;
-      }
+      };
+      if (errors.length) return refuse(errors);
+      // Put back if the type check refuses the program.
+      const was = { runner: this.runner, others: new Map(this.others) };
       const current = this.runner;
       const currentLive = !!current && (current.state === 'running' || current.state === 'starting');
       if (current && currentLive && current.name !== name) {
@@ -170,9 +178,17 @@ export class Runs {
       const state = replace && old ? { value: await old.saveState() } : undefined;
       if (state) measure('styxlab:save-state', s0);
       try {
-        await next.start(js, replace ? 'replace' : mode, map, state, replace && old ? old : undefined);
+        await next.start(js, replace ? 'replace' : mode, map, state, replace && old ? old : undefined, replace ? undefined : checking?.then((e) => e.length === 0));
       } finally {
         this.pending = null;
+      }
+      if (replace && checking) void checking.then((errors) => this.reloadedWith(name, next, errors));
+      const typeErrors = !replace && checking && (next.state === 'starting' || next.state === 'failed') ? await checking : [];
+      if (typeErrors.length) {
+        this.runner = was.runner;
+        this.others.clear();
+        for (const [n, r] of was.others) this.others.set(n, r);
+        return refuse(typeErrors);
       }
       if (replace && old) this.settleReload(name, old, next, t0, state?.value !== undefined);
       this.ev.emit('files', undefined);
@@ -180,6 +196,14 @@ export class Runs {
       this.starting = false;
       this.hooks.busy(false);
     }
+  }
+
+  /** A live reload's type check ended: its errors are listed while that version runs. */
+  private reloadedWith(name: string, r: Runner, errors: Problem[]): void {
+    if (errors.length === 0 || this.runner !== r || r.state !== 'running') return;
+    const n = `${errors.length} type error${errors.length > 1 ? 's' : ''}`;
+    this.hooks.problems(errors, `Running, with ${n}`);
+    this.say(`${name}: reloaded, but the edit has ${n}\n${errors.map(problemText).join('\n')}`, 'err');
   }
 
   /** After a live reload's start: the new version took over, or the old one serves on, or neither. */
