@@ -6,7 +6,8 @@
 //   diodload, getattr mode: 16 threads getattr null
 //   diodload, read/write mode with 128 threads (connections), where one core is serve's limit.
 //     diod listens with a backlog of 5, so a few of diodload's connections, all made at once, can
-//     be reset (more often the more there are: at 256, most runs): such a run is made again
+//     be reset (more often the more there are: at 256, most runs), and now and then a run never
+//     ends: such a run is made again
 //   diodcat: reads a 256 MiB file (styxlab: from ram, written there first over 9P; diod: from a
 //     tmpfs directory under /dev/shm)
 //   writing 64 MiB into ram and into diod's directory over 9P2000.L, with the writes the clients
@@ -52,14 +53,14 @@ function cpuSeconds(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / 100; // fields 14 and 15, in clock ticks (USER_HZ 100)
 }
 
-function run(cmd: string, args: string[], stdoutFd?: number): Promise<{ code: number | null; out: string; seconds: number }> {
+function run(cmd: string, args: string[], stdoutFd?: number, limitSeconds = SECONDS + 120): Promise<{ code: number | null; out: string; seconds: number }> {
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
     const p = spawn(cmd, args, { stdio: ['ignore', stdoutFd ?? 'pipe', 'pipe'] });
     let out = '';
     p.stdout?.setEncoding('utf8').on('data', (s: string) => { out += s; });
     p.stderr!.setEncoding('utf8').on('data', (s: string) => { out += s; });
-    const timer = setTimeout(() => p.kill('SIGKILL'), (SECONDS + 120) * 1000);
+    const timer = setTimeout(() => p.kill('SIGKILL'), limitSeconds * 1000);
     p.on('error', (e) => { clearTimeout(timer); reject(e); });
     p.on('close', (code) => {
       clearTimeout(timer);
@@ -71,11 +72,14 @@ function run(cmd: string, args: string[], stdoutFd?: number): Promise<{ code: nu
 async function diodload(hostPort: string, serverPid: number, getattr: boolean, threads = THREADS): Promise<Load> {
   let cpu0 = cpuSeconds(serverPid);
   const args = ['-s', hostPort, '-n', String(threads), '-r', String(SECONDS), ...(getattr ? ['-g'] : [])];
-  let r = await run(`${BIN}/diodload`, args);
-  // A connection reset while connecting (a full listen backlog, see above): that run had fewer threads.
-  for (let again = 0; again < 3 && r.out.includes('error negotiating protocol with server: Connection reset by peer'); again++) {
+  const limit = SECONDS + 30;
+  let r = await run(`${BIN}/diodload`, args, undefined, limit);
+  // A connection reset while connecting (a full listen backlog, see above): that run had fewer
+  // threads. A run killed at its time limit (code null) measured nothing.
+  const failed = () => r.code === null || r.out.includes('error negotiating protocol with server: Connection reset by peer');
+  for (let again = 0; again < 3 && failed(); again++) {
     cpu0 = cpuSeconds(serverPid);
-    r = await run(`${BIN}/diodload`, args);
+    r = await run(`${BIN}/diodload`, args, undefined, limit);
   }
   const cpu = cpuSeconds(serverPid) - cpu0;
   const all = [...r.out.matchAll(/diodload: (\d+) ops\/s, (\d+) rMB\/s, (\d+) wMB\/s/g)];
