@@ -68,6 +68,8 @@ export interface TreeStats {
   copied: number;
   /** Directory entries stepped over to reach a listing's offset (a listing resumed where it stopped skips none). */
   skipped: number;
+  /** Chunks copied because a write or truncate changed one that a read had lent out (see Node.read). */
+  unshared: number;
 }
 
 /** The children of every file: one shared empty map, so a file costs no Map of its own (add() never adds to a file). */
@@ -85,6 +87,11 @@ export class Node {
   size = 0;
   /** Its bytes: chunk index -> chunk (see CHUNK); a missing index is a hole. */
   private chunks = NO_CHUNKS;
+  /**
+   * Indexes of chunks a read has handed out as views: a reply may still hold one (a socket sends
+   * it without copying), so they are copied before they change and the reply keeps the bytes it read.
+   */
+  private lent: Set<number> | null = null;
   /** Bytes this node has charged to the tree's budget (chunk capacities plus NODE_COST). */
   charged = 0;
   content: Content | null = null;
@@ -118,7 +125,8 @@ export class Node {
 
   /**
    * Bytes [offset, offset+count) clipped to the length; holes read as zeros. A range inside one
-   * chunk is a view of it (no copy) unless `copy`.
+   * chunk is a view of it (no copy) unless `copy`: the chunk is lent, and stays as it is for the
+   * view (a later write or truncate replaces it with a copy).
    */
   read(offset: number, count: number, copy = false): Uint8Array {
     const start = Math.min(offset, this.size);
@@ -129,7 +137,10 @@ export class Node {
     if (first === last && !copy) {
       const c = this.chunks.get(first);
       const base = first * CHUNK;
-      if (c && end - base <= c.length) return c.subarray(start - base, end - base);
+      if (c && end - base <= c.length) {
+        (this.lent ??= new Set()).add(first);
+        return c.subarray(start - base, end - base);
+      }
     }
     const out = new Uint8Array(end - start);
     for (let i = first; i <= last; i++) {
@@ -184,6 +195,9 @@ export class Node {
         stats.allocations++;
         if (c) { grown.set(c); stats.copied += cur; }
         this.chunks.set(i, (c = grown));
+        this.lent?.delete(i);
+      } else if (this.lent?.has(i)) {
+        c = this.unshare(i, c!);
       }
       const a = Math.max(offset, base);
       const b = Math.min(end, base + CHUNK);
@@ -207,9 +221,10 @@ export class Node {
       if (i > keep) {
         freed += c.length;
         this.chunks.delete(i);
+        this.lent?.delete(i);
       }
     }
-    const c = keep >= 0 ? this.chunks.get(keep) : undefined;
+    let c = keep >= 0 ? this.chunks.get(keep) : undefined;
     if (c) {
       const from = length - keep * CHUNK;
       const cap = chunkCapacity(0, from);
@@ -218,8 +233,10 @@ export class Node {
         const smaller = new Uint8Array(cap);
         smaller.set(c.subarray(0, from));
         this.chunks.set(keep, smaller);
+        this.lent?.delete(keep);
         freed += c.length - cap;
       } else {
+        if (this.lent?.has(keep)) c = this.unshare(keep, c);
         c.fill(0, from, Math.min(c.length, this.size - keep * CHUNK));
       }
     }
@@ -228,9 +245,19 @@ export class Node {
     this.size = length;
   }
 
+  /** Replaces lent chunk i by a copy of it (same capacity: nothing to charge), to be changed instead. */
+  private unshare(i: number, c: Uint8Array): Uint8Array {
+    const copy = c.slice();
+    this.chunks.set(i, copy);
+    this.lent!.delete(i);
+    this.tree.stats.unshared++;
+    return copy;
+  }
+
   /** Frees every chunk and the node's own cost (the node is gone). */
   release(): void {
     this.chunks = NO_CHUNKS;
+    this.lent = null;
     this.size = 0;
     this.tree.refund(this.charged);
     this.charged = 0;
@@ -300,7 +327,7 @@ export class Tree implements Navigator, FileServer {
   readonly budget: number;
   /** Bytes charged to the budget now. */
   used = 0;
-  readonly stats: TreeStats = { allocations: 0, copied: 0, skipped: 0 };
+  readonly stats: TreeStats = { allocations: 0, copied: 0, skipped: 0, unshared: 0 };
   private readonly nodes = new Map<bigint, Node>();
   private nextPath = 0n;
   /** Where each fid's listing stopped (gone with the fid). */

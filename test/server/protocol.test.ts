@@ -328,6 +328,45 @@ describe('the namespace over the wire', () => {
     await settled();
   });
 
+  it('large Rreads and Rreaddirs (sent as head and data, uncopied) arrive whole and in order among small replies', async (t) => {
+    const w = await Wire.versioned(l.port, '9P2000.L', 1 << 20);
+    t.after(() => w.close());
+    expect(await w.call({ type: 'Tattach', fid: 1, afid: NOFID, uname: 'tester', aname: 'ram', nUname: NONUNAME }), 'Rattach');
+    expect(await w.call({ type: 'Tmkdir', dfid: 1, name: 'parts', mode: 0o755, gid: 0 }), 'Rmkdir');
+    expect(await w.call({ type: 'Twalk', fid: 1, newfid: 2, wnames: ['parts'] }), 'Rwalk');
+    expect(await w.call({ type: 'Twalk', fid: 2, newfid: 3, wnames: [] }), 'Rwalk');
+    expect(await w.call({ type: 'Tlcreate', fid: 3, name: 'f', flags: L_O_RDWR, mode: 0o644, gid: 0 }), 'Rlcreate');
+    const data = new Uint8Array(200_000).map((_, i) => (i * 7) & 0xff);
+    assert.equal(expect(await w.call({ type: 'Twrite', fid: 3, offset: 0n, data }), 'Rwrite').count, data.length);
+    for (let i = 0; i < 300; i++) {
+      expect(await w.call({ type: 'Twalk', fid: 2, newfid: 4, wnames: [] }), 'Rwalk');
+      expect(await w.call({ type: 'Tlcreate', fid: 4, name: `entry-${i}`, flags: L_O_RDWR, mode: 0o644, gid: 0 }), 'Rlcreate');
+      expect(await w.call({ type: 'Tclunk', fid: 4 }), 'Rclunk');
+    }
+    expect(await w.call({ type: 'Twalk', fid: 2, newfid: 5, wnames: [] }), 'Rwalk');
+    expect(await w.call({ type: 'Tlopen', fid: 5, flags: L_O_RDONLY }), 'Rlopen');
+    // Sent together, so the replies leave in one write: inside one chunk (a view of the file),
+    // across chunks, small (encoded whole), a listing, and past the end.
+    const reads: Array<[number, number]> = [[1000, 60_000], [60_000, 100_000], [5, 10], [199_000, 5000]];
+    const from = w.received.length;
+    const tags = reads.map((_, i) => 10 + i);
+    for (const [i, [offset, count]] of reads.entries()) w.send({ type: 'Tread', tag: tags[i], fid: 3, offset: BigInt(offset), count });
+    w.send({ type: 'Treaddir', tag: 99, fid: 5, offset: 0n, count: 65536 });
+    w.send({ type: 'Tgetattr', tag: 98, fid: 3, requestMask: 0x7ffn });
+    const getattr = expect(await w.waitFor((m) => m.tag === 98, from), 'Rgetattr');
+    assert.equal(getattr.attr.size, 200_000n);
+    for (const [i, [offset, count]] of reads.entries()) {
+      const r = expect(await w.waitFor((m) => m.tag === tags[i], from), 'Rread');
+      const want = data.subarray(offset, Math.min(offset + count, data.length));
+      assert.ok(Buffer.from(r.data).equals(want), `read of ${count} at ${offset}: ${r.data.length} bytes, not the ${want.length} written`);
+    }
+    const names = unpackDirents(expect(await w.waitFor((m) => m.tag === 99, from), 'Rreaddir').data).map((d) => d.name);
+    assert.equal(names.filter((n) => n.startsWith('entry-')).length, 300);
+    for (const fid of [5, 3, 2, 1]) expect(await w.call({ type: 'Tclunk', fid }), 'Rclunk');
+    w.close();
+    await settled();
+  });
+
   it('Tflush: 64 reads in flight on a slow file, all flushed; each Rflush after its reply, if any', async (t) => {
     const w = await Wire.versioned(l.port, '9P2000');
     t.after(() => w.close());

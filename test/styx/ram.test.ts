@@ -91,6 +91,30 @@ describe('ram: storage', () => {
     assert.equal((await c.read(10, 0, 0xffffffff)).length, MiB - 24);
   });
 
+  it("a read's bytes stay as read when the file changes after it (a socket may still be sending them)", async () => {
+    const tree = ramfs();
+    const c = new Conn(tree);
+    await c.attach();
+    await c.file(1, 'lent');
+    expect(await c.write(1, 0, new Uint8Array(5000).fill(0x61)), 'Rwrite');
+    // Inside one chunk: the reply carries a view of the file's storage, not a copy.
+    const first = await c.read(1, 0, 5000);
+    expect(await c.write(1, 100, new Uint8Array(4000).fill(0x62)), 'Rwrite');
+    assert.ok(first.every((b) => b === 0x61), 'a write after the read changed the bytes the read answered');
+    const second = await c.read(1, 0, 5000);
+    assert.equal(second[100], 0x62);
+    // Cut to a length that keeps the chunk (so its tail is zeroed in place).
+    expect(await c.truncate(1, 4500), 'Rwstat');
+    assert.equal(second[4700], 0x61, 'a truncate after the read zeroed the bytes the read answered');
+    assert.equal(tree.stats.unshared, 2);
+    // The file itself changed: the truncate zeroed its tail, so growing it again shows zeros.
+    expect(await c.truncate(1, 5000), 'Rwstat');
+    assert.deepEqual([...(await c.read(1, 4498, 4))], [0x61, 0x61, 0, 0]);
+    // Writes with no read in between change the chunk in place (no copy per write).
+    for (let i = 0; i < 10; i++) expect(await c.write(1, i, Uint8Array.of(i)), 'Rwrite');
+    assert.equal(tree.stats.unshared, 3, 'only the first write after the read copies');
+  });
+
   it('a write or create past the budget fails with ENOSPC and allocates nothing; remove and truncate give it back', async () => {
     const tree = ramfs({ budget: 1 * MiB });
     const c = new Conn(tree);
