@@ -412,7 +412,7 @@ export class Styxserver implements Service {
   /** Answers a request with what went wrong (a program's bug is logged with its stack); null, for returning. */
   private fail(m: Tmsg, e: unknown): null {
     if (!(e instanceof StyxError)) this.log(`styx: ${m.type}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-    this.error(m, e instanceof StyxError ? e : e instanceof Error ? e.message : String(e));
+    this.error(m, e instanceof StyxError ? e : errText(e));
     return null;
   }
 

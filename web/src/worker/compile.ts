@@ -3,6 +3,7 @@
 // runner maps to styxlab's modules). No program is built and nothing is type-checked here, so a
 // run waits only for this; the editor's language service reports type errors alongside.
 import ts from 'typescript';
+import { errText } from '../../../shared/errtext.ts';
 import type { CompileReply, CompileRequest } from './compile-protocol.ts';
 
 const options: ts.CompilerOptions = {
@@ -33,7 +34,7 @@ scope.onmessage = (ev: MessageEvent<CompileRequest>) => {
   try {
     reply = { id, ...compile(code) };
   } catch (e) {
-    reply = { id, js: '', map: '', errors: [{ line: 0, column: 0, message: `the compiler failed: ${e instanceof Error ? e.message : String(e)}` }] };
+    reply = { id, js: '', map: '', errors: [{ line: 0, column: 0, message: `the compiler failed: ${errText(e)}` }] };
   }
   scope.postMessage(reply);
 };
