@@ -243,10 +243,12 @@ async function start(): Promise<void> {
   performance.mark('styxlab:editor-ready');
   welcome.firstVisit();
   compiler.ready.then(() => performance.mark('styxlab:compile-ready'), (e: unknown) => say(errText(e), 'err'));
-  // After the next paint, so the early view shows before Monaco's parse takes the main thread.
-  requestAnimationFrame(() => setTimeout(() => {
+  // Once the compile worker has loaded (so a Run works soon, not after both have shared the two
+  // cores) and after a paint, Monaco's parse takes the main thread.
+  const monacoAfter = compiler.ready.catch(() => {});
+  void monacoAfter.then(() => requestAnimationFrame(() => setTimeout(() => {
     loadMonaco(typed).catch((e: unknown) => say(`the full editor did not load (${errText(e)}); the plain view stays, without type checks`, 'err'));
-  }, 0));
+  }, 0)));
 }
 
 /** Loads Monaco and puts it in the early view's place, with its text, selection and scroll. */
