@@ -73,3 +73,29 @@ test('without Monaco, a syntax error is listed with its line, nothing runs, and 
   expect((await page.evaluate(() => window.styxlab.state)).state).toBe('idle');
   await expect(page.locator('#console-out')).toContainText('the full editor did not load');
 });
+
+test('an unedited example runs before the compile worker has loaded (compiled at build time); an edited one waits for it', async ({ page, styxlab, errors }) => {
+  void errors;
+  let release: () => void = () => {};
+  const held = new Promise<void>((r) => { release = r; });
+  await page.route(/\/assets\/compile-[^/]*\.js$/, async (route) => {
+    await held;
+    await route.continue();
+  });
+  await openPlayground(page, styxlab.url);
+  await chooseDoc(page, 'hellofs');
+  await page.getByLabel('Mount as').fill('built');
+  await page.getByRole('button', { name: 'Run', exact: true }).click();
+  expect(await settled(page)).toMatchObject({ name: 'built', state: 'running' });
+  expect(await diodcat(styxlab.ninep, 'built', 'hello')).toBe('Hello, World!\n');
+  expect(await page.evaluate(() => performance.getEntriesByName('styxlab:compile-ready').length)).toBe(0);
+
+  // An edit has no build-time form: its save waits for the worker, then goes live.
+  const code = await page.evaluate(() => window.styxlab.getCode());
+  await page.evaluate((c) => window.styxlab.setCode(c), code.replace('Hello, World!', 'Hello, compiled!'));
+  const saved = page.evaluate(() => window.styxlab.save());
+  release();
+  await saved;
+  await expect(page.locator('#run-status')).toContainText(/built: running: reloaded in \d+ ms/);
+  expect(await diodcat(styxlab.ninep, 'built', 'hello')).toBe('Hello, compiled!\n');
+});

@@ -5,10 +5,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Plugin, defineConfig } from 'vite';
 import { buildDeclarations } from './build/dts.ts';
+import { precompile, readSources } from './build/programs.ts';
 import { precompress } from './build/static.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const DTS_ID = 'virtual:styxlab-dts';
+const PROGRAMS_ID = 'virtual:styxlab-programs';
 
 /** `import files from 'virtual:styxlab-dts'`: { 'file:///node_modules/styxlab/...d.ts': text }. */
 function styxlabDeclarations(): Plugin {
@@ -27,6 +29,23 @@ function styxlabDeclarations(): Plugin {
   };
 }
 
+/** `import { sources, compiled } from 'virtual:styxlab-programs'`: see build/programs.ts. */
+function styxlabPrograms(): Plugin {
+  const resolved = '\0' + PROGRAMS_ID;
+  return {
+    name: 'styxlab-programs',
+    resolveId(id) {
+      return id === PROGRAMS_ID ? resolved : undefined;
+    },
+    load(id) {
+      if (id !== resolved) return undefined;
+      const { sources, files } = readSources(join(here, '..'));
+      for (const f of files) this.addWatchFile(f);
+      return `export const sources = ${JSON.stringify(sources)};\nexport const compiled = ${JSON.stringify(precompile(sources))};`;
+    },
+  };
+}
+
 // A dev server (`npx vite web`) proxies the API and WebSockets to a running `styxlab serve`, which
 // checks Origin: the proxy presents the server's own.
 const backend = process.env.STYXLAB_HTTP ?? 'http://127.0.0.1:5680';
@@ -34,7 +53,7 @@ const backend = process.env.STYXLAB_HTTP ?? 'http://127.0.0.1:5680';
 export default defineConfig({
   root: here,
   base: './',
-  plugins: [styxlabDeclarations(), precompress(join(here, 'dist'))],
+  plugins: [styxlabDeclarations(), styxlabPrograms(), precompress(join(here, 'dist'))],
   resolve: {
     // monaco-editor's package exports map every subpath to a .js file; its stylesheets are
     // reached through this alias instead.

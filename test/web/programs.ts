@@ -1,28 +1,18 @@
 // Runs playground programs in Node the way the page does: TypeScript to CommonJS, evaluated with
 // the runner's require, served by a Session, and read by the real 9P client over an in-memory
 // transport pair.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import ts from 'typescript';
 import { Client } from '../../shared/client/index.ts';
 import { LinuxAdapter, Session } from '../../shared/styx/index.ts';
 import { transportPair } from '../../shared/transport.ts';
+import { readSources } from '../../web/build/programs.ts';
 import { programs } from '../../web/src/examples/program.ts';
 import { evaluate, styxlabModules } from '../../web/src/worker/evaluate.ts';
+import { transpile } from '../../web/src/worker/transpile.ts';
 import { ROOT } from '../support/styxlab.ts';
 
-const read = (...path: string[]): string => readFileSync(join(ROOT, ...path), 'utf8');
-
 /** What the page builds from the same sources (web/src/examples/index.ts, without Vite). */
-export const PROGRAMS = programs({
-  hellofs: read('shared', 'fs', 'hellofs.ts'),
-  slightlyfs: read('shared', 'fs', 'slightlyfs.ts'),
-  notes: read('web', 'src', 'examples', 'notes.ts'),
-  tick: read('web', 'src', 'examples', 'tick.ts'),
-  sectors: read('web', 'src', 'examples', 'sectors.ts'),
-  ramdisk: read('web', 'src', 'examples', 'ramdisk.ts'),
-  lessonSectors: read('web', 'src', 'examples', 'lesson-sectors.ts'),
-});
+export const PROGRAMS = programs(readSources(ROOT).sources);
 
 /** Every program the page offers, by its menu id ('template' for a new program's). */
 export const PROGRAM_SOURCES: Readonly<Record<string, string>> = {
@@ -39,11 +29,9 @@ export function exampleSource(name: string): string {
   return s;
 }
 
-/** The editor's emit: CommonJS, so imports become require('styxlab/...'). */
+/** The page's emit (the compile worker's transpile): CommonJS, so imports become require('styxlab/...'). */
 export function compileProgram(source: string): string {
-  return ts.transpileModule(source, {
-    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, strict: true },
-  }).outputText;
+  return transpile(ts, source).js;
 }
 
 export interface Mounted {

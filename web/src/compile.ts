@@ -1,21 +1,10 @@
 // The page's side of the compile worker (worker/compile.ts): what a run loads comes from here,
 // whether Monaco has loaded yet or not. Type errors come from the editor's language service.
-import type { CompileReply, CompileRequest } from './worker/compile-protocol.ts';
+import { compiled } from 'virtual:styxlab-programs';
+import type { CompileReply, CompileRequest, CompileResult } from './worker/compile-protocol.ts';
 
-export interface Problem {
-  /** 1-based; 0 when the error has no place in the program. */
-  line: number;
-  column: number;
-  message: string;
-}
+export type { CompileResult, Problem } from './worker/compile-protocol.ts';
 
-export interface CompileResult {
-  js: string;
-  /** The source map (JSON) of js, or '' without one. */
-  map: string;
-  /** Errors; any means the program must not run. */
-  errors: Problem[];
-}
 
 export class Compiler {
   private readonly w: Worker;
@@ -49,6 +38,9 @@ export class Compiler {
 
   /** The JavaScript of code, with its syntax errors. */
   compile(code: string): Promise<CompileResult> {
+    // A built-in program as it came (compiled at build time by the same transpile) needs no worker.
+    const built = compiled[code];
+    if (built) return Promise.resolve(built);
     if (this.last?.code === code) return this.last.result;
     const id = this.nextId++;
     const result = new Promise<CompileResult>((resolve, reject) => {

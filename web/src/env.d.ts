@@ -4,3 +4,9 @@ declare module 'virtual:styxlab-dts' {
   const files: Record<string, string>;
   export default files;
 }
+declare module 'virtual:styxlab-programs' {
+  /** The built-in programs' source files (web/build/programs.ts). */
+  export const sources: import('./examples/program.ts').Sources;
+  /** Every program the page offers, by its exact text, compiled at build time. */
+  export const compiled: Record<string, import('./worker/compile-protocol.ts').CompileResult>;
+}
