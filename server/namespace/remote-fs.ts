@@ -94,9 +94,10 @@ export class RemoteFileServer implements FileServer {
     }
   }
 
+  /** The sweep stops its timer once it finds nothing pending: one request at a time (a reader
+   * with one read out) would otherwise start and stop a timer per request. */
   untrack(p: Deadlined): void {
     this.pending.delete(p);
-    if (this.pending.size === 0) this.stopSweeper();
   }
 
   private stopSweeper(): void {
