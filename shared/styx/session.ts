@@ -100,6 +100,8 @@ export class Session {
   private backlogTimer: ReturnType<typeof setTimeout> | null = null;
   /** Bytes of reads and writes started in this turn of the event loop (see turnFull). */
   private turnBytes = 0;
+  /** A timer will zero turnBytes when this turn is over. */
+  private turnEnds = false;
   /** The next batch of held requests, when one is due. */
   private turn: ReturnType<typeof setTimeout> | null = null;
   private backlogPollMs = 1;
@@ -233,7 +235,13 @@ export class Session {
   private turnFullFor(c: number): boolean {
     if (c === 0) return false;
     if (this.turnBytes > 0 && this.turnBytes + c > TURN_BYTES) return true;
-    if (this.turnBytes === 0) setTimeout(() => { this.turnBytes = 0; }, 0);
+    if (!this.turnEnds) {
+      this.turnEnds = true;
+      setTimeout(() => {
+        this.turnBytes = 0;
+        this.turnEnds = false;
+      }, 0);
+    }
     this.turnBytes += c;
     return false;
   }
