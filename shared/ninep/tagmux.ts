@@ -53,6 +53,7 @@ export class TagMux {
     wire.onClose((err) => this.ended(err));
     this.clientEnd = {
       send: (f) => this.fromClient(f),
+      sendSplit: wire.sendSplit && ((head, data) => this.fromClient(head, data)),
       onMessage: (cb) => { this.toClient = cb; },
       onClose: (cb) => {
         if (this.closed) cb(this.closeErr);
@@ -75,7 +76,8 @@ export class TagMux {
     }
   }
 
-  private fromClient(f: Uint8Array): void {
+  /** A Client frame, or a Client message's head with its data (sendSplit). */
+  private fromClient(f: Uint8Array, data?: Uint8Array): void {
     if (this.closed || this.violation) throw new Error('connection closed');
     const ctag = frameTag(f);
     if (ctag === NOTAG) { this.wire.send(f); return; } // Tversion
@@ -94,7 +96,8 @@ export class TagMux {
     this.tags.set(w, { ctag, call: null, type: 0, bytes: 0, flushed: false, replied: false, flushes });
     this.clientTags.set(ctag, w);
     setFrameTag(f, w);
-    this.wire.send(f);
+    if (data) this.wire.sendSplit!(f, data);
+    else this.wire.send(f);
   }
 
   /**

@@ -170,6 +170,27 @@ describe('the byte path through a mount of diod', () => {
     }
   });
 
+  it("carries the mount's own Twrite (head and data sent apart) on the shared tags", async () => {
+    const m = await mountVia(proxy, diod.exportDir);
+    // A 9P2000 client's requests are translated, so they go out through the mount's Client.
+    const c = await RawConn.open(m.srv.port, '127.0.0.1', '9P2000', 65536);
+    const rpc = (msg: object) => c.request({ ...msg, tag: c.tag() } as Message);
+    try {
+      as(await c.request({ type: 'Tversion', tag: 0xffff, msize: 65536, version: '9P2000' }), 'Rversion');
+      as(await rpc({ type: 'Tattach', fid: 0, afid: NOFID, uname: 'nobody', aname: 'd', nUname: NONUNAME }), 'Rattach');
+      as(await rpc({ type: 'Twalk', fid: 0, newfid: 1, wnames: ['w'] }), 'Rwalk');
+      as(await rpc({ type: 'Topen', fid: 1, mode: 1 }), 'Ropen');
+      const data = randomBytes(40_000);
+      const writes = await Promise.all([0, 1].map((i) => rpc({ type: 'Twrite', fid: 1, offset: BigInt(i * 20_000), data: data.subarray(i * 20_000, (i + 1) * 20_000) })));
+      for (const w of writes) assert.equal(as(w, 'Rwrite').count, 20_000);
+      assert.ok(m.viaClient.includes('Twrite'));
+      assert.deepEqual(readFileSync(join(diod.exportDir, 'w')).subarray(0, data.length), data);
+    } finally {
+      c.close();
+      await m.close();
+    }
+  });
+
   it('keeps fids apart between connections and frees them on clunk', async () => {
     const m = await mountVia(proxy, diod.exportDir);
     const one = await attach(m.srv.port);
