@@ -2,7 +2,7 @@
 // keeps trying to reconnect (with backoff) while the remote is away. Requests into the mount fail
 // promptly while it is down; the rest of the namespace is not affected.
 import { Client, type MessageTransport } from '../../shared/client/index.ts';
-import type { Dialect } from '../../shared/ninep/index.ts';
+import { type Dialect, TagMux } from '../../shared/ninep/index.ts';
 import { dial } from '../net/transport.ts';
 import type { Namespace } from './namespace.ts';
 import { RemoteFileServer } from './remote-fs.ts';
@@ -76,11 +76,14 @@ export class RemoteMount {
 
   get status(): string { return this.fs.connected ? 'up' : 'down'; }
 
-  private async connectOnce(transport?: MessageTransport): Promise<Client> {
+  /** A connection, its tags shared by the Client and the requests forwarded as bytes. */
+  private async connectOnce(transport?: MessageTransport): Promise<{ client: Client; mux: TagMux }> {
     const signal = AbortSignal.timeout(this.opts.connectTimeoutMs);
     const t = transport ?? await dial(this.spec.address, { signal });
     try {
-      return await Client.connect(t, { version: this.spec.version, aname: this.spec.aname, uname: this.spec.uname, signal });
+      const mux = new TagMux(t);
+      const client = await Client.connect(mux.clientEnd, { version: this.spec.version, aname: this.spec.aname, uname: this.spec.uname, signal });
+      return { client, mux };
     } catch (e) {
       t.close();
       throw signal.aborted ? new Error(`no answer to Tversion and Tattach within ${this.opts.connectTimeoutMs} ms`) : e;
@@ -132,10 +135,10 @@ export class RemoteMount {
   async reconnect(first = false, transport?: MessageTransport): Promise<boolean> {
     if (this.stopped) { transport?.close(); return false; }
     try {
-      const c = await this.connectOnce(transport);
+      const { client: c, mux } = await this.connectOnce(transport);
       if (this.stopped) { await c.end(); return false; }
       this.client = c;
-      this.fs.attach(c);
+      this.fs.attach(c, mux);
       this.watch(c);
       this.backoff = 500;
       this.log(first

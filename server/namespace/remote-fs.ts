@@ -4,8 +4,9 @@
 // (9P2000 with the .u fields, plus Treaddir) said in the remote's dialect (dialect/client.ts), so a
 // 9P2000 client can read a .L-only server; a .L client's .L requests to a .L remote pass through.
 import {
-  type Dialect, DirReadBuilder, IOHDRSZ, Errno, type Qid, QTDIR, type Rmsg, type Stat, type Tmsg, badNewName,
-  badWalkName,
+  type Dialect, DirReadBuilder, IOHDRSZ, Errno, FID_OFFSET, type ForwardedCall, MsgType, ProtocolError, type Qid, QTDIR,
+  type Rmsg, type Stat, type TagMux, type Tmsg, badNewName, badWalkName, capReadCount, frameTag, frameType, frameU32,
+  setFrameU32,
 } from '../../shared/ninep/index.ts';
 import { type CallOptions, type Client, NinepError, RpcHandle } from '../../shared/client/index.ts';
 import {
@@ -27,18 +28,33 @@ export interface RemoteOptions {
 /** A FileServer over one Client connection; replace the connection with `attach` (reconnects). */
 export class RemoteFileServer implements FileServer {
   private client: Client | null;
+  /** The current connection's tag space, when requests may be forwarded on it as bytes. */
+  private mux: TagMux | null;
   /** Bumped on every new connection: fids of an older one are stale. */
   generation = 0;
   readonly views = new Set<RemoteView>();
   /** Requests under a deadline, oldest first (they all get the same one, so this is due order). */
-  private readonly pending = new Set<Pending>();
+  private readonly pending = new Set<Deadlined>();
   private sweeper: ReturnType<typeof setInterval> | null = null;
 
-  /** client: null for a mount that starts down and is attached when it connects. */
-  constructor(client: Client | null, readonly opts: RemoteOptions = {}) {
+  /**
+   * client: null for a mount that starts down and is attached when it connects. mux: the TagMux
+   * the client's transport comes from, if any: .L requests of .L clients then pass as bytes.
+   */
+  constructor(client: Client | null, readonly opts: RemoteOptions = {}, mux?: TagMux) {
     this.client = client;
-    client?.onClose(() => { if (this.client === client) this.client = null; });
+    this.mux = client ? mux ?? null : null;
+    client?.onClose(() => this.lost(client));
   }
+
+  private lost(client: Client): void {
+    if (this.client !== client) return;
+    this.client = null;
+    this.mux = null;
+  }
+
+  /** The current connection's TagMux, while it is up. */
+  get wire(): TagMux | null { return this.mux; }
 
   get connected(): boolean { return this.client !== null; }
 
@@ -47,11 +63,12 @@ export class RemoteFileServer implements FileServer {
     return this.client;
   }
 
-  /** Uses a new connection from now on (after a reconnect). */
-  attach(client: Client): void {
+  /** Uses a new connection from now on (after a reconnect); mux as for the constructor. */
+  attach(client: Client, mux?: TagMux): void {
     this.client = client;
+    this.mux = mux ?? null;
     this.generation++;
-    client.onClose(() => { if (this.client === client) this.client = null; });
+    client.onClose(() => this.lost(client));
   }
 
   /** A rename at the remote: every fid of this connection at `from` or under it is now at `to`
@@ -67,7 +84,7 @@ export class RemoteFileServer implements FileServer {
   }
 
   /** Watches p until it is settled (see Pending). */
-  track(p: Pending): void {
+  track(p: Deadlined): void {
     this.pending.add(p);
     if (!this.sweeper) {
       const ms = this.opts.deadlineMs ?? 0;
@@ -77,9 +94,10 @@ export class RemoteFileServer implements FileServer {
     }
   }
 
-  untrack(p: Pending): void {
+  /** The sweep stops its timer once it finds nothing pending: one request at a time (a reader
+   * with one read out) would otherwise start and stop a timer per request. */
+  untrack(p: Deadlined): void {
     this.pending.delete(p);
-    if (this.pending.size === 0) this.stopSweeper();
   }
 
   private stopSweeper(): void {
@@ -90,23 +108,24 @@ export class RemoteFileServer implements FileServer {
   private sweep(): void {
     const now = Date.now();
     const ms = this.opts.deadlineMs ?? 0;
-    const late: Pending[] = [];
+    const late: Deadlined[] = [];
     for (const p of this.pending) {
       if (p.due > now) break;
       late.push(p);
     }
     for (const p of late) {
       this.pending.delete(p);
-      const what = `${p.t.type} not answered within ${ms} ms`;
+      const what = `${p.what} not answered within ${ms} ms`;
       if (!p.late) {
         // The local client hears ETIMEDOUT now; the remote is flushed and has another deadline.
         p.late = true;
         p.due = now + ms;
-        p.stop(new StyxError(what, Errno.ETIMEDOUT));
+        const err = new StyxError(what, Errno.ETIMEDOUT);
+        p.stop(err);
         this.opts.onDeadline?.(what);
-        p.answer(errorReply(p.t.tag, new StyxError(what, Errno.ETIMEDOUT)));
+        p.expire(err);
         this.pending.add(p);
-      } else if (p.client?.outstanding(p)) {
+      } else if (p.outstanding()) {
         this.opts.onUnresponsive?.(what);
       }
     }
@@ -146,17 +165,37 @@ interface DirState extends DirCursor {
 }
 
 /**
- * A request forwarded under a deadline: the one record the sweep, the local flush (watch) and
- * the client (as the RpcHandle of its rpc) follow it by. At the deadline the local client is
- * answered ETIMEDOUT and the remote flushed; a remote that settles neither within another
- * deadline is unresponsive.
+ * A request out at the remote under a deadline, as the sweep sees it. At the deadline the local
+ * client is answered ETIMEDOUT (expire) and the remote flushed (stop); a remote that settles
+ * neither within another deadline is unresponsive.
  */
-class Pending extends RpcHandle implements AbortWatcher, CallOptions {
+interface Deadlined {
+  /** The request's type, for the messages. */
+  readonly what: string;
+  due: number;
+  late: boolean;
+  stop(reason: unknown): void;
+  expire(err: StyxError): void;
+  /** Still waiting for the remote (its reply or its Rflush). */
+  outstanding(): boolean;
+}
+
+/**
+ * A request forwarded under a deadline: the one record the sweep, the local flush (watch) and
+ * the client (as the RpcHandle of its rpc) follow it by.
+ */
+class Pending extends RpcHandle implements AbortWatcher, CallOptions, Deadlined {
   late = false;
   constructor(readonly t: Tmsg, public due: number, private readonly settle: (r: Rmsg) => void) { super(); }
 
+  get what(): string { return this.t.type; }
+
   /** As CallOptions: the rpcs made for this request are tracked by it. */
   get handle(): RpcHandle { return this; }
+
+  expire(err: StyxError): void { this.answer(errorReply(this.t.tag, err)); }
+
+  outstanding(): boolean { return this.client?.outstanding(this) ?? false; }
 
   aborted(): void { this.stop(undefined); }
 
@@ -172,6 +211,49 @@ class Pending extends RpcHandle implements AbortWatcher, CallOptions {
   /** The first answer wins (a reply that comes after the deadline's ETIMEDOUT is dropped). */
   answer(r: Rmsg): void { this.settle(r); }
 }
+
+/** A request passed to the remote as bytes (see RemoteView.forward); the first answer wins. */
+class Forwarded implements ForwardedCall, AbortWatcher, Deadlined {
+  late = false;
+  /** Its wire tag once sent. */
+  wtag = -1;
+  /** Told when the remote is done with it (its reply, its Rflush, or the connection gone). */
+  onSettled: (() => void) | null = null;
+
+  constructor(
+    readonly what: string,
+    private readonly tag: number,
+    public due: number,
+    private readonly mux: TagMux,
+    private readonly settle: (r: Rmsg | Uint8Array) => void,
+  ) {}
+
+  reply(frame: Uint8Array): void {
+    this.onSettled?.();
+    this.settle(frame);
+  }
+
+  fail(e: Error): void {
+    this.onSettled?.();
+    this.settle(e instanceof ProtocolError
+      ? errorReply(this.tag, new StyxError(`protocol error: ${e.message}`, Errno.EPROTO))
+      : { type: 'Rerror', tag: this.tag, ename: `${Edown} (${e.message})`, errno: Errno.EHOSTDOWN });
+  }
+
+  cancelled(): void {
+    this.onSettled?.();
+    this.settle(errorReply(this.tag, new StyxError('cancelled', Errno.ECANCELED)));
+  }
+
+  aborted(): void { this.mux.flush(this.wtag, this); }
+  stop(): void { this.mux.flush(this.wtag, this); }
+  expire(err: StyxError): void { this.settle(errorReply(this.tag, err)); }
+  outstanding(): boolean { return this.mux.outstanding(this.wtag, this); }
+}
+
+const FORWARDED_NAMES: Readonly<Record<number, string>> = {
+  [MsgType.Tread]: 'Tread', [MsgType.Twrite]: 'Twrite', [MsgType.Tclunk]: 'Tclunk', [MsgType.Tgetattr]: 'Tgetattr',
+};
 
 function nameOf(f: RFid): string {
   return f.path.length ? f.path[f.path.length - 1] : '/';
@@ -214,6 +296,48 @@ export class RemoteView implements Service {
   /** .L requests go to a .L remote as they are when the local client speaks .L too. */
   native(t: Tmsg): boolean {
     return this.dialect === '9P2000.L' && passable(t) && this.fs.connected && this.fs.current().dialect === '9P2000.L';
+  }
+
+  /**
+   * A .L client's Tread, Twrite, Tclunk or Tgetattr to a .L remote, as bytes: its fid becomes
+   * the remote's, its tag a wire tag (TagMux), and the remote's reply frame is the answer, after
+   * TagMux has checked it fits the request. Anything else (a directory read, a write larger than
+   * the remote's msize, an unknown fid) takes the decoded path, which answers it properly.
+   */
+  forward(frame: Uint8Array, cancel: Cancellation): Promise<Rmsg | Uint8Array> | null {
+    const mux = this.fs.wire;
+    if (mux === null || this.dialect !== '9P2000.L') return null;
+    const c = this.fs.current();
+    if (c.dialect !== '9P2000.L') return null;
+    const fid = frameU32(frame, FID_OFFSET);
+    const f = this.fids.get(fid);
+    if (f === undefined || f.generation !== this.fs.generation) return null;
+    const type = frameType(frame);
+    if (type === MsgType.Tread) {
+      if (f.qtype & QTDIR) return null;
+      capReadCount(frame, Math.min(c.msize, this.msize) - IOHDRSZ);
+    } else if (type === MsgType.Twrite && frame.length > c.msize) return null;
+    const ms = this.fs.opts.deadlineMs ?? 0;
+    let settle!: (r: Rmsg | Uint8Array) => void;
+    const answer = new Promise<Rmsg | Uint8Array>((resolve) => { settle = resolve; });
+    const p = new Forwarded(FORWARDED_NAMES[type], frameTag(frame), ms > 0 ? Date.now() + ms : Infinity, mux, settle);
+    setFrameU32(frame, FID_OFFSET, f.rfid);
+    p.wtag = mux.forward(frame, p);
+    if (p.wtag < 0) {
+      setFrameU32(frame, FID_OFFSET, fid);
+      return null;
+    }
+    const clunk = type === MsgType.Tclunk;
+    if (clunk) this.fids.delete(fid);
+    p.onSettled = () => {
+      if (ms > 0) this.fs.untrack(p);
+      // clunk(5): the remote fid is gone whatever the answer.
+      if (clunk && !c.closed) c.releaseFid(f.rfid);
+    };
+    if (ms > 0) this.fs.track(p);
+    if (cancel.watch) cancel.watch(p);
+    else cancel.signal.addEventListener('abort', () => p.aborted(), { once: true });
+    return answer;
   }
 
   call(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {

@@ -3,7 +3,7 @@
 // id so files of different mounts never share a qid; walks cross between the root and the mounts.
 import {
   type Dialect, DirReadBuilder, IOHDRSZ, DMDIR, DT_DIR, type Qid, QID_TAG_SHIFT, QTDIR, type Rmsg, type Stat,
-  type Tmsg, Errno, NOFID, NONUNAME, tagDirents, tagQid, tagStats,
+  type Tmsg, Errno, FID_OFFSET, MsgType, NOFID, NONUNAME, frameType, frameU32, tagDirents, tagQid, tagStats,
 } from '../../shared/ninep/index.ts';
 import {
   NUMERIC_OWNER, Ebadfid, Edown, Einuse, Eisdir, Enoauth, Enotfound, Enotopen, Eopen, Eperm,
@@ -113,6 +113,19 @@ export class Router implements Service {
       }
     }
     return this.routeCaught(t, cancel);
+  }
+
+  /** A request as bytes, on a fid attached straight to a mount whose service forwards it so. */
+  forward(frame: Uint8Array, cancel: Cancellation): Promise<Rmsg | Uint8Array> | null {
+    const fid = frameU32(frame, FID_OFFSET);
+    const f = this.fids.get(fid);
+    if (f === undefined || f.at !== 'mount' || !f.direct) return null;
+    const svc = this.services.get(f.mount);
+    if (svc?.forward === undefined || this.ns.get(f.mount.name) !== f.mount) return null;
+    const clunk = frameType(frame) === MsgType.Tclunk;
+    const p = svc.forward(frame, cancel);
+    if (p !== null && clunk) this.fids.delete(fid);
+    return p;
   }
 
   private async routeCaught(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {

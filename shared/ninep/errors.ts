@@ -9,7 +9,8 @@ export type ProtocolErrorCode =
   | 'unknown-type'    // type number not defined by the connection's dialect
   | 'bad-string'      // invalid UTF-8, or a string too long to encode
   | 'too-many-names'  // nwname or nwqid above MAXWELEM
-  | 'bad-value';      // a value that cannot be encoded (out of range)
+  | 'bad-value'       // a value that cannot be encoded (out of range)
+  | 'bad-reply';      // a well-formed reply that does not answer its request
 
 /** Raised for every malformed frame; decoding throws nothing else. */
 export class ProtocolError extends Error {

@@ -10,3 +10,7 @@ export {
   DirReadBuilder, nullStat, packStats, unpackStats, packDirents, unpackDirents, direntNames, statSize, direntSize,
 } from './structs.ts';
 export { QID_TAG_SHIFT, tagDirents, tagQid, tagStats } from './qidtag.ts';
+export {
+  FID_OFFSET, capReadCount, forwardableCost, forwardedReplyProblem, frameTag, frameType, frameU32, setFrameTag, setFrameU32,
+} from './rawframe.ts';
+export { type ForwardedCall, TagMux } from './tagmux.ts';

@@ -62,6 +62,14 @@ export interface Service {
    * client): a LinuxAdapter then passes it through instead of translating it.
    */
   native?(t: Tmsg): boolean;
+  /**
+   * Takes a request as its frame, undecoded (a Tread, Twrite, Tclunk or Tgetattr whose layout the
+   * session has checked, see forwardableCost), when the service can pass it on as bytes: answers
+   * with the reply's frame (whatever its tag; the session sets it) or a message. null: not this
+   * one, decode it and call. The frame is the service's once it is taken; until then it is
+   * left as it was.
+   */
+  forward?(frame: Uint8Array, cancel: Cancellation): Promise<Rmsg | Uint8Array> | null;
   /** The connection is gone: release every fid and pending request. */
   close(): void;
   /** Fids held now, the service's own included (for leak checks and status pages). */

@@ -3,7 +3,7 @@
 // Service's business (for .L clients of a canonical file system, a LinuxAdapter's).
 import {
   type Dialect, HEADER_SIZE, MAX_MSIZE, type Message, type Rmsg, type Tmsg, ProtocolError, badRequestName,
-  decode, encode, encodeHead, messageText, stringToErrno, Errno,
+  decode, encode, encodeHead, forwardableCost, frameTag, messageText, setFrameTag, stringToErrno, Errno,
 } from '../ninep/index.ts';
 import type { MessageTransport } from '../transport.ts';
 import { Edupetag, Eunsupported, errorReply } from './errors.ts';
@@ -74,6 +74,9 @@ function cost(t: Tmsg, msize: number): number {
   return t.type === 'Twrite' ? t.data.length : 0;
 }
 
+/** The service's answer: a message, or a reply frame it passed on as bytes (Service.forward). */
+type Answer = Rmsg | Uint8Array;
+
 export class Session {
   dialect: Dialect | null = null;
   msize: number;
@@ -97,6 +100,8 @@ export class Session {
   private backlogTimer: ReturnType<typeof setTimeout> | null = null;
   /** Bytes of reads and writes started in this turn of the event loop (see turnFull). */
   private turnBytes = 0;
+  /** A timer will zero turnBytes when this turn is over. */
+  private turnEnds = false;
   /** The next batch of held requests, when one is due. */
   private turn: ReturnType<typeof setTimeout> | null = null;
   private backlogPollMs = 1;
@@ -152,6 +157,7 @@ export class Session {
       if (frame.length < HEADER_SIZE || frame.length > this.msize) {
         throw new ProtocolError('too-large', `message of ${frame.length} bytes exceeds msize ${this.msize}`);
       }
+      if (this.forwarded(frame)) return;
       m = decode(frame, this.dialect ?? '9P2000');
     } catch (e) {
       if (e instanceof ProtocolError && e.code === 'unknown-type' && e.tag !== undefined && this.dialect && (e.msgType ?? 1) % 2 === 0) {
@@ -189,25 +195,68 @@ export class Session {
   }
 
   /**
+   * A request the service takes as its frame (Service.forward), started without being decoded;
+   * false leaves it to the decoded path, which also takes whatever must wait or be refused (a
+   * duplicate tag, a tag still answering a dropped request, no room, a traced session).
+   */
+  private forwarded(frame: Uint8Array): boolean {
+    if (this.dialect === null || !this.service.forward || this.opts.trace || this.held.length > 0) return false;
+    let c = forwardableCost(frame);
+    if (c < 0) return false;
+    c = Math.min(c, this.msize);
+    const tag = frameTag(frame);
+    if (this.inflight.has(tag) || this.zombies.has(tag) || !this.roomFor(c)) return false;
+    const turnBytes = this.turnBytes;
+    if (this.turnFullFor(c)) return false;
+    const entry: InFlight = { ctrl: new Cancel(), aborted: false, flushes: [], dropped: false, answer: null, cost: c };
+    const p = this.service.forward(frame, entry.ctrl);
+    if (!p) {
+      this.turnBytes = turnBytes; // the decoded path counts it
+      return false;
+    }
+    this.inflight.set(tag, entry);
+    this.reserved += c;
+    entry.answer = p;
+    p.then(
+      (r) => this.finish(tag, entry, r),
+      (e: unknown) => this.finish(tag, entry, errorReply(tag, e)),
+    );
+    return true;
+  }
+
+  /**
    * Whether t would take this turn of the event loop past TURN_BYTES of reads and writes started:
    * answering 1 MiB reads back to back, one client would hold the loop for all of them.
    */
   private turnFull(t: Tmsg): boolean {
-    const c = cost(t, this.msize);
+    return this.turnFullFor(cost(t, this.msize));
+  }
+
+  private turnFullFor(c: number): boolean {
     if (c === 0) return false;
     if (this.turnBytes > 0 && this.turnBytes + c > TURN_BYTES) return true;
-    if (this.turnBytes === 0) setTimeout(() => { this.turnBytes = 0; }, 0);
+    if (!this.turnEnds) {
+      this.turnEnds = true;
+      setTimeout(() => {
+        this.turnBytes = 0;
+        this.turnEnds = false;
+      }, 0);
+    }
     this.turnBytes += c;
     return false;
   }
 
   /** Whether t may start now: in flight and unsent bytes under their limits. */
   private room(t: Tmsg): boolean {
+    return this.roomFor(cost(t, this.msize));
+  }
+
+  private roomFor(c: number): boolean {
     if (this.inflight.size >= this.maxInFlight) return false;
     const backlog = this.transport.backlog?.() ?? 0;
     if (backlog >= this.maxUnsent) return false;
     // Nothing in flight: one request may start whatever its size, or a large msize could never read.
-    return this.inflight.size === 0 || backlog + this.reserved + cost(t, this.msize) <= this.maxUnsent;
+    return this.inflight.size === 0 || backlog + this.reserved + c <= this.maxUnsent;
   }
 
   /** Stops reading while requests are held; looks again when the send backlog may have drained. */
@@ -325,12 +374,15 @@ export class Session {
     void settled.then(() => { if (this.zombies.get(tag) === settled) this.zombies.delete(tag); });
   }
 
-  private finish(tag: number, entry: InFlight, r: Rmsg): void {
+  private finish(tag: number, entry: InFlight, r: Answer): void {
     if (entry.dropped || this.closed) return;
     this.forget(tag, entry);
-    if (r.tag !== tag) r = { ...r, tag };
-    if (r.type === 'Rerror' && this.dialect !== '9P2000') r = this.error(tag, r.ename, r.errno || stringToErrno(r.ename));
-    this.send(r);
+    if (r instanceof Uint8Array) this.sendForwarded(tag, r);
+    else {
+      if (r.tag !== tag) r = { ...r, tag };
+      if (r.type === 'Rerror' && this.dialect !== '9P2000') r = this.error(tag, r.ename, r.errno || stringToErrno(r.ename));
+      this.send(r);
+    }
     for (const ft of entry.flushes) this.send({ type: 'Rflush', tag: ft });
     this.startHeld();
   }
@@ -369,6 +421,13 @@ export class Session {
     return this.dialect === '9P2000.L' ? { type: 'Rlerror', tag, ecode: errno } : { type: 'Rerror', tag, ename, errno };
   }
 
+  /** A reply frame passed on as bytes, under the request's tag. */
+  private sendForwarded(tag: number, frame: Uint8Array): void {
+    if (frame.length > this.msize) return this.send(this.error(tag, 'reply larger than msize', Errno.EMSGSIZE));
+    setFrameTag(frame, tag);
+    this.transmit(frame);
+  }
+
   private send(r: Rmsg): void {
     if (this.closed) return;
     if (this.opts.trace) this.opts.trace({ conn: this.id, dir: '->', text: messageText(r) });
@@ -389,6 +448,11 @@ export class Session {
     if (frame.length > this.msize) {
       frame = encode(this.error(r.tag, 'reply larger than msize', Errno.EMSGSIZE), this.dialect ?? '9P2000');
     }
+    this.transmit(frame);
+  }
+
+  private transmit(frame: Uint8Array): void {
+    if (this.closed) return;
     this.lastActive = Date.now();
     try {
       this.transport.send(frame);

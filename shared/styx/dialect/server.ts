@@ -49,6 +49,11 @@ export class LinuxAdapter implements Service {
 
   close(): void { this.service.close(); }
 
+  /** Requests forwarded as bytes are the same in both vocabularies: passed on for .L clients. */
+  forward(frame: Uint8Array, cancel: Cancellation): Promise<Rmsg | Uint8Array> | null {
+    return this.linux && this.service.forward ? this.service.forward(frame, cancel) : null;
+  }
+
   call(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
     if (!this.linux) return this.service.call(t, cancel);
     // The same in both vocabularies (most of the traffic), or answered natively: only an Rerror
