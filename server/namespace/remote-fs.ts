@@ -390,7 +390,7 @@ export class RemoteView implements Service {
         try {
           await c.rpc({ type: 'Twalk', fid: c.rootFid, newfid: rfid, wnames: [] }, o);
         } catch (e) {
-          c.releaseFid(rfid);
+          c.forgetWalk(rfid, e);
           throw e;
         }
         this.fids.set(t.fid, { rfid, generation: this.fs.generation, qtype: c.rootQid.type, path: [], isOpen: false });
@@ -525,7 +525,7 @@ export class RemoteView implements Service {
       try {
         got = (await c.rpc({ type: 'Twalk', fid: from, newfid: nf, wnames }, o)).qids;
       } catch (e) {
-        c.releaseFid(nf);
+        c.forgetWalk(nf, e);
         if (qids.length === 0) throw e;
         return null;
       }

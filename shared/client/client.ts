@@ -475,6 +475,15 @@ export class Client {
     this.freeFids.push(fid);
   }
 
+  /**
+   * After a Twalk to newfid failed: newfid goes back to the pool, unless the walk's reply came
+   * after it was flushed (lateReply): then the server may hold newfid, which is clunked first.
+   */
+  forgetWalk(newfid: number, e: unknown): void {
+    if (e instanceof NinepError && e.lateReply?.type === 'Rwalk') this.clunkQuietly(newfid);
+    else if (!this.closed) this.releaseFid(newfid);
+  }
+
   /** Tclunk; the fid is free for reuse afterwards whatever the server answers (clunk(5)). */
   async clunk(fid: number): Promise<void> {
     try {

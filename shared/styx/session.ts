@@ -46,7 +46,14 @@ interface InFlight {
   answer: Promise<unknown> | null;
   /** Memory it holds or may answer with (see maxUnsent). */
   cost: number;
+  /**
+   * It makes a fid (Tattach, Tauth, Twalk, Txattrwalk): a flush waits for its answer, which goes
+   * out before the Rflush, so the client learns of a fid the service made anyway (flush(5)).
+   */
+  makesFid: boolean;
 }
+
+const MAKES_FID: ReadonlySet<Tmsg['type']> = new Set<Tmsg['type']>(['Tattach', 'Tauth', 'Twalk', 'Txattrwalk']);
 
 const MIN_MSIZE = 256;
 export const DEFAULT_MAX_UNSENT = 16 * 1024 * 1024;
@@ -208,7 +215,7 @@ export class Session {
     if (this.inflight.has(tag) || this.zombies.has(tag) || !this.roomFor(c)) return false;
     const turnBytes = this.turnBytes;
     if (this.turnFullFor(c)) return false;
-    const entry: InFlight = { ctrl: new Cancel(), aborted: false, flushes: [], dropped: false, answer: null, cost: c };
+    const entry: InFlight = { ctrl: new Cancel(), aborted: false, flushes: [], dropped: false, answer: null, cost: c, makesFid: false };
     const p = this.service.forward(frame, entry.ctrl);
     if (!p) {
       this.turnBytes = turnBytes; // the decoded path counts it
@@ -346,7 +353,7 @@ export class Session {
   }
 
   private dispatch(t: Tmsg): void {
-    const entry: InFlight = { ctrl: new Cancel(), aborted: false, flushes: [], dropped: false, answer: null, cost: cost(t, this.msize) };
+    const entry: InFlight = { ctrl: new Cancel(), aborted: false, flushes: [], dropped: false, answer: null, cost: cost(t, this.msize), makesFid: MAKES_FID.has(t.type) };
     this.inflight.set(t.tag, entry);
     this.reserved += entry.cost;
     const prior = this.zombies.size === 0 ? undefined : this.zombies.get(t.tag);
@@ -406,6 +413,9 @@ export class Session {
     if (old.aborted) return;
     old.aborted = true;
     old.ctrl.abort();
+    // A request that makes a fid is answered whenever it settles, then flushed: dropping it would
+    // leave the client not knowing of a fid the service made all the same.
+    if (old.makesFid) return;
     // A handler that answers as soon as it sees the abort is answered; otherwise the request is
     // dropped. Either way its reply (if any) goes out before the Rflush.
     setTimeout(() => {

@@ -233,6 +233,47 @@ describe('mount endpoint: /mount?name=NAME', () => {
     }
   });
 
+  it("a mount point whose stat the root listing gave up on, answered late, leaves no fid at the page to be handed out again", async () => {
+    // The listing gives each mount's stat 1 s; this page answers the walk that starts it (a
+    // Twalk of no names from the root) at 1.2 s, before it answers the flush, so the page holds
+    // that walk's new fid after all.
+    let slow = false;
+    let answered = () => {};
+    const lateAnswer = new Promise<void>((r) => { answered = r; });
+    const late: FileServer = {
+      connect() {
+        const s = hellofs.connect();
+        return {
+          version: (d, m) => s.version(d, m),
+          close: () => s.close(),
+          async call(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
+            if (slow && t.type === 'Twalk' && t.wnames.length === 0) {
+              slow = false;
+              await new Promise((r) => setTimeout(r, 1200));
+              const r = await s.call(t, cancel);
+              setTimeout(answered, 50);
+              return r;
+            }
+            return s.call(t, cancel);
+          },
+        };
+      },
+    };
+    const page = await mountPage(g.ws('/mount?name=latepeek'), late);
+    const c = await Client.connect(await dial(g.address), { uname: 'nobody', version: '9P2000' });
+    try {
+      assert.ok(await eventually(async () => (await mountedNames(g)).includes('latepeek')), 'not mounted');
+      slow = true;
+      await c.readdir('/');
+      await lateAnswer;
+      // Each stat walks to a fresh fid at the page; one the peek left held would be "in use".
+      for (let i = 0; i < 8; i++) assert.equal((await c.stat('/latepeek/hello')).name, 'hello');
+    } finally {
+      await c.end();
+      page.ws.close();
+    }
+  });
+
   it('rejects a bad mount name and a page that does not speak 9P', async () => {
     const bad = await refusal(g.ws('/mount?name=..'));
     assert.equal(bad.kind === 'close' && bad.code, 4400, JSON.stringify(bad));
