@@ -40,8 +40,23 @@ class Proxy {
       p.socks.add(down).add(up);
       const fromClient = new FrameReader(1 << 20);
       const fromDiod = new FrameReader(1 << 20);
-      down.on('data', (b) => fromClient.push(b, (f) => { p.sent.push(frameType(f)); up.write(f); }));
+      /** Tags of requests diod has not answered yet. */
+      const pending = new Set<number>();
+      let downClosed = false;
+      // diod 1.0.24 can crash when a connection goes while its workers still answer on it (see
+      // test/support/diod.ts): once the mount's side is gone, diod's side is closed only when diod
+      // has answered what it was sent (or after 1 s: a flushed request may never be answered).
+      const closeUp = () => { if (downClosed && pending.size === 0) up.end(); };
+      down.on('close', () => {
+        downClosed = true;
+        closeUp();
+        setTimeout(() => up.destroy(), 1000).unref();
+      });
+      up.on('close', () => down.destroy());
+      down.on('data', (b) => fromClient.push(b, (f) => { p.sent.push(frameType(f)); pending.add(frameTag(f)); up.write(f); }));
       up.on('data', (b) => fromDiod.push(b, (f) => {
+        pending.delete(frameTag(f));
+        closeUp();
         const s = p.spoil;
         if (s && frameType(f) === s.type) {
           p.spoil = null;
@@ -51,10 +66,8 @@ class Proxy {
         }
         down.write(f);
       }));
-      for (const [a, b] of [[down, up], [up, down]]) {
-        a.on('error', () => {});
-        a.on('close', () => b.destroy());
-      }
+      down.on('error', () => {});
+      up.on('error', () => {});
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const a = server.address();
