@@ -1,6 +1,6 @@
 // The playground's build: root web/, output web/dist (served by `styxlab serve`). Monaco and its
-// workers are bundled (no CDN); the declarations of shared/ are compiled at build time and served
-// to the editor as a virtual module.
+// workers are bundled (no CDN); the declarations of shared/ and the built-in programs are compiled
+// at build time and served as virtual modules.
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Plugin, defineConfig } from 'vite';
@@ -9,42 +9,32 @@ import { precompile, readSources } from './build/programs.ts';
 import { precompress } from './build/static.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const DTS_ID = 'virtual:styxlab-dts';
-const PROGRAMS_ID = 'virtual:styxlab-programs';
+/** A module the build makes: `load` gives its code and the files it was made from (watched). */
+function virtualModule(id: string, load: () => { code: string; files: string[] }): Plugin {
+  const resolved = '\0' + id;
+  return {
+    name: id,
+    resolveId: (spec) => (spec === id ? resolved : undefined),
+    load(spec) {
+      if (spec !== resolved) return undefined;
+      const m = load();
+      for (const f of m.files) this.addWatchFile(f);
+      return m.code;
+    },
+  };
+}
 
 /** `import files from 'virtual:styxlab-dts'`: { 'file:///node_modules/styxlab/...d.ts': text }. */
-function styxlabDeclarations(): Plugin {
-  const resolved = '\0' + DTS_ID;
-  return {
-    name: 'styxlab-declarations',
-    resolveId(id) {
-      return id === DTS_ID ? resolved : undefined;
-    },
-    load(id) {
-      if (id !== resolved) return undefined;
-      const d = buildDeclarations(join(here, '..', 'shared'));
-      for (const s of d.sources) this.addWatchFile(s);
-      return `export default ${JSON.stringify(d.files)};`;
-    },
-  };
-}
+const styxlabDeclarations = () => virtualModule('virtual:styxlab-dts', () => {
+  const d = buildDeclarations(join(here, '..', 'shared'));
+  return { code: `export default ${JSON.stringify(d.files)};`, files: d.sources };
+});
 
 /** `import { sources, compiled } from 'virtual:styxlab-programs'`: see build/programs.ts. */
-function styxlabPrograms(): Plugin {
-  const resolved = '\0' + PROGRAMS_ID;
-  return {
-    name: 'styxlab-programs',
-    resolveId(id) {
-      return id === PROGRAMS_ID ? resolved : undefined;
-    },
-    load(id) {
-      if (id !== resolved) return undefined;
-      const { sources, files } = readSources(join(here, '..'));
-      for (const f of files) this.addWatchFile(f);
-      return `export const sources = ${JSON.stringify(sources)};\nexport const compiled = ${JSON.stringify(precompile(sources))};`;
-    },
-  };
-}
+const styxlabPrograms = () => virtualModule('virtual:styxlab-programs', () => {
+  const { sources, files } = readSources(join(here, '..'));
+  return { code: `export const sources = ${JSON.stringify(sources)};\nexport const compiled = ${JSON.stringify(precompile(sources))};`, files };
+});
 
 // A dev server (`npx vite web`) proxies the API and WebSockets to a running `styxlab serve`, which
 // checks Origin: the proxy presents the server's own.
