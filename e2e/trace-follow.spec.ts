@@ -41,4 +41,20 @@ test('the trace follows new lines after a change of width; arrows stay with thei
     }).length;
   });
   expect(lonely).toBe(0);
+
+  // The user scrolls up: new lines no longer pull the view down; back at the end, they do again.
+  const box = await out.boundingBox();
+  if (!box) throw new Error('the trace is not shown');
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.wheel(0, -300);
+  await expect.poll(atBottom).toBe(false);
+  const top = await out.evaluate((el) => el.scrollTop);
+  for (let i = 0; i < 3; i++) await consoleRun(page, 'cat tracer/hello');
+  await expect(page.locator('#console-out').getByText('Hello, World!')).toHaveCount(9);
+  expect(await out.evaluate((el) => el.scrollTop)).toBe(top);
+  await page.mouse.wheel(0, 100_000);
+  await expect.poll(atBottom).toBe(true);
+  await consoleRun(page, 'stat tracer/hello');
+  await expect(page.locator('#console-out').getByText('length: 14')).toHaveCount(7);
+  await expect.poll(atBottom).toBe(true);
 });

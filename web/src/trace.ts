@@ -38,16 +38,17 @@ export class TracePanel {
   private dropped = 0;
   /** Follow new lines (scrolled to the end); the user scrolling up turns it off. */
   private follow = true;
-  /** Set while the panel itself scrolls, so its own scroll events do not change `follow`. */
-  private selfScroll = false;
+  /** Where the last scroll event left the view, and its size then. */
+  private last = { top: 0, width: 0, height: 0 };
 
   constructor(private readonly out: HTMLElement, private readonly count: HTMLElement) {
     out.addEventListener('scroll', () => {
-      if (this.selfScroll) {
-        this.selfScroll = false;
-        return;
-      }
-      this.follow = out.scrollTop + out.clientHeight >= out.scrollHeight - 8;
+      const { scrollTop: top, clientWidth: width, clientHeight: height } = out;
+      // Only a move up at an unchanged size is the user's: a pane that changes size (a lesson
+      // opening, Monaco arriving) also moves scrollTop as the lines rewrap.
+      if (top + height >= out.scrollHeight - 8) this.follow = true;
+      else if (top < this.last.top && width === this.last.width && height === this.last.height) this.follow = false;
+      this.last = { top, width, height };
     });
     // A new width or height moves the end: go back to it when following.
     new ResizeObserver(() => this.stick()).observe(out);
@@ -121,7 +122,6 @@ export class TracePanel {
     if (!this.follow) return;
     const end = this.out.scrollHeight - this.out.clientHeight;
     if (Math.abs(this.out.scrollTop - end) < 1) return;
-    this.selfScroll = true;
     this.out.scrollTop = end;
   }
 
