@@ -24,8 +24,8 @@ const DEADLINE_MS = 1500;
 const KEY = 'k'.repeat(22);
 const OTHER_KEY = 'o'.repeat(22);
 
-/** fs, except that a Tread is held until `release` says (or the connection drops it). */
-function stalling(fs: FileServer, onTread: () => void, release: (signal: AbortSignal) => Promise<void>): FileServer {
+/** fs, except that a request for which `hold` gives a promise waits for it first. */
+function holding(fs: FileServer, hold: (t: Tmsg, signal: AbortSignal) => Promise<void> | undefined): FileServer {
   return {
     connect() {
       const s = fs.connect();
@@ -33,15 +33,21 @@ function stalling(fs: FileServer, onTread: () => void, release: (signal: AbortSi
         version: (d, m) => s.version(d, m),
         close: () => s.close(),
         async call(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
-          if (t.type === 'Tread') {
-            onTread();
-            await release(cancel.signal);
-          }
+          await hold(t, cancel.signal);
           return s.call(t, cancel);
         },
       };
     },
   };
+}
+
+/** fs, except that a Tread is held until `release` says (or the connection drops it). */
+function stalling(fs: FileServer, onTread: () => void, release: (signal: AbortSignal) => Promise<void>): FileServer {
+  return holding(fs, (t, signal) => {
+    if (t.type !== 'Tread') return undefined;
+    onTread();
+    return release(signal);
+  });
 }
 
 /** Resolves when the signal aborts: a request that is never answered while the connection lives. */
@@ -240,25 +246,11 @@ describe('mount endpoint: /mount?name=NAME', () => {
     let slow = false;
     let answered = () => {};
     const lateAnswer = new Promise<void>((r) => { answered = r; });
-    const late: FileServer = {
-      connect() {
-        const s = hellofs.connect();
-        return {
-          version: (d, m) => s.version(d, m),
-          close: () => s.close(),
-          async call(t: Tmsg, cancel: Cancellation): Promise<Rmsg> {
-            if (slow && t.type === 'Twalk' && t.wnames.length === 0) {
-              slow = false;
-              await new Promise((r) => setTimeout(r, 1200));
-              const r = await s.call(t, cancel);
-              setTimeout(answered, 50);
-              return r;
-            }
-            return s.call(t, cancel);
-          },
-        };
-      },
-    };
+    const late = holding(hellofs, (t) => {
+      if (!slow || t.type !== 'Twalk' || t.wnames.length > 0) return undefined;
+      slow = false;
+      return new Promise<void>((r) => setTimeout(r, 1200)).then(() => { setTimeout(answered, 50); });
+    });
     const page = await mountPage(g.ws('/mount?name=latepeek'), late);
     const c = await Client.connect(await dial(g.address), { uname: 'nobody', version: '9P2000' });
     try {
