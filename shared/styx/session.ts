@@ -55,6 +55,10 @@ interface InFlight {
 
 const MAKES_FID: ReadonlySet<Tmsg['type']> = new Set<Tmsg['type']>(['Tattach', 'Tauth', 'Twalk', 'Txattrwalk']);
 
+function inFlight(cost: number, makesFid: boolean): InFlight {
+  return { ctrl: new Cancel(), aborted: false, flushes: [], dropped: false, answer: null, cost, makesFid };
+}
+
 const MIN_MSIZE = 256;
 export const DEFAULT_MAX_UNSENT = 16 * 1024 * 1024;
 /** Longest wait between looks at a send backlog that is draining (a transport has no drain event). */
@@ -215,7 +219,7 @@ export class Session {
     if (this.inflight.has(tag) || this.zombies.has(tag) || !this.roomFor(c)) return false;
     const turnBytes = this.turnBytes;
     if (this.turnFullFor(c)) return false;
-    const entry: InFlight = { ctrl: new Cancel(), aborted: false, flushes: [], dropped: false, answer: null, cost: c, makesFid: false };
+    const entry = inFlight(c, false);
     const p = this.service.forward(frame, entry.ctrl);
     if (!p) {
       this.turnBytes = turnBytes; // the decoded path counts it
@@ -223,11 +227,7 @@ export class Session {
     }
     this.inflight.set(tag, entry);
     this.reserved += c;
-    entry.answer = p;
-    p.then(
-      (r) => this.finish(tag, entry, r),
-      (e: unknown) => this.finish(tag, entry, errorReply(tag, e)),
-    );
+    this.awaitAnswer(tag, entry, p);
     return true;
   }
 
@@ -353,7 +353,7 @@ export class Session {
   }
 
   private dispatch(t: Tmsg): void {
-    const entry: InFlight = { ctrl: new Cancel(), aborted: false, flushes: [], dropped: false, answer: null, cost: cost(t, this.msize), makesFid: MAKES_FID.has(t.type) };
+    const entry = inFlight(cost(t, this.msize), MAKES_FID.has(t.type));
     this.inflight.set(t.tag, entry);
     this.reserved += entry.cost;
     const prior = this.zombies.size === 0 ? undefined : this.zombies.get(t.tag);
@@ -362,8 +362,11 @@ export class Session {
   }
 
   private start(t: Tmsg, entry: InFlight): void {
-    const tag = t.tag;
-    const p = this.service.call(t, entry.ctrl);
+    this.awaitAnswer(t.tag, entry, this.service.call(t, entry.ctrl));
+  }
+
+  /** The service's answer to a request in flight, decoded or passed on as bytes, is its reply. */
+  private awaitAnswer(tag: number, entry: InFlight, p: Promise<Answer>): void {
     entry.answer = p;
     p.then(
       (r) => this.finish(tag, entry, r),
